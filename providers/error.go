@@ -1,0 +1,110 @@
+package providers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status codes the error contract assigns to failures that have no HTTP
+// status of their own.
+const (
+	// StatusTimeout is an attempt that ran out of time (request_timeout_ms,
+	// ttft_timeout_ms) before the provider answered.
+	StatusTimeout = http.StatusRequestTimeout
+	// StatusTransport is a failure with no HTTP status: connection refused
+	// or reset, EOF before headers, a malformed response.
+	StatusTransport = http.StatusBadGateway
+)
+
+// Error is a failed provider call, in the form the routing layer
+// classifies: adapters translate their SDK's errors into it in one place.
+type Error struct {
+	// Status is the upstream HTTP status, StatusTimeout for a timeout or
+	// StatusTransport for a failure with no status.
+	Status int
+	// RetryAfter is how long the provider asked the caller to wait
+	// (Retry-After, in seconds or as an HTTP date), or 0.
+	RetryAfter time.Duration
+	// Code is the provider's own error code, such as
+	// "context_length_exceeded" or "rate_limit_exceeded", when it sent one.
+	Code string
+	// Type is the provider's error type, such as "invalid_request_error".
+	Type string
+	// Message is the provider's message, with secrets removed.
+	Message string
+	// Err is the underlying cause, if any.
+	Err error
+}
+
+// Error describes the failure without revealing credentials.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("status ")
+	b.WriteString(strconv.Itoa(e.Status))
+	if e.Code != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Code)
+		b.WriteString(")")
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	} else if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.RetryAfter > 0 {
+		b.WriteString(" (retry after ")
+		b.WriteString(e.RetryAfter.String())
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// StatusCode returns the upstream status.
+func (e *Error) StatusCode() int { return e.Status }
+
+// AsError returns err's *Error, if it has one.
+func AsError(err error) (*Error, bool) {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe, true
+	}
+	return nil, false
+}
+
+// ParseRetryAfter reads a Retry-After header value, either delay-seconds or
+// an HTTP date, relative to now. It reports false for an empty, malformed
+// or negative value; a date in the past is a zero wait.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs < 0 {
+			return 0, false
+		}
+		const maxSecs = int64(1<<63-1) / int64(time.Second)
+		if secs > maxSecs {
+			secs = maxSecs
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	d := t.Sub(now)
+	if d < 0 {
+		d = 0
+	}
+	return d, true
+}

@@ -1,0 +1,250 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"math/bits"
+	"net/http"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmroute/llmroute/metadata"
+	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/retry"
+	"github.com/llmroute/llmroute/strategy"
+	"github.com/llmroute/llmroute/target"
+)
+
+func trailingZeros(s strategy.Set) int { return bits.TrailingZeros64(uint64(s)) }
+
+// attempt is what the loop hands an operation for one try.
+type attempt struct {
+	header http.Header
+	trace  *Trace
+}
+
+// note records a decision in the trace, if there is one.
+func (a *attempt) note(s string) {
+	if a.trace != nil {
+		a.trace.Notes = append(a.trace.Notes, s)
+	}
+}
+
+// call is one routed call of any operation: the loop of SPEC §5 over the
+// order a strategy.Plan gives. do performs one try on one target; tokens
+// reads the output token count of a response.
+func call[Resp any](c *Client, ctx context.Context, name string, op providers.Operation,
+	do func(ctx context.Context, t *tgt, a *attempt) (Resp, error), tokens func(*Resp) int,
+) (Resp, error) {
+	var zero Resp
+	tr := traceFrom(ctx)
+	if tr != nil {
+		tr.reset(name)
+	}
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	snap := c.snap.Load()
+	m, err := c.resolve(ctx, snap, name, op)
+	if err != nil {
+		return zero, err
+	}
+	if tr != nil {
+		tr.VirtualModel = m.name
+	}
+	md, _ := metadata.FromContext(ctx)
+	md = metadata.Merge(c.defaultMD, md)
+	elig, err := m.eligible(md)
+	if err != nil {
+		return zero, err
+	}
+	plan := strategy.NewPlan(strategy.PlanInfo{
+		Strategy:   m.strategy,
+		Eligible:   elig,
+		NoFallback: m.noFallback,
+		Now:        c.now(),
+		Rand:       c.rand,
+	})
+	reqHeader := headersFrom(ctx)
+	var failed []*target.Error
+	fallback := false
+	for {
+		step, ok := plan.Next()
+		if !ok {
+			break
+		}
+		t := &m.targets[step.Index]
+		a := attempt{header: mergeHeaders(reqHeader, t.setHeader), trace: tr}
+		bo := t.policy.Backoff()
+		var wait time.Duration
+		for try := 1; ; try++ {
+			start := c.now()
+			actx, cancel := ctx, context.CancelFunc(nil)
+			if t.requestTimeout > 0 {
+				actx, cancel = context.WithTimeout(ctx, t.requestTimeout)
+			}
+			resp, err := do(actx, t, &a)
+			if cancel != nil {
+				cancel()
+			}
+			end := c.now()
+			rec := Attempt{
+				Target: t.ref, Try: try, Reason: step.Reason,
+				Retry: try > 1, Fallback: fallback && try == 1, Wait: wait,
+				Start: start, Duration: end.Sub(start),
+			}
+			if err == nil {
+				rec.Status, rec.Class = http.StatusOK, "ok"
+				out := tokens(&resp)
+				if tr != nil {
+					if out > 0 {
+						rec.TPOT = rec.Duration / time.Duration(out)
+					}
+					tr.Attempts = append(tr.Attempts, rec)
+					tr.Resolved = t.ref
+				}
+				plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, OutputTokens: out, Status: http.StatusOK})
+				return resp, nil
+			}
+			if cerr := ctx.Err(); cerr != nil {
+				// The caller gave up: not the target's fault, so
+				// nothing is recorded against it.
+				rec.Class, rec.Err = "canceled", cerr
+				tr.add(rec)
+				return zero, &Error{Model: name, Attempts: failed, Cause: cerr}
+			}
+			status := statusOf(err, actx)
+			rec.Status, rec.Err = status, err
+			failed = append(failed, &target.Error{Target: t.ref, Try: try, Status: status, Err: err})
+			plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, Status: status, Err: err})
+			decision := t.policy.Classify(status, try)
+			if decision == retry.Again {
+				d, ok := bo.Next(retryAfterOf(err), c.rand())
+				dl, hasDL := ctx.Deadline()
+				if !ok || !retry.Fits(c.now(), d, dl, hasDL) {
+					// Waiting cannot help this call: move on now
+					// if the status allows it.
+					decision = retry.Stop
+					if t.policy.FallsBack(status) {
+						decision = retry.Fallback
+					}
+				} else {
+					wait = d
+				}
+			}
+			rec.Class = decision.String()
+			tr.add(rec)
+			switch decision {
+			case retry.Again:
+				if err := sleep(ctx, wait); err != nil {
+					return zero, &Error{Model: name, Attempts: failed, Cause: err}
+				}
+				continue
+			case retry.Fallback:
+				fallback = true
+			default:
+				return zero, &Error{Model: name, Attempts: failed}
+			}
+			break
+		}
+	}
+	return zero, &Error{Model: name, Attempts: failed}
+}
+
+// add appends an attempt to a trace that may be nil.
+func (tr *Trace) add(a Attempt) {
+	if tr != nil {
+		tr.Attempts = append(tr.Attempts, a)
+	}
+}
+
+// statusOf classifies a failed try by behaviour: a try that ran out of its
+// own time is a 408; a provider error carries its status; anything else is
+// a transport failure, 502.
+func statusOf(err error, actx context.Context) int {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return providers.StatusTimeout
+	}
+	if pe, ok := providers.AsError(err); ok && pe.Status > 0 {
+		return pe.Status
+	}
+	return providers.StatusTransport
+}
+
+func retryAfterOf(err error) time.Duration {
+	if pe, ok := providers.AsError(err); ok {
+		return pe.RetryAfter
+	}
+	return 0
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Chat sends a chat completion through the virtual model req.Model names
+// (as "group/model" or a slug). The response is the serving provider's
+// own, with its model name and usage. On failure the error is a sentinel
+// (ErrUnknownModel, ErrForbidden, ErrUnsupportedOperation,
+// ErrNoEligibleTarget), the context's error, or an *Error carrying every
+// attempt.
+func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+	tools := hasTools(&req)
+	return call(c, ctx, req.Model, providers.OpChat,
+		func(ctx context.Context, t *tgt, a *attempt) (openai.ChatCompletionResponse, error) {
+			r := req
+			r.Model = t.model
+			t.params.chat(&r)
+			extra := t.params.chatExtra
+			if tools && t.hasPrompt {
+				extra = t.params.chatExtraNoPrompt
+				a.note(t.ref + ": " + promptVersionKey + " not sent: the request carries tools")
+			}
+			return t.prov.Chat(ctx, providers.ChatRequest{Request: r, Call: providers.Call{
+				Header: a.header, RemoveHeader: t.removeHeader, Extra: extra,
+			}})
+		},
+		func(r *openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens })
+}
+
+// Completion sends a legacy text completion through the virtual model
+// req.Model names. Errors are as for Chat.
+func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (openai.CompletionResponse, error) {
+	return call(c, ctx, req.Model, providers.OpCompletion,
+		func(ctx context.Context, t *tgt, a *attempt) (openai.CompletionResponse, error) {
+			r := req
+			r.Model = t.model
+			t.params.completion(&r)
+			return t.prov.(providers.Completer).Completion(ctx, providers.CompletionRequest{Request: r, Call: providers.Call{
+				Header: a.header, RemoveHeader: t.removeHeader, Extra: t.params.completionExtra,
+			}})
+		},
+		func(r *openai.CompletionResponse) int { return r.Usage.CompletionTokens })
+}
+
+// Embed creates embeddings through the virtual model req.Model names.
+// Errors are as for Chat.
+func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai.EmbeddingResponse, error) {
+	return call(c, ctx, string(req.Model), providers.OpEmbedding,
+		func(ctx context.Context, t *tgt, a *attempt) (openai.EmbeddingResponse, error) {
+			r := req
+			r.Model = openai.EmbeddingModel(t.model)
+			t.params.embedding(&r)
+			return t.prov.(providers.Embedder).Embed(ctx, providers.EmbeddingRequest{Request: r, Call: providers.Call{
+				Header: a.header, RemoveHeader: t.removeHeader, Extra: t.params.embeddingExtra,
+			}})
+		},
+		func(*openai.EmbeddingResponse) int { return 0 })
+}

@@ -1,0 +1,235 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/metadata"
+	"github.com/llmroute/llmroute/providers"
+)
+
+// The configuration types, defined in package config and re-exported here
+// so that most code needs only this package.
+type (
+	Group             = config.Group
+	VirtualModel      = config.VirtualModel
+	Collaborator      = config.Collaborator
+	Role              = config.Role
+	ModelType         = config.ModelType
+	RoutingConfig     = config.Routing
+	RoutingType       = config.RoutingType
+	Sticky            = config.Sticky
+	SessionIdentifier = config.SessionIdentifier
+)
+
+// Roles, model types and routing types, re-exported from package config.
+const (
+	RoleUser      = config.RoleUser
+	RoleManager   = config.RoleManager
+	Chat          = config.Chat
+	Completion    = config.Completion
+	Embedding     = config.Embedding
+	WeightBased   = config.WeightBased
+	LatencyBased  = config.LatencyBased
+	PriorityBased = config.PriorityBased
+)
+
+// TeamResolver tells access control which teams a subject belongs to, so
+// that a collaborator "team:<name>" admits its members. It is called only
+// for groups that list a team and only when the subject is not listed
+// itself.
+type TeamResolver interface {
+	// Teams returns the names (without the "team:" prefix) of the teams
+	// subject belongs to.
+	Teams(ctx context.Context, subject string) ([]string, error)
+}
+
+// TeamResolverFunc adapts a function to TeamResolver.
+type TeamResolverFunc func(ctx context.Context, subject string) ([]string, error)
+
+// Teams calls f.
+func (f TeamResolverFunc) Teams(ctx context.Context, subject string) ([]string, error) {
+	return f(ctx, subject)
+}
+
+// Option configures a Client.
+type Option func(*settings)
+
+type settings struct {
+	accounts  config.Accounts
+	order     []string
+	groups    []config.Group
+	defaultMD metadata.MD
+	now       func() time.Time
+	rand      func() float64
+	admins    map[string]bool
+	teams     TeamResolver
+	errs      []error
+}
+
+// WithProvider registers a provider account under name; targets name it
+// as "name/<model>". Names follow the group-name rules of SPEC §1.
+func WithProvider(name string, p providers.Provider) Option {
+	return func(s *settings) {
+		switch {
+		case p == nil:
+			s.errs = append(s.errs, fmt.Errorf("routing: WithProvider(%q): nil provider", name))
+		case s.accounts[name] != nil:
+			s.errs = append(s.errs, fmt.Errorf("routing: WithProvider(%q): account registered twice", name))
+		default:
+			s.accounts[name] = p
+			s.order = append(s.order, name)
+		}
+	}
+}
+
+// WithGroup adds a group of virtual models defined in Go.
+func WithGroup(g Group) Option {
+	return func(s *settings) { s.groups = append(s.groups, g) }
+}
+
+// WithDefaultMetadata sets metadata merged under every request's metadata
+// (the request wins on a conflict), such as the deployment's
+// tfy_gateway_region.
+func WithDefaultMetadata(md metadata.MD) Option {
+	return func(s *settings) {
+		s.defaultMD = make(metadata.MD, len(md))
+		for k, v := range md {
+			s.defaultMD[k] = v
+		}
+	}
+}
+
+// WithClock sets the clock the Client reads for statistics, health and
+// traces; the default is time.Now. Waits between retries use the runtime's
+// timers, which testing/synctest virtualises.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) {
+		if now == nil {
+			s.errs = append(s.errs, errors.New("routing: WithClock: nil clock"))
+			return
+		}
+		s.now = now
+	}
+}
+
+// WithRand sets the source of uniform random numbers in [0, 1) used for
+// weighted picks, tie breaks and jitter; the default is math/rand/v2. It
+// must be safe for concurrent use.
+func WithRand(r func() float64) Option {
+	return func(s *settings) {
+		if r == nil {
+			s.errs = append(s.errs, errors.New("routing: WithRand: nil source"))
+			return
+		}
+		s.rand = r
+	}
+}
+
+// WithAdmins names subjects that may call and change every group.
+func WithAdmins(subjects ...string) Option {
+	return func(s *settings) {
+		for _, sub := range subjects {
+			s.admins[sub] = true
+		}
+	}
+}
+
+// WithTeamResolver sets how team membership is found for collaborators of
+// the form "team:<name>".
+func WithTeamResolver(r TeamResolver) Option {
+	return func(s *settings) { s.teams = r }
+}
+
+// Client serves virtual models. It is safe for concurrent use. Its
+// configuration is an immutable snapshot swapped atomically when it
+// changes, so a call runs to the end on the configuration it started with.
+type Client struct {
+	snap      atomic.Pointer[snapshot]
+	accounts  config.Accounts
+	defaultMD metadata.MD
+	now       func() time.Time
+	rand      func() float64
+	admins    map[string]bool
+	teams     TeamResolver
+}
+
+// New returns a Client serving the given groups over the given provider
+// accounts. Every configuration problem is reported at once, each naming
+// its field; a Client is returned only when there are none.
+func New(opts ...Option) (*Client, error) {
+	s := settings{
+		accounts: config.Accounts{},
+		now:      time.Now,
+		rand:     rand.Float64,
+		admins:   map[string]bool{},
+	}
+	for _, o := range opts {
+		o(&s)
+	}
+	if len(s.errs) > 0 {
+		return nil, errors.Join(s.errs...)
+	}
+	c := &Client{
+		accounts:  s.accounts,
+		defaultMD: s.defaultMD,
+		now:       s.now,
+		rand:      s.rand,
+		admins:    s.admins,
+		teams:     s.teams,
+	}
+	snap, err := c.build(nil, s.groups)
+	if err != nil {
+		return nil, err
+	}
+	c.snap.Store(snap)
+	return c, nil
+}
+
+// Groups returns a copy of the groups the Client serves now.
+func (c *Client) Groups() []Group {
+	snap := c.snap.Load()
+	out := make([]Group, 0, len(snap.order))
+	for _, name := range snap.order {
+		out = append(out, snap.groups[name].cfg)
+	}
+	return out
+}
+
+// SetGroup adds or replaces one group while the Client serves calls.
+// Replacing a group that has collaborators requires the subject in ctx to
+// be its Manager (or a Client admin); the new configuration is validated
+// whole first, and a rejected one changes nothing. Calls in flight finish
+// on the configuration they started with.
+func (c *Client) SetGroup(ctx context.Context, g Group) error {
+	return c.apply(ctx, []Group{g})
+}
+
+// apply replaces or adds groups atomically after checking the caller may
+// manage each one.
+func (c *Client) apply(ctx context.Context, groups []Group) error {
+	for {
+		old := c.snap.Load()
+		for i := range groups {
+			if cur, ok := old.groups[groups[i].Name]; ok {
+				if err := c.authorize(ctx, cur, RoleManager); err != nil {
+					return fmt.Errorf("%w: changing group %q needs the %s role", ErrForbidden, groups[i].Name, RoleManager)
+				}
+			} else if len(c.admins) > 0 && !c.isAdmin(ctx) {
+				return fmt.Errorf("%w: only a Client admin may add group %q", ErrForbidden, groups[i].Name)
+			}
+		}
+		next, err := c.build(old, groups)
+		if err != nil {
+			return err
+		}
+		if c.snap.CompareAndSwap(old, next) {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,327 @@
+package routing
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/metadata"
+	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/retry"
+	"github.com/llmroute/llmroute/slug"
+	"github.com/llmroute/llmroute/strategy"
+)
+
+// snapshot is the Client's whole configuration, compiled for the hot path
+// and never changed once published.
+type snapshot struct {
+	order  []string          // group names in the order they were added
+	groups map[string]*group // by name
+	models map[string]*model // by "group/model" and by slug
+}
+
+type group struct {
+	cfg      config.Group
+	name     string
+	open     bool
+	members  map[string]Role // subject → role
+	hasTeams bool
+}
+
+type model struct {
+	name       string // "group/model"
+	group      *group
+	ops        uint8 // bit per providers.Operation
+	strategy   strategy.Strategy
+	targets    []tgt
+	noFallback strategy.Set
+	catchAll   strategy.Set // targets without metadata_match
+	matchers   strategy.Set // targets with metadata_match
+}
+
+type tgt struct {
+	ref            string // "account/model"
+	model          string // the provider's own model name
+	prov           providers.Provider
+	policy         retry.Policy
+	md             metadata.MD
+	setHeader      http.Header
+	removeHeader   []string
+	params         params
+	hasPrompt      bool
+	requestTimeout time.Duration
+	ttftTimeout    time.Duration
+	idleTimeout    time.Duration
+}
+
+// build returns a new snapshot: old's groups with groups added or
+// replacing those of the same name. It validates the result whole.
+func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) {
+	var all []config.Group
+	var order []string
+	replaced := map[string]bool{}
+	for _, g := range groups {
+		replaced[g.Name] = true
+	}
+	if old != nil {
+		for _, name := range old.order {
+			if !replaced[name] {
+				all = append(all, old.groups[name].cfg)
+				order = append(order, name)
+			}
+		}
+	}
+	all = append(all, groups...)
+	if err := config.Validate(all, c.accounts, nil); err != nil {
+		return nil, err
+	}
+	snap := &snapshot{groups: map[string]*group{}, models: map[string]*model{}}
+	for i := range all {
+		g, err := c.compileGroup(all[i])
+		if err != nil {
+			return nil, err
+		}
+		snap.groups[g.name] = g
+		for mi := range g.cfg.Models {
+			m, err := c.compileModel(g, mi)
+			if err != nil {
+				return nil, err
+			}
+			snap.models[m.name] = m
+			if s := g.cfg.Models[mi].Slug; s != "" {
+				snap.models[s] = m
+			}
+		}
+	}
+	for _, g := range groups {
+		order = append(order, g.Name)
+	}
+	snap.order = order
+	return snap, nil
+}
+
+func (c *Client) compileGroup(cfg config.Group) (*group, error) {
+	cfg = cloneGroup(cfg)
+	g := &group{cfg: cfg, name: cfg.Name, open: len(cfg.Collaborators) == 0, members: map[string]Role{}}
+	for _, col := range cfg.Collaborators {
+		g.members[col.Subject] = col.Role
+		if strings.HasPrefix(col.Subject, "team:") {
+			g.hasTeams = true
+		}
+	}
+	return g, nil
+}
+
+func (c *Client) compileModel(g *group, mi int) (*model, error) {
+	vm := &g.cfg.Models[mi]
+	m := &model{name: g.name + "/" + vm.Name, group: g}
+	for _, t := range vm.Types() {
+		op, _ := providers.ParseOperation(string(t))
+		m.ops |= 1 << op
+	}
+	rc := &vm.Routing
+	weights := make([]int, len(rc.Targets))
+	prios := make([]int, len(rc.Targets))
+	m.targets = make([]tgt, len(rc.Targets))
+	for i := range rc.Targets {
+		t := &rc.Targets[i]
+		weights[i], prios[i] = t.Weight, t.Priority
+		ref, _ := slug.ParseRef(t.Ref) // validated
+		p, err := compileParams(t.Params)
+		if err != nil {
+			return nil, config.Errors{{Group: g.name, Path: fmt.Sprintf("integrations[%d].routing_config.load_balance_targets[%d].override_params", mi, i), Msg: err.Error()}}
+		}
+		_, hasPrompt := t.Params[promptVersionKey]
+		m.targets[i] = tgt{
+			ref:            t.Ref,
+			model:          ref.Model,
+			prov:           c.accounts[ref.Account],
+			policy:         retry.NewPolicy(t.RetryOrDefault(), t.FallbackCodesOrDefault()),
+			md:             t.MetadataMatch,
+			setHeader:      canonicalHeaders(t.Headers.Set),
+			removeHeader:   t.Headers.Remove,
+			params:         p,
+			hasPrompt:      hasPrompt,
+			requestTimeout: orDefault(t.RequestTimeout, rc.RequestTimeout),
+			ttftTimeout:    orDefault(t.TTFTTimeout, rc.TTFTTimeout),
+			idleTimeout:    orDefault(t.StreamIdleTimeout, rc.StreamIdleTimeout),
+		}
+		bit := strategy.Of(i)
+		if t.NoFallback {
+			m.noFallback |= bit
+		}
+		if len(t.MetadataMatch) > 0 {
+			m.matchers |= bit
+		} else {
+			m.catchAll |= bit
+		}
+	}
+	var err error
+	switch rc.Type {
+	case config.PriorityBased:
+		m.strategy, err = strategy.NewPriority(prios)
+	case config.LatencyBased:
+		// Until latency statistics exist every target counts as fast,
+		// and the fast band is drawn from uniformly.
+		m.strategy, err = strategy.NewWeighted(make([]int, len(prios)))
+	default:
+		m.strategy, err = strategy.NewWeighted(weights)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// cloneGroup deep-copies the parts of a group a caller could change after
+// handing it over.
+func cloneGroup(g config.Group) config.Group {
+	g.Collaborators = slices.Clone(g.Collaborators)
+	g.Models = slices.Clone(g.Models)
+	for i := range g.Models {
+		m := &g.Models[i]
+		m.ModelTypes = slices.Clone(m.ModelTypes)
+		if m.Routing.Sticky != nil {
+			s := *m.Routing.Sticky
+			s.SessionIdentifiers = slices.Clone(s.SessionIdentifiers)
+			m.Routing.Sticky = &s
+		}
+		m.Routing.Targets = slices.Clone(m.Routing.Targets)
+		for j := range m.Routing.Targets {
+			t := &m.Routing.Targets[j]
+			if t.Retry != nil {
+				r := *t.Retry
+				r.OnStatusCodes = slices.Clone(r.OnStatusCodes)
+				t.Retry = &r
+			}
+			t.FallbackStatusCodes = slices.Clone(t.FallbackStatusCodes)
+			t.MetadataMatch = cloneMap(t.MetadataMatch)
+			t.Headers.Set = cloneMap(t.Headers.Set)
+			t.Headers.Remove = slices.Clone(t.Headers.Remove)
+			if t.Params != nil {
+				p := make(map[string]any, len(t.Params))
+				for k, v := range t.Params {
+					p[k] = v
+				}
+				t.Params = p
+			}
+		}
+	}
+	return g
+}
+
+func cloneMap[M ~map[string]string](m M) M {
+	if m == nil {
+		return nil
+	}
+	out := make(M, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// resolve finds the virtual model a call names and checks the caller may
+// call it with op.
+func (c *Client) resolve(ctx context.Context, snap *snapshot, name string, op providers.Operation) (*model, error) {
+	m := snap.models[name]
+	if m == nil {
+		// A name in a closed group the caller may not use is forbidden
+		// whether or not the model exists, so the answer reveals
+		// nothing of the group's contents.
+		if gname, _, ok := strings.Cut(name, "/"); ok {
+			if g := snap.groups[gname]; g != nil && c.authorize(ctx, g, RoleUser) != nil {
+				return nil, fmt.Errorf("%w: %s", ErrForbidden, strconv.Quote(name))
+			}
+		}
+		return nil, fmt.Errorf("%w %s", ErrUnknownModel, strconv.Quote(name))
+	}
+	if err := c.authorize(ctx, m.group, RoleUser); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrForbidden, strconv.Quote(name))
+	}
+	if m.ops&(1<<op) == 0 {
+		return nil, fmt.Errorf("%w: %s does not serve %s", ErrUnsupportedOperation, strconv.Quote(name), op)
+	}
+	return m, nil
+}
+
+func (c *Client) isAdmin(ctx context.Context) bool {
+	if len(c.admins) == 0 {
+		return false
+	}
+	sub, _ := SubjectFrom(ctx)
+	return c.admins[sub]
+}
+
+// authorize checks that the subject in ctx holds at least role on g. Open
+// groups admit every caller; a Manager may do what a User may.
+func (c *Client) authorize(ctx context.Context, g *group, need Role) error {
+	if g.open && (need == RoleUser || len(c.admins) == 0) {
+		return nil
+	}
+	if c.isAdmin(ctx) {
+		return nil
+	}
+	sub, _ := SubjectFrom(ctx)
+	if sub != "" {
+		if r, ok := g.members[sub]; ok && allows(r, need) {
+			return nil
+		}
+		if g.hasTeams && c.teams != nil && !strings.HasPrefix(sub, "team:") {
+			teams, err := c.teams.Teams(ctx, sub)
+			if err == nil {
+				for _, t := range teams {
+					if r, ok := g.members["team:"+t]; ok && allows(r, need) {
+						return nil
+					}
+				}
+			}
+		}
+	}
+	return ErrForbidden
+}
+
+func allows(have, need Role) bool {
+	return have == RoleManager || have == need
+}
+
+// eligible returns the targets a request with metadata md may use
+// (SPEC §7): the targets whose metadata_match holds, when any does;
+// otherwise the catch-all targets.
+func (m *model) eligible(md metadata.MD) (strategy.Set, error) {
+	var matched strategy.Set
+	for s := m.matchers; s != 0; s &= s - 1 {
+		i := trailingZeros(s)
+		if md.Matches(m.targets[i].md) {
+			matched |= 1 << i
+		}
+	}
+	if matched != 0 {
+		return matched, nil
+	}
+	if m.catchAll != 0 {
+		return m.catchAll, nil
+	}
+	var unmet []string
+	for s := m.matchers; s != 0; s &= s - 1 {
+		for _, k := range md.Unmet(m.targets[trailingZeros(s)].md) {
+			if !slices.Contains(unmet, k) {
+				unmet = append(unmet, k)
+			}
+		}
+	}
+	slices.Sort(unmet)
+	return 0, fmt.Errorf("%w for %s: request metadata does not match on %s", ErrNoEligibleTarget, strconv.Quote(m.name), strings.Join(unmet, ", "))
+}
