@@ -31,57 +31,89 @@ func (a *attempt) note(s string) {
 	}
 }
 
-// call is one routed call of any operation: the loop of SPEC §5 over the
-// order a strategy.Plan gives. do performs one try on one target; tokens
-// reads the output token count of a response.
-func call[Resp any](c *Client, ctx context.Context, name string, op providers.Operation,
-	do func(ctx context.Context, t *tgt, a *attempt) (Resp, error), tokens func(*Resp) int,
-) (Resp, error) {
-	var zero Resp
-	tr := traceFrom(ctx)
-	if tr != nil {
-		tr.reset(name)
+// run is one routed call's state: the resolved virtual model, its plan
+// through the targets and the failures so far. A unary call keeps it on the
+// stack; a stream keeps it for its whole life, so an opt-in restart can
+// continue the same plan.
+type run struct {
+	c         *Client
+	ctx       context.Context
+	name      string
+	m         *model
+	plan      strategy.Plan
+	tr        *Trace
+	reqHeader http.Header
+	failed    []*target.Error
+	fallback  bool // the next first try on a target is a fallback
+}
+
+// start resolves the model a call names, checks access and operation, and
+// plans the call over the eligible targets.
+func (c *Client) start(ctx context.Context, r *run, name string, op providers.Operation) error {
+	r.c, r.ctx, r.name = c, ctx, name
+	r.tr = traceFrom(ctx)
+	if r.tr != nil {
+		r.tr.reset(name)
 	}
 	if err := ctx.Err(); err != nil {
-		return zero, err
+		return err
 	}
-	snap := c.snap.Load()
-	m, err := c.resolve(ctx, snap, name, op)
+	m, err := c.resolve(ctx, c.snap.Load(), name, op)
 	if err != nil {
-		return zero, err
+		return err
 	}
-	if tr != nil {
-		tr.VirtualModel = m.name
+	if r.tr != nil {
+		r.tr.VirtualModel = m.name
 	}
 	md, _ := metadata.FromContext(ctx)
 	md = metadata.Merge(c.defaultMD, md)
 	elig, err := m.eligible(md)
 	if err != nil {
-		return zero, err
+		return err
 	}
-	plan := strategy.NewPlan(strategy.PlanInfo{
+	r.m = m
+	r.plan = strategy.NewPlan(strategy.PlanInfo{
 		Strategy:   m.strategy,
 		Eligible:   elig,
 		NoFallback: m.noFallback,
 		Now:        c.now(),
 		Rand:       c.rand,
 	})
-	reqHeader := headersFrom(ctx)
-	var failed []*target.Error
-	fallback := false
+	r.reqHeader = headersFrom(ctx)
+	return nil
+}
+
+// served is the target and try that served a call.
+type served struct {
+	t     *tgt
+	index int
+	start time.Time
+}
+
+// attempts is the loop of SPEC §5 over the order the run's plan gives:
+// tries on a target while its retry rules allow, then the next target
+// while its fallback rules allow. do performs one try on one target. For a
+// unary call (timed true) each try gets the target's request timeout, and
+// a success is recorded at once with its output tokens; a stream's tries
+// time themselves and report their outcome when the stream ends.
+func attempts[Resp any](r *run, timed bool,
+	do func(ctx context.Context, t *tgt, a *attempt) (Resp, error), tokens func(*Resp) int,
+) (Resp, served, error) {
+	var zero Resp
+	c, ctx, tr := r.c, r.ctx, r.tr
 	for {
-		step, ok := plan.Next()
+		step, ok := r.plan.Next()
 		if !ok {
 			break
 		}
-		t := &m.targets[step.Index]
-		a := attempt{header: mergeHeaders(reqHeader, t.setHeader), trace: tr}
+		t := &r.m.targets[step.Index]
+		a := attempt{header: mergeHeaders(r.reqHeader, t.setHeader), trace: tr}
 		bo := t.policy.Backoff()
 		var wait time.Duration
 		for try := 1; ; try++ {
 			start := c.now()
 			actx, cancel := ctx, context.CancelFunc(nil)
-			if t.requestTimeout > 0 {
+			if timed && t.requestTimeout > 0 {
 				actx, cancel = context.WithTimeout(ctx, t.requestTimeout)
 			}
 			resp, err := do(actx, t, &a)
@@ -91,33 +123,35 @@ func call[Resp any](c *Client, ctx context.Context, name string, op providers.Op
 			end := c.now()
 			rec := Attempt{
 				Target: t.ref, Try: try, Reason: step.Reason,
-				Retry: try > 1, Fallback: fallback && try == 1, Wait: wait,
+				Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
 				Start: start, Duration: end.Sub(start),
 			}
 			if err == nil {
 				rec.Status, rec.Class = http.StatusOK, "ok"
-				out := tokens(&resp)
-				if tr != nil {
+				if timed {
+					out := tokens(&resp)
 					if out > 0 {
 						rec.TPOT = rec.Duration / time.Duration(out)
 					}
+					r.plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, OutputTokens: out, Status: http.StatusOK})
+				}
+				if tr != nil {
 					tr.Attempts = append(tr.Attempts, rec)
 					tr.Resolved = t.ref
 				}
-				plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, OutputTokens: out, Status: http.StatusOK})
-				return resp, nil
+				return resp, served{t: t, index: step.Index, start: start}, nil
 			}
 			if cerr := ctx.Err(); cerr != nil {
 				// The caller gave up: not the target's fault, so
 				// nothing is recorded against it.
 				rec.Class, rec.Err = "canceled", cerr
 				tr.add(rec)
-				return zero, &Error{Model: name, Attempts: failed, Cause: cerr}
+				return zero, served{}, &Error{Model: r.name, Attempts: r.failed, Cause: cerr}
 			}
 			status := statusOf(err, actx)
 			rec.Status, rec.Err = status, err
-			failed = append(failed, &target.Error{Target: t.ref, Try: try, Status: status, Err: err})
-			plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, Status: status, Err: err})
+			r.failed = append(r.failed, &target.Error{Target: t.ref, Try: try, Status: status, Err: err})
+			r.plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, Status: status, Err: err})
 			decision := t.policy.Classify(status, try)
 			if decision == retry.Again {
 				d, ok := bo.Next(retryAfterOf(err), c.rand())
@@ -138,18 +172,31 @@ func call[Resp any](c *Client, ctx context.Context, name string, op providers.Op
 			switch decision {
 			case retry.Again:
 				if err := sleep(ctx, wait); err != nil {
-					return zero, &Error{Model: name, Attempts: failed, Cause: err}
+					return zero, served{}, &Error{Model: r.name, Attempts: r.failed, Cause: err}
 				}
 				continue
 			case retry.Fallback:
-				fallback = true
+				r.fallback = true
 			default:
-				return zero, &Error{Model: name, Attempts: failed}
+				return zero, served{}, &Error{Model: r.name, Attempts: r.failed}
 			}
 			break
 		}
 	}
-	return zero, &Error{Model: name, Attempts: failed}
+	return zero, served{}, &Error{Model: r.name, Attempts: r.failed}
+}
+
+// unary runs a non-streaming call.
+func unary[Resp any](c *Client, ctx context.Context, name string, op providers.Operation,
+	do func(ctx context.Context, t *tgt, a *attempt) (Resp, error), tokens func(*Resp) int,
+) (Resp, error) {
+	var r run
+	if err := c.start(ctx, &r, name, op); err != nil {
+		var zero Resp
+		return zero, err
+	}
+	resp, _, err := attempts(&r, true, do, tokens)
+	return resp, err
 }
 
 // add appends an attempt to a trace that may be nil.
@@ -202,7 +249,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // attempt.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
 	tools := hasTools(&req)
-	return call(c, ctx, req.Model, providers.OpChat,
+	return unary(c, ctx, req.Model, providers.OpChat,
 		func(ctx context.Context, t *tgt, a *attempt) (openai.ChatCompletionResponse, error) {
 			r := req
 			r.Model = t.model
@@ -222,7 +269,7 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (op
 // Completion sends a legacy text completion through the virtual model
 // req.Model names. Errors are as for Chat.
 func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (openai.CompletionResponse, error) {
-	return call(c, ctx, req.Model, providers.OpCompletion,
+	return unary(c, ctx, req.Model, providers.OpCompletion,
 		func(ctx context.Context, t *tgt, a *attempt) (openai.CompletionResponse, error) {
 			r := req
 			r.Model = t.model
@@ -237,7 +284,7 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 // Embed creates embeddings through the virtual model req.Model names.
 // Errors are as for Chat.
 func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai.EmbeddingResponse, error) {
-	return call(c, ctx, string(req.Model), providers.OpEmbedding,
+	return unary(c, ctx, string(req.Model), providers.OpEmbedding,
 		func(ctx context.Context, t *tgt, a *attempt) (openai.EmbeddingResponse, error) {
 			r := req
 			r.Model = openai.EmbeddingModel(t.model)

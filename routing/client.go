@@ -69,6 +69,7 @@ type settings struct {
 	rand      func() float64
 	admins    map[string]bool
 	teams     TeamResolver
+	restart   bool
 	errs      []error
 }
 
@@ -157,6 +158,7 @@ type Client struct {
 	rand      func() float64
 	admins    map[string]bool
 	teams     TeamResolver
+	restart   bool
 }
 
 // New returns a Client serving the given groups over the given provider
@@ -182,6 +184,7 @@ func New(opts ...Option) (*Client, error) {
 		rand:      s.rand,
 		admins:    s.admins,
 		teams:     s.teams,
+		restart:   s.restart,
 	}
 	snap, err := c.build(nil, s.groups)
 	if err != nil {

@@ -42,6 +42,7 @@ type model struct {
 	noFallback strategy.Set
 	catchAll   strategy.Set // targets without metadata_match
 	matchers   strategy.Set // targets with metadata_match
+	streamers  strategy.Set // targets whose provider can stream
 }
 
 type tgt struct {
@@ -152,6 +153,9 @@ func (c *Client) compileModel(g *group, mi int) (*model, error) {
 			idleTimeout:    orDefault(t.StreamIdleTimeout, rc.StreamIdleTimeout),
 		}
 		bit := strategy.Of(i)
+		if _, ok := m.targets[i].prov.(providers.Streamer); ok {
+			m.streamers |= bit
+		}
 		if t.NoFallback {
 			m.noFallback |= bit
 		}

@@ -133,12 +133,19 @@ func (p *Plan) take(s Step) Step {
 	return s
 }
 
+// Restrict narrows the plan's eligible targets to those in s, before the
+// first Next. It reports whether any eligible target is left.
+func (p *Plan) Restrict(s Set) bool {
+	p.info.Eligible &= s
+	return p.info.Eligible != 0
+}
+
 // Tried returns the targets the plan has handed out so far.
 func (p *Plan) Tried() Set { return p.used }
 
-// Done reports the outcome of the tries on a target the plan handed out.
-// It is the one path by which outcomes reach the strategy; call it once per
-// Step.
+// Done reports the outcome of one try on a target the plan handed out. It
+// is the one path by which outcomes reach the strategy: call it once per
+// try, whatever its result, except when the caller itself gave up.
 func (p *Plan) Done(o Outcome) {
 	if obs, ok := p.info.Strategy.(Observer); ok {
 		obs.Observe(o)

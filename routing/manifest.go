@@ -1,0 +1,34 @@
+package routing
+
+import (
+	"context"
+
+	"github.com/llmroute/llmroute/config"
+)
+
+// WithManifest adds the groups of a manifest in the gateway's YAML or JSON
+// format (see package config). Problems in it are reported by New, each
+// with its path and line.
+func WithManifest(data []byte) Option {
+	return func(s *settings) {
+		groups, err := config.ParseManifest(data)
+		if err != nil {
+			s.errs = append(s.errs, err)
+			return
+		}
+		s.groups = append(s.groups, groups...)
+	}
+}
+
+// ApplyManifest atomically replaces the groups a manifest names (and adds
+// new ones) while the Client serves calls. Each group that has
+// collaborators may be changed only by its Manager (or a Client admin), per
+// the subject in ctx. A manifest with any problem changes nothing. Calls in
+// flight finish on the configuration they started with.
+func (c *Client) ApplyManifest(ctx context.Context, data []byte) error {
+	groups, err := config.ParseManifest(data)
+	if err != nil {
+		return err
+	}
+	return c.apply(ctx, groups)
+}
