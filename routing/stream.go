@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,6 +106,7 @@ type Stream struct {
 	req     openai.ChatCompletionRequest
 	restart bool
 
+	mu         sync.Mutex // guards u against a concurrent Close
 	u          *upstream
 	served     served
 	rec        int // index of the serving attempt in the trace
@@ -190,7 +193,14 @@ func (s *Stream) connect() error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.u, s.served = u, sv
+	closed := s.closed.Load()
+	s.mu.Unlock()
+	if closed {
+		u.release()
+		return errStreamClosed
+	}
 	if s.run.tr != nil {
 		s.rec = len(s.run.tr.Attempts) - 1
 	}
@@ -244,14 +254,16 @@ func (s *Stream) open(ctx context.Context, t *tgt, a *attempt) (*upstream, error
 	if u.timer != nil {
 		u.timer.Stop()
 	}
-	if !u.state.CompareAndSwap(running, running) {
+	if u.state.Load() != running {
 		// The budget ran out just as content arrived.
 		return nil, u.fail(context.DeadlineExceeded)
 	}
 	u.ttft = time.Since(u.base)
 	u.last.Store(int64(u.ttft))
 	if u.idle > 0 && !u.eof {
-		u.timer = time.AfterFunc(u.idle, u.checkIdle)
+		// Armed only once u.timer is set, since checkIdle reads it.
+		u.timer = time.AfterFunc(time.Duration(math.MaxInt64), u.checkIdle)
+		u.timer.Reset(u.idle)
 	}
 	return u, nil
 }
@@ -271,6 +283,9 @@ func firstTokenBudget(t *tgt) time.Duration {
 // no chunk arrived within the idle timeout, else waits for the rest of it.
 // Chunks only store a timestamp, so the per-chunk cost stays tiny.
 func (u *upstream) checkIdle() {
+	if u.state.Load() != running {
+		return
+	}
 	since := time.Since(u.base) - time.Duration(u.last.Load())
 	if since < u.idle {
 		u.timer.Reset(u.idle - since)
@@ -437,8 +452,11 @@ func (s *Stream) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	if s.u != nil {
-		s.u.release()
+	s.mu.Lock()
+	u := s.u
+	s.mu.Unlock()
+	if u != nil {
+		u.release()
 	}
 	return nil
 }
