@@ -25,7 +25,7 @@ type attempt struct {
 }
 
 // note records a decision in the trace, if there is one.
-func (a *attempt) note(s string) {
+func (a attempt) note(s string) {
 	if a.trace != nil {
 		a.trace.Notes = append(a.trace.Notes, s)
 	}
@@ -97,7 +97,7 @@ type served struct {
 // a success is recorded at once with its output tokens; a stream's tries
 // time themselves and report their outcome when the stream ends.
 func attempts[Resp any](r *run, timed bool,
-	do func(ctx context.Context, t *tgt, a *attempt) (Resp, error), tokens func(*Resp) int,
+	do func(ctx context.Context, t *tgt, a attempt) (Resp, error), tokens func(Resp) int,
 ) (Resp, served, error) {
 	var zero Resp
 	c, ctx, tr := r.c, r.ctx, r.tr
@@ -116,7 +116,7 @@ func attempts[Resp any](r *run, timed bool,
 			if timed && t.requestTimeout > 0 {
 				actx, cancel = context.WithTimeout(ctx, t.requestTimeout)
 			}
-			resp, err := do(actx, t, &a)
+			resp, err := do(actx, t, a)
 			if cancel != nil {
 				cancel()
 			}
@@ -129,7 +129,7 @@ func attempts[Resp any](r *run, timed bool,
 			if err == nil {
 				rec.Status, rec.Class = http.StatusOK, "ok"
 				if timed {
-					out := tokens(&resp)
+					out := tokens(resp)
 					if out > 0 {
 						rec.TPOT = rec.Duration / time.Duration(out)
 					}
@@ -188,7 +188,7 @@ func attempts[Resp any](r *run, timed bool,
 
 // unary runs a non-streaming call.
 func unary[Resp any](c *Client, ctx context.Context, name string, op providers.Operation,
-	do func(ctx context.Context, t *tgt, a *attempt) (Resp, error), tokens func(*Resp) int,
+	do func(ctx context.Context, t *tgt, a attempt) (Resp, error), tokens func(Resp) int,
 ) (Resp, error) {
 	var r run
 	if err := c.start(ctx, &r, name, op); err != nil {
@@ -250,7 +250,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
 	tools := hasTools(&req)
 	return unary(c, ctx, req.Model, providers.OpChat,
-		func(ctx context.Context, t *tgt, a *attempt) (openai.ChatCompletionResponse, error) {
+		func(ctx context.Context, t *tgt, a attempt) (openai.ChatCompletionResponse, error) {
 			r := req
 			r.Model = t.model
 			t.params.chat(&r)
@@ -263,14 +263,14 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (op
 				Header: a.header, RemoveHeader: t.removeHeader, Extra: extra,
 			}})
 		},
-		func(r *openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens })
+		func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens })
 }
 
 // Completion sends a legacy text completion through the virtual model
 // req.Model names. Errors are as for Chat.
 func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (openai.CompletionResponse, error) {
 	return unary(c, ctx, req.Model, providers.OpCompletion,
-		func(ctx context.Context, t *tgt, a *attempt) (openai.CompletionResponse, error) {
+		func(ctx context.Context, t *tgt, a attempt) (openai.CompletionResponse, error) {
 			r := req
 			r.Model = t.model
 			t.params.completion(&r)
@@ -278,14 +278,14 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 				Header: a.header, RemoveHeader: t.removeHeader, Extra: t.params.completionExtra,
 			}})
 		},
-		func(r *openai.CompletionResponse) int { return r.Usage.CompletionTokens })
+		func(r openai.CompletionResponse) int { return r.Usage.CompletionTokens })
 }
 
 // Embed creates embeddings through the virtual model req.Model names.
 // Errors are as for Chat.
 func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai.EmbeddingResponse, error) {
 	return unary(c, ctx, string(req.Model), providers.OpEmbedding,
-		func(ctx context.Context, t *tgt, a *attempt) (openai.EmbeddingResponse, error) {
+		func(ctx context.Context, t *tgt, a attempt) (openai.EmbeddingResponse, error) {
 			r := req
 			r.Model = openai.EmbeddingModel(t.model)
 			t.params.embedding(&r)
@@ -293,5 +293,5 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 				Header: a.header, RemoveHeader: t.removeHeader, Extra: t.params.embeddingExtra,
 			}})
 		},
-		func(*openai.EmbeddingResponse) int { return 0 })
+		func(openai.EmbeddingResponse) int { return 0 })
 }

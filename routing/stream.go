@@ -209,7 +209,7 @@ func (s *Stream) connect() error {
 
 // open is one try: start the upstream stream and read until the first
 // content chunk, bounded by the target's time-to-first-token budget.
-func (s *Stream) open(ctx context.Context, t *tgt, a *attempt) (*upstream, error) {
+func (s *Stream) open(ctx context.Context, t *tgt, a attempt) (*upstream, error) {
 	r := s.req
 	r.Model = t.model
 	r.Stream = true
