@@ -45,6 +45,7 @@ type run struct {
 	reqHeader http.Header
 	failed    []*target.Error
 	fallback  bool // the next first try on a target is a fallback
+	sticky    stickyState
 }
 
 // start resolves the model a call names, checks access and operation, and
@@ -72,14 +73,16 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 		return err
 	}
 	r.m = m
+	r.reqHeader = headersFrom(ctx)
+	pin := c.pin(ctx, r, md)
 	r.plan = strategy.NewPlan(strategy.PlanInfo{
 		Strategy:   m.strategy,
 		Eligible:   elig,
 		NoFallback: m.noFallback,
+		Pin:        pin,
 		Now:        c.now(),
 		Rand:       c.rand,
 	})
-	r.reqHeader = headersFrom(ctx)
 	return nil
 }
 
@@ -139,6 +142,8 @@ func attempts[Resp any](r *run, timed bool,
 					tr.Attempts = append(tr.Attempts, rec)
 					tr.Resolved = t.ref
 				}
+				r.observe(rec)
+				c.repin(r, step.Index)
 				return resp, served{t: t, index: step.Index, start: start}, nil
 			}
 			if cerr := ctx.Err(); cerr != nil {
@@ -146,6 +151,7 @@ func attempts[Resp any](r *run, timed bool,
 				// nothing is recorded against it.
 				rec.Class, rec.Err = "canceled", cerr
 				tr.add(rec)
+				r.observe(rec)
 				return zero, served{}, &Error{Model: r.name, Attempts: r.failed, Cause: cerr}
 			}
 			status := statusOf(err, actx)
@@ -169,9 +175,10 @@ func attempts[Resp any](r *run, timed bool,
 			}
 			rec.Class = decision.String()
 			tr.add(rec)
+			r.observe(rec)
 			switch decision {
 			case retry.Again:
-				if err := sleep(ctx, wait); err != nil {
+				if err := c.clock.Sleep(ctx, wait); err != nil {
 					return zero, served{}, &Error{Model: r.name, Attempts: r.failed, Cause: err}
 				}
 				continue
@@ -199,6 +206,13 @@ func unary[Resp any](c *Client, ctx context.Context, name string, op providers.O
 	return resp, err
 }
 
+// observe reports an attempt to the Client's observers.
+func (r *run) observe(a Attempt) {
+	if len(r.c.observers) > 0 {
+		r.c.observe(r.ctx, Event{Kind: EventAttempt, Model: r.m.name, Attempt: a})
+	}
+}
+
 // add appends an attempt to a trace that may be nil.
 func (tr *Trace) add(a Attempt) {
 	if tr != nil {
@@ -224,21 +238,6 @@ func retryAfterOf(err error) time.Duration {
 		return pe.RetryAfter
 	}
 	return 0
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Chat sends a chat completion through the virtual model req.Model names

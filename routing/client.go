@@ -11,6 +11,7 @@ import (
 	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/stores"
 )
 
 // The configuration types, defined in package config and re-exported here
@@ -65,11 +66,13 @@ type settings struct {
 	order     []string
 	groups    []config.Group
 	defaultMD metadata.MD
-	now       func() time.Time
+	clock     Clock
 	rand      func() float64
 	admins    map[string]bool
 	teams     TeamResolver
 	restart   bool
+	store     stores.Store
+	observers []Observer
 	errs      []error
 }
 
@@ -106,16 +109,45 @@ func WithDefaultMetadata(md metadata.MD) Option {
 	}
 }
 
-// WithClock sets the clock the Client reads for statistics, health and
-// traces; the default is time.Now. Waits between retries use the runtime's
-// timers, which testing/synctest virtualises.
-func WithClock(now func() time.Time) Option {
+// Clock is the Client's source of time: what it reads for statistics,
+// health, pins and traces, and how it waits between retries. Tests rarely
+// need one: the default uses the runtime's clock and timers, which
+// testing/synctest already virtualises. A simulator that replays traffic
+// in its own virtual time supplies one; per-attempt timeouts and stream
+// timers still use the runtime's timers.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or until ctx is done and then returns ctx's error.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// systemClock is the runtime's clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// WithClock sets the Client's clock; the default is the runtime's.
+func WithClock(clock Clock) Option {
 	return func(s *settings) {
-		if now == nil {
+		if clock == nil {
 			s.errs = append(s.errs, errors.New("routing: WithClock: nil clock"))
 			return
 		}
-		s.now = now
+		s.clock = clock
 	}
 }
 
@@ -154,11 +186,14 @@ type Client struct {
 	snap      atomic.Pointer[snapshot]
 	accounts  config.Accounts
 	defaultMD metadata.MD
+	clock     Clock
 	now       func() time.Time
 	rand      func() float64
 	admins    map[string]bool
 	teams     TeamResolver
 	restart   bool
+	store     stores.Store
+	observers []Observer
 }
 
 // New returns a Client serving the given groups over the given provider
@@ -167,7 +202,7 @@ type Client struct {
 func New(opts ...Option) (*Client, error) {
 	s := settings{
 		accounts: config.Accounts{},
-		now:      time.Now,
+		clock:    systemClock{},
 		rand:     rand.Float64,
 		admins:   map[string]bool{},
 	}
@@ -180,11 +215,17 @@ func New(opts ...Option) (*Client, error) {
 	c := &Client{
 		accounts:  s.accounts,
 		defaultMD: s.defaultMD,
-		now:       s.now,
+		clock:     s.clock,
+		now:       s.clock.Now,
 		rand:      s.rand,
 		admins:    s.admins,
 		teams:     s.teams,
 		restart:   s.restart,
+		store:     s.store,
+		observers: s.observers,
+	}
+	if c.store == nil {
+		c.store = stores.NewMemory(stores.WithClock(c.now))
 	}
 	snap, err := c.build(nil, s.groups)
 	if err != nil {

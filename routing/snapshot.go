@@ -43,6 +43,8 @@ type model struct {
 	catchAll   strategy.Set // targets without metadata_match
 	matchers   strategy.Set // targets with metadata_match
 	streamers  strategy.Set // targets whose provider can stream
+	sticky     *sticky        // nil without sticky_routing
+	index      map[string]int // target ref → index
 }
 
 type tgt struct {
@@ -129,6 +131,10 @@ func (c *Client) compileModel(g *group, mi int) (*model, error) {
 	weights := make([]int, len(rc.Targets))
 	prios := make([]int, len(rc.Targets))
 	m.targets = make([]tgt, len(rc.Targets))
+	m.index = make(map[string]int, len(rc.Targets))
+	if rc.Sticky != nil {
+		m.sticky = &sticky{ttl: rc.Sticky.TTL, ids: rc.Sticky.SessionIdentifiers}
+	}
 	for i := range rc.Targets {
 		t := &rc.Targets[i]
 		weights[i], prios[i] = t.Weight, t.Priority
@@ -152,6 +158,7 @@ func (c *Client) compileModel(g *group, mi int) (*model, error) {
 			ttftTimeout:    orDefault(t.TTFTTimeout, rc.TTFTTimeout),
 			idleTimeout:    orDefault(t.StreamIdleTimeout, rc.StreamIdleTimeout),
 		}
+		m.index[t.Ref] = i
 		bit := strategy.Of(i)
 		if _, ok := m.targets[i].prov.(providers.Streamer); ok {
 			m.streamers |= bit

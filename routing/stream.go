@@ -415,6 +415,9 @@ func (s *Stream) report(status int, err error, total time.Duration) {
 			tr.Resolved = ""
 		}
 	}
+	if err != nil {
+		s.run.observe(Attempt{Target: s.served.t.ref, Status: status, Class: "interrupted", Err: err, Start: s.served.start, Duration: total, TTFT: u.ttft})
+	}
 }
 
 // interrupted handles a break after the commit point.

@@ -1,0 +1,104 @@
+package routing
+
+import (
+	"context"
+	"log/slog"
+)
+
+// EventKind is the kind of an Event.
+type EventKind uint8
+
+// Event kinds.
+const (
+	// EventAttempt: one try on one target ended (Event.Attempt).
+	EventAttempt EventKind = iota + 1
+	// EventStoreError: the sticky-session Store failed; the call went on
+	// without its pin (Event.Err).
+	EventStoreError
+)
+
+// String names k.
+func (k EventKind) String() string {
+	switch k {
+	case EventAttempt:
+		return "attempt"
+	case EventStoreError:
+		return "store_error"
+	}
+	return "unknown"
+}
+
+// Event is something a Client reports to its observers as it happens: the
+// same facts a Trace records, for every call, for logs and metrics.
+type Event struct {
+	Kind EventKind
+	// Model is the resolved virtual model, "group/model".
+	Model string
+	// Attempt is the attempt, for EventAttempt.
+	Attempt Attempt
+	// Err is the failure, for EventStoreError.
+	Err error
+}
+
+// Observer receives a Client's events. Observe is called on the calling
+// goroutine, synchronously, so it must be quick and safe for concurrent
+// use; a panic in it is not recovered.
+type Observer interface {
+	Observe(ctx context.Context, e Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(ctx context.Context, e Event)
+
+// Observe calls f.
+func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }
+
+// WithObserver adds an observer of every call's events.
+func WithObserver(o Observer) Option {
+	return func(s *settings) {
+		if o != nil {
+			s.observers = append(s.observers, o)
+		}
+	}
+}
+
+// WithLogger logs the Client's events to l: failed attempts at Warn,
+// successful ones at Debug, Store failures at Warn. Errors are logged as
+// the Client reports them, which never include API keys.
+func WithLogger(l *slog.Logger) Option {
+	return WithObserver(ObserverFunc(func(ctx context.Context, e Event) {
+		switch e.Kind {
+		case EventAttempt:
+			a := &e.Attempt
+			level := slog.LevelDebug
+			if a.Err != nil {
+				level = slog.LevelWarn
+			}
+			if !l.Enabled(ctx, level) {
+				return
+			}
+			attrs := []slog.Attr{
+				slog.String("model", e.Model), slog.String("target", a.Target),
+				slog.Int("try", a.Try), slog.Int("status", a.Status), slog.String("class", a.Class),
+				slog.String("reason", a.Reason.String()), slog.Duration("duration", a.Duration),
+			}
+			if a.Wait > 0 {
+				attrs = append(attrs, slog.Duration("wait", a.Wait))
+			}
+			if a.Err != nil {
+				attrs = append(attrs, slog.String("error", a.Err.Error()))
+			}
+			l.LogAttrs(ctx, level, "llmroute attempt", attrs...)
+		case EventStoreError:
+			l.LogAttrs(ctx, slog.LevelWarn, "llmroute store failed; routing without the sticky pin",
+				slog.String("model", e.Model), slog.String("error", e.Err.Error()))
+		}
+	}))
+}
+
+// observe reports an event to every observer.
+func (c *Client) observe(ctx context.Context, e Event) {
+	for _, o := range c.observers {
+		o.Observe(ctx, e)
+	}
+}

@@ -1,0 +1,369 @@
+package stores_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/llmroute/llmroute/stores"
+	"github.com/llmroute/llmroute/stores/storetest"
+)
+
+func TestMemoryContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) stores.Store { return stores.NewMemory() })
+}
+
+func TestZeroMemoryContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) stores.Store { return new(stores.Memory) })
+}
+
+func TestFuncsContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) stores.Store {
+		m := stores.NewMemory()
+		return stores.Funcs{GetPinFunc: m.GetPin, SetPinFunc: m.SetPin}
+	})
+}
+
+// clock is a hand-moved clock for WithClock.
+type clock struct{ ns atomic.Int64 }
+
+var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (c *clock) now() time.Time          { return epoch.Add(time.Duration(c.ns.Load())) }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// op is one step of a scripted Memory test.
+type op struct {
+	advance time.Duration // first, move the clock
+	set     string        // then SetPin(key, Pin{Target: set}, ttl) when set != ""
+	ttl     time.Duration
+	want    *stores.Pin // else GetPin(key, ttl): want nil means no pin
+}
+
+type result struct {
+	Pin stores.Pin
+	OK  bool
+}
+
+func pin(target string) *stores.Pin { return &stores.Pin{Target: target} }
+
+func TestMemoryTTL(t *testing.T) {
+	const h = time.Hour
+	for _, tc := range []struct {
+		name string
+		ops  []op
+	}{
+		{
+			name: "lives ttl",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{advance: h - time.Nanosecond, ttl: 0, want: pin("a/m")},
+				{advance: time.Nanosecond, ttl: 0, want: nil},
+			},
+		},
+		{
+			name: "each use refreshes",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{advance: 50 * time.Minute, ttl: h, want: pin("a/m")},
+				{advance: 50 * time.Minute, ttl: h, want: pin("a/m")},
+				{advance: 50 * time.Minute, ttl: h, want: pin("a/m")},
+				{advance: h, ttl: h, want: nil},
+			},
+		},
+		{
+			name: "ttl of the read wins",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{ttl: time.Minute, want: pin("a/m")},
+				{advance: 2 * time.Minute, ttl: h, want: nil},
+			},
+		},
+		{
+			name: "read with ttl 0 does not refresh",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{advance: 30 * time.Minute, ttl: 0, want: pin("a/m")},
+				{advance: 30 * time.Minute, ttl: 0, want: nil},
+			},
+		},
+		{
+			name: "set replaces pin and expiry",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{advance: 50 * time.Minute, set: "b/m", ttl: h},
+				{advance: 50 * time.Minute, ttl: 0, want: pin("b/m")},
+			},
+		},
+		{
+			name: "set after expiry",
+			ops: []op{
+				{set: "a/m", ttl: time.Minute},
+				{advance: time.Hour, set: "b/m", ttl: time.Minute},
+				{ttl: time.Minute, want: pin("b/m")},
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c clock
+			m := stores.NewMemory(stores.WithClock(c.now))
+			ctx := context.Background()
+			for i, o := range tc.ops {
+				c.advance(o.advance)
+				if o.set != "" {
+					if err := m.SetPin(ctx, "k", stores.Pin{Target: o.set}, o.ttl); err != nil {
+						t.Fatalf("op %d: SetPin error = %v", i, err)
+					}
+					continue
+				}
+				p, ok, err := m.GetPin(ctx, "k", o.ttl)
+				if err != nil {
+					t.Fatalf("op %d: GetPin error = %v", i, err)
+				}
+				want := result{}
+				if o.want != nil {
+					want = result{Pin: *o.want, OK: true}
+				}
+				if diff := cmp.Diff(result{p, ok}, want); diff != "" {
+					t.Errorf("op %d (at +%v): GetPin mismatch (-got +want):\n%s", i, time.Duration(c.ns.Load()), diff)
+				}
+			}
+		})
+	}
+}
+
+func TestMemoryExpiredPinIsDropped(t *testing.T) {
+	var c clock
+	m := stores.NewMemory(stores.WithClock(c.now))
+	ctx := context.Background()
+	if err := m.SetPin(ctx, "k", stores.Pin{Target: "a/m"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(time.Minute)
+	if _, ok, _ := m.GetPin(ctx, "k", time.Minute); ok {
+		t.Fatal("GetPin found an expired pin")
+	}
+	if got := m.Len(); got != 0 {
+		t.Errorf("Len() after reading an expired pin = %d; want 0", got)
+	}
+}
+
+func TestMemoryEvictsLeastRecentlyUsed(t *testing.T) {
+	ctx := context.Background()
+	m := stores.NewMemory(stores.WithMaxEntries(3))
+	set := func(k string) {
+		t.Helper()
+		if err := m.SetPin(ctx, k, stores.Pin{Target: "acct/" + k}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("a")
+	set("b")
+	set("c")
+	// Reading a makes b the least recently used.
+	if _, ok, _ := m.GetPin(ctx, "a", time.Hour); !ok {
+		t.Fatal("a missing before eviction")
+	}
+	set("d") // evicts b
+	set("c") // an update, evicts nothing
+	set("e") // evicts a, now the least recently used
+
+	got := map[string]bool{}
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		_, ok, err := m.GetPin(ctx, k, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[k] = ok
+	}
+	want := map[string]bool{"a": false, "b": false, "c": true, "d": true, "e": true}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("pins held (-got +want):\n%s", diff)
+	}
+	if got := m.Len(); got != 3 {
+		t.Errorf("Len() = %d; want 3", got)
+	}
+}
+
+func TestMemoryStaysBounded(t *testing.T) {
+	ctx := context.Background()
+	for _, limit := range []int{1, 2, 7, 100} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			m := stores.NewMemory(stores.WithMaxEntries(limit))
+			for i := range 10 * limit {
+				key := fmt.Sprint(i)
+				if err := m.SetPin(ctx, key, stores.Pin{Target: "a/" + key}, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+				if got := m.Len(); got > limit {
+					t.Fatalf("Len() = %d after %d pins; want <= %d", got, i+1, limit)
+				}
+				// The newest pin is always kept.
+				if p, ok, _ := m.GetPin(ctx, key, time.Hour); !ok || p.Target != "a/"+key {
+					t.Fatalf("GetPin(newest %q) = %+v, %t", key, p, ok)
+				}
+			}
+			if got := m.Len(); got != limit {
+				t.Errorf("Len() = %d; want %d", got, limit)
+			}
+		})
+	}
+}
+
+func TestMemoryMaxEntriesDefault(t *testing.T) {
+	ctx := context.Background()
+	for _, opt := range []stores.Option{nil, stores.WithMaxEntries(0), stores.WithMaxEntries(-5), stores.WithClock(nil)} {
+		m := stores.NewMemory(opt)
+		for i := range stores.DefaultMaxEntries + 10 {
+			if err := m.SetPin(ctx, fmt.Sprint(i), stores.Pin{Target: "a/m"}, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := m.Len(); got != stores.DefaultMaxEntries {
+			t.Errorf("Len() = %d; want DefaultMaxEntries %d", got, stores.DefaultMaxEntries)
+		}
+	}
+}
+
+func TestMemoryConcurrent(t *testing.T) {
+	const (
+		workers = 16
+		rounds  = 2000
+		limit   = 50
+	)
+	var c clock
+	m := stores.NewMemory(stores.WithMaxEntries(limit), stores.WithClock(c.now))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for r := range rounds {
+				key := fmt.Sprint((w*rounds + r) % (3 * limit))
+				switch r % 4 {
+				case 0:
+					if err := m.SetPin(ctx, key, stores.Pin{Target: "a/" + key}, time.Minute); err != nil {
+						t.Error(err)
+						return
+					}
+				case 1:
+					c.advance(time.Second)
+				default:
+					p, ok, err := m.GetPin(ctx, key, time.Minute)
+					if err != nil || (ok && p.Target != "a/"+key) {
+						t.Errorf("GetPin(%q) = %+v, %t, %v", key, p, ok, err)
+						return
+					}
+				}
+				if n := m.Len(); n > limit {
+					t.Errorf("Len() = %d; want <= %d", n, limit)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestMemoryGetPinAllocatesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are slow to measure")
+	}
+	m := stores.NewMemory()
+	ctx := context.Background()
+	if err := m.SetPin(ctx, "team/chat|abc", stores.Pin{Target: "a/m"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"team/chat|abc", "missing"} {
+		got := testing.AllocsPerRun(100, func() {
+			_, _, _ = m.GetPin(ctx, key, time.Hour)
+		})
+		if got != 0 {
+			t.Errorf("GetPin(%q) allocates %v times; want 0", key, got)
+		}
+	}
+}
+
+func TestFuncsZero(t *testing.T) {
+	var f stores.Funcs
+	ctx := context.Background()
+	if err := f.SetPin(ctx, "k", stores.Pin{Target: "a/m"}, time.Hour); err != nil {
+		t.Errorf("zero Funcs SetPin error = %v; want nil", err)
+	}
+	p, ok, err := f.GetPin(ctx, "k", time.Hour)
+	if diff := cmp.Diff(result{p, ok}, result{}); diff != "" || err != nil {
+		t.Errorf("zero Funcs GetPin error = %v, mismatch (-got +want):\n%s", err, diff)
+	}
+}
+
+func BenchmarkMemoryGetPin(b *testing.B) {
+	ctx := context.Background()
+	m := stores.NewMemory()
+	keys := make([]string, 10_000)
+	for i := range keys {
+		keys[i] = stores.SessionKey("team/chat", []string{fmt.Sprintf("session-%d", i)})
+		if err := m.SetPin(ctx, keys[i], stores.Pin{Target: "azure-main/gpt-4o"}, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("hit", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := m.GetPin(ctx, keys[i%len(keys)], time.Hour); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
+	b.Run("miss", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok, _ := m.GetPin(ctx, "team/chat|nobody", time.Hour); ok {
+				b.Fatal("hit")
+			}
+		}
+	})
+	b.Run("hit-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if _, ok, _ := m.GetPin(ctx, keys[i%len(keys)], time.Hour); !ok {
+					b.Fatal("miss")
+				}
+				i++
+			}
+		})
+	})
+}
+
+func BenchmarkMemorySetPin(b *testing.B) {
+	ctx := context.Background()
+	keys := make([]string, 1<<12)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("team/chat|session-%d", i)
+	}
+	b.Run("update", func(b *testing.B) {
+		m := stores.NewMemory()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			_ = m.SetPin(ctx, keys[i%len(keys)], stores.Pin{Target: "azure-main/gpt-4o"}, time.Hour)
+			i++
+		}
+	})
+	b.Run("evict", func(b *testing.B) {
+		m := stores.NewMemory(stores.WithMaxEntries(len(keys) / 2))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			_ = m.SetPin(ctx, keys[i%len(keys)], stores.Pin{Target: "azure-main/gpt-4o"}, time.Hour)
+			i++
+		}
+	})
+}

@@ -1,0 +1,133 @@
+package stores
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Store holds routing state that replicas of a service share. It holds
+// sticky pins (SPEC §9): a session key mapped to the target that serves
+// the session, for a time that each use extends.
+//
+// Routing calls a Store on the path of every sticky call, so an
+// implementation must answer promptly or fail promptly: a Store error
+// never fails a call, it only means the call is routed without its pin.
+// Implementations must be safe for concurrent use.
+//
+// More kinds of state will come as further interfaces that a Store may
+// also implement, found with a type assertion, so that adding one breaks
+// no existing implementation.
+type Store interface {
+	// GetPin returns the pin held for key and, when ttl > 0, makes it live
+	// ttl from now: each use of a pin refreshes it. A ttl <= 0 reads the
+	// pin without changing its expiry. ok is false when key has no pin or
+	// its pin has expired; that is not an error.
+	GetPin(ctx context.Context, key string, ttl time.Duration) (pin Pin, ok bool, err error)
+
+	// SetPin pins key to pin for ttl, replacing any pin key had. It
+	// returns an error when ttl <= 0 or pin.Target is empty.
+	SetPin(ctx context.Context, key string, pin Pin, ttl time.Duration) error
+}
+
+// Pin is where a sticky session is routed. Its zero value is no pin.
+type Pin struct {
+	// Target is the target serving the session, "account/model".
+	Target string
+}
+
+// Funcs is a Store made of two functions, for tests (a Store that fails,
+// or stalls) and for wrapping another Store. A nil GetPinFunc finds no
+// pins and a nil SetPinFunc drops them, so the zero Funcs is a Store that
+// never pins anything. Funcs is as safe for concurrent use as its
+// functions are.
+type Funcs struct {
+	GetPinFunc func(ctx context.Context, key string, ttl time.Duration) (Pin, bool, error)
+	SetPinFunc func(ctx context.Context, key string, pin Pin, ttl time.Duration) error
+}
+
+var _ Store = Funcs{}
+
+// GetPin calls f.GetPinFunc, if set.
+func (f Funcs) GetPin(ctx context.Context, key string, ttl time.Duration) (Pin, bool, error) {
+	if f.GetPinFunc == nil {
+		return Pin{}, false, nil
+	}
+	return f.GetPinFunc(ctx, key, ttl)
+}
+
+// SetPin calls f.SetPinFunc, if set.
+func (f Funcs) SetPin(ctx context.Context, key string, pin Pin, ttl time.Duration) error {
+	if f.SetPinFunc == nil {
+		return nil
+	}
+	return f.SetPinFunc(ctx, key, pin, ttl)
+}
+
+// MaxSessionKeyLen is the length of the longest session key that
+// [SessionKey] returns in full; it shortens longer ones to a digest.
+const MaxSessionKeyLen = 256
+
+// SessionKey returns the sticky-session key of a call to the virtual
+// model named model whose session identifiers have the given values, in
+// the order the virtual model lists its identifiers.
+//
+// Distinct inputs give distinct keys: the model and each value are joined
+// with '|', after escaping '\' as `\\` and '|' as `\|` inside each of
+// them, so ("a|b", "c") and ("a", "b|c") cannot meet. A key that needs no
+// escaping stays readable: SessionKey("team/chat", []string{"abc"}) is
+// "team/chat|abc".
+//
+// Session identifiers come from callers, so their length is bounded
+// here, where it costs memory in every Store: when the key would be
+// longer than [MaxSessionKeyLen] bytes, its values are replaced by `\#`
+// and the hex SHA-256 digest of the whole key, so that it is the escaped
+// model and 67 bytes (196 bytes at most for a valid group/model name).
+// `\#` cannot occur in an escaped value, so such a key meets no other key
+// unless SHA-256 collides.
+//
+// Give the model's canonical group/model name, not a slug, so that both
+// spellings of a model share their sessions.
+func SessionKey(model string, values []string) string {
+	n := escapedLen(model) + len(values)
+	for _, v := range values {
+		n += escapedLen(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	writeEscaped(&b, model)
+	for _, v := range values {
+		b.WriteByte('|')
+		writeEscaped(&b, v)
+	}
+	if n <= MaxSessionKeyLen {
+		return b.String()
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	b.Reset()
+	b.Grow(escapedLen(model) + 3 + 2*len(sum))
+	writeEscaped(&b, model)
+	b.WriteString(`|\#`)
+	b.WriteString(hex.EncodeToString(sum[:]))
+	return b.String()
+}
+
+func escapedLen(s string) int {
+	return len(s) + strings.Count(s, `\`) + strings.Count(s, "|")
+}
+
+func writeEscaped(b *strings.Builder, s string) {
+	for {
+		i := strings.IndexAny(s, `\|`)
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
+		b.WriteByte('\\')
+		b.WriteByte(s[i])
+		s = s[i+1:]
+	}
+}
