@@ -40,9 +40,9 @@ type model struct {
 	strategy   strategy.Strategy
 	targets    []tgt
 	noFallback strategy.Set
-	catchAll   strategy.Set // targets without metadata_match
-	matchers   strategy.Set // targets with metadata_match
-	streamers  strategy.Set // targets whose provider can stream
+	catchAll   strategy.Set   // targets without metadata_match
+	matchers   strategy.Set   // targets with metadata_match
+	streamers  strategy.Set   // targets whose provider can stream
 	sticky     *sticky        // nil without sticky_routing
 	index      map[string]int // target ref → index
 }
