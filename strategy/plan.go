@@ -133,13 +133,6 @@ func (p *Plan) take(s Step) Step {
 	return s
 }
 
-// Restrict narrows the plan's eligible targets to those in s, before the
-// first Next. It reports whether any eligible target is left.
-func (p *Plan) Restrict(s Set) bool {
-	p.info.Eligible &= s
-	return p.info.Eligible != 0
-}
-
 // Tried returns the targets the plan has handed out so far.
 func (p *Plan) Tried() Set { return p.used }
 
