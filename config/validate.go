@@ -1,10 +1,14 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
@@ -74,17 +78,37 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
+// MaxWeight is the largest weight a target may have.
+const MaxWeight = 1 << 24
+
 // Accounts tells validation which provider accounts exist and what they
-// serve.
+// serve. A nil Accounts means the accounts are not known: validation then
+// skips the checks that need them (a target's account is registered and
+// can serve the virtual model's model types). An empty, non-nil Accounts
+// means no account is registered.
 type Accounts map[string]providers.Provider
 
 // Validate checks groups against every rule of SPEC §1–§3 and returns all
 // problems as Errors, or nil. accounts are the registered provider
-// accounts; known are virtual model names ("group/model") and slugs that
-// already exist outside groups (a Client's other groups), which the
-// groups' slugs must not collide with and their targets must not name.
+// accounts (see Accounts for nil); known are virtual model names
+// ("group/model") and slugs that already exist outside groups (a Client's
+// other groups), which the groups' slugs must not collide with and their
+// targets must not name.
+//
+// The rules that depend on whether a manifest key was written at all,
+// which Go values cannot tell, are Load's; weight is the one to mind in
+// Go: a weight-based target without one has weight 0 ("never first").
 func Validate(groups []Group, accounts Accounts, known map[string]bool) error {
-	v := validator{accounts: accounts, names: map[string]string{}, groups: map[string]bool{}}
+	if errs := validate(groups, accounts, known, nil); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// validate is Validate with, optionally, the lines of each group's fields
+// (parallel to groups) to locate the problems.
+func validate(groups []Group, accounts Accounts, known map[string]bool, lines []lineTable) Errors {
+	v := validator{accounts: accounts, names: map[string]string{}, groups: map[string]bool{}, slugs: map[string]string{}}
 	for k := range known {
 		v.names[k] = "an existing virtual model"
 	}
@@ -98,10 +122,11 @@ func Validate(groups []Group, accounts Accounts, known map[string]bool) error {
 		}
 	}
 	for gi := range groups {
+		v.lines = nil
+		if gi < len(lines) {
+			v.lines = lines[gi]
+		}
 		v.group(&groups[gi])
-	}
-	if len(v.errs) == 0 {
-		return nil
 	}
 	return v.errs
 }
@@ -113,10 +138,11 @@ type validator struct {
 	slugs    map[string]string
 	errs     Errors
 	g        string
+	lines    lineTable // the current group's, or nil
 }
 
 func (v *validator) add(path, format string, args ...any) {
-	v.errs = append(v.errs, &FieldError{Group: v.g, Path: path, Msg: fmt.Sprintf(format, args...)})
+	v.errs = append(v.errs, &FieldError{Group: v.g, Path: path, Line: v.lines.find(path), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) group(g *Group) {
@@ -163,8 +189,8 @@ func (v *validator) model(p string, g *Group, m *VirtualModel, models map[string
 	if m.Slug != "" {
 		if err := slug.ValidSlug(m.Slug); err != nil {
 			v.add(p+".slug", "%v", trim(err))
-		} else if what, dup := v.slugOwner(m.Slug); dup {
-			v.add(p+".slug", "slug %q collides with %s", m.Slug, what)
+		} else if what, dup := v.slugOwner(m.Slug, g.Name); dup {
+			v.add(p+".slug", "slug %q %s", m.Slug, what)
 		} else {
 			v.slugs[m.Slug] = g.Name + "/" + m.Name
 		}
@@ -189,15 +215,19 @@ func (v *validator) model(p string, g *Group, m *VirtualModel, models map[string
 	v.routing(p+".routing_config", &m.Routing, ops)
 }
 
-func (v *validator) slugOwner(s string) (string, bool) {
-	if v.slugs == nil {
-		v.slugs = map[string]string{}
-	}
+// slugOwner says who holds slug s, if anyone. The holder is named only
+// when it is in group g, whose author is the one reading the problem:
+// another group may be closed to them, and its contents are not theirs
+// to learn (SPEC §2).
+func (v *validator) slugOwner(s, g string) (string, bool) {
 	if owner, ok := v.slugs[s]; ok {
-		return "the slug of " + owner, true
+		if grp, _, _ := strings.Cut(owner, "/"); grp == g {
+			return "collides with the slug of " + owner, true
+		}
+		return "is already taken by another group", true
 	}
-	if what, ok := v.names[s]; ok {
-		return what + " " + strconv.Quote(s), true
+	if _, ok := v.names[s]; ok {
+		return "is already taken", true
 	}
 	return "", false
 }
@@ -221,6 +251,7 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 		if len(r.Sticky.SessionIdentifiers) == 0 {
 			v.add(sp+".session_identifiers", "at least one session identifier is required")
 		}
+		ids := map[SessionIdentifier]bool{}
 		for i, id := range r.Sticky.SessionIdentifiers {
 			ip := fmt.Sprintf("%s.session_identifiers[%d]", sp, i)
 			switch id.Source {
@@ -228,13 +259,20 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 				if !validHeaderName(id.Key) {
 					v.add(ip+".key", "%q is not a valid header name", clip(id.Key))
 				}
+				id.Key = http.CanonicalHeaderKey(id.Key)
 			case FromMetadata:
 				if id.Key == "" {
 					v.add(ip+".key", "required")
+				} else if n := utf8.RuneCountInString(id.Key); n > metadata.MaxKeyLen {
+					v.add(ip+".key", "metadata key of %d characters, at most %d", n, metadata.MaxKeyLen)
 				}
 			default:
 				v.add(ip+".source", "unknown source %q (want headers or metadata)", clip(string(id.Source)))
 			}
+			if ids[id] {
+				v.add(ip, "duplicate session identifier %s %q", id.Source, clip(id.Key))
+			}
+			ids[id] = true
 		}
 	}
 	v.duration(p+".request_timeout_ms", r.RequestTimeout)
@@ -264,12 +302,26 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	switch {
 	case err != nil:
 		v.add(p+".target", "%v", trim(err))
-	case v.names[t.Ref] != "":
-		v.add(p+".target", "%q is a virtual model; a target must be a real model (account/model)", t.Ref)
+	case v.names[t.Ref] != "" && ref.Account == v.g:
+		v.add(p+".target", "%q is a virtual model of this group; a target must be a real model (account/model)", t.Ref)
+	case v.accounts == nil:
+		// The accounts are not known, so the groups are checked on
+		// their own (one manifest, say): naming one of their virtual
+		// models tells the reader nothing new.
+		if v.names[t.Ref] == "virtual model" {
+			v.add(p+".target", "%q is a virtual model; a target must be a real model (account/model)", t.Ref)
+		}
 	default:
+		// An unknown account is reported as such even when the target
+		// names a virtual model of another group, so that the problem
+		// does not tell whether that model exists (SPEC §2).
 		prov, ok := v.accounts[ref.Account]
 		if !ok {
 			v.add(p+".target", "unknown provider account %q (register it with routing.WithProvider)", clip(ref.Account))
+			break
+		}
+		if v.names[t.Ref] != "" {
+			v.add(p+".target", "%q is a virtual model; a target must be a real model (account/model)", t.Ref)
 			break
 		}
 		for _, op := range ops {
@@ -282,20 +334,23 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		v.add(p+".target", "duplicate target %q", clip(t.Ref))
 	}
 	refs[t.Ref] = true
-	if t.Weight < 0 {
-		v.add(p+".weight", "must be 0 or more, got %d", t.Weight)
+	// The rules of one routing type are checked only when the type is
+	// valid; an invalid one is reported once, on its own field.
+	known := typ == WeightBased || typ == LatencyBased || typ == PriorityBased
+	if t.Weight < 0 || t.Weight > MaxWeight {
+		v.add(p+".weight", "must be 0..%d, got %d", MaxWeight, t.Weight)
 	}
-	if t.Weight != 0 && typ != WeightBased && typ != "" {
+	if t.Weight != 0 && typ != WeightBased && known {
 		v.add(p+".weight", "applies only to weight-based-routing")
 	}
 	if t.Priority < 0 {
 		v.add(p+".priority", "must be 0 or more, got %d", t.Priority)
 	}
-	if t.Priority != 0 && typ != PriorityBased && typ != "" {
+	if t.Priority != 0 && typ != PriorityBased && known {
 		v.add(p+".priority", "applies only to priority-based-routing")
 	}
 	if !t.SLA.IsZero() {
-		if typ != PriorityBased && typ != "" {
+		if typ != PriorityBased && known {
 			v.add(p+".sla_cutoff", "applies only to priority-based-routing")
 		}
 		v.duration(p+".sla_cutoff.time_per_output_token_ms", t.SLA.TimePerOutputToken)
@@ -310,19 +365,32 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		v.codes(rp+".on_status_codes", t.Retry.OnStatusCodes)
 	}
 	v.codes(p+".fallback_status_codes", t.FallbackStatusCodes)
-	for k, val := range t.MetadataMatch {
-		if k == "" {
-			v.add(p+".metadata_match", "empty key")
-		} else if len(val) > metadata.MaxValueLen {
-			v.add(p+".metadata_match."+k, "value longer than %d characters", metadata.MaxValueLen)
+	mp := p + ".metadata_match"
+	if len(t.MetadataMatch) > metadata.MaxKeys {
+		v.add(mp, "%d keys, at most %d", len(t.MetadataMatch), metadata.MaxKeys)
+	}
+	for _, k := range sortedKeys(t.MetadataMatch) {
+		switch n := utf8.RuneCountInString(k); {
+		case n == 0:
+			v.add(mp, "empty key")
+		case n > metadata.MaxKeyLen:
+			v.add(mp, "key %q is longer than %d characters", clip(k), metadata.MaxKeyLen)
+		case utf8.RuneCountInString(t.MetadataMatch[k]) > metadata.MaxValueLen:
+			v.add(mp+"."+k, "value longer than %d characters", metadata.MaxValueLen)
 		}
 	}
 	hp := p + ".headers_override"
+	canon := map[string]string{}
 	for _, k := range sortedKeys(t.Headers.Set) {
-		if !validHeaderName(k) {
+		switch {
+		case !validHeaderName(k):
 			v.add(hp+".set", "%q is not a valid header name", clip(k))
-		} else if !validHeaderValue(t.Headers.Set[k]) {
+		case !validHeaderValue(t.Headers.Set[k]):
 			v.add(hp+".set."+k, "value contains a control character (CR, LF or NUL)")
+		case canon[http.CanonicalHeaderKey(k)] != "":
+			v.add(hp+".set."+k, "same header as %q (header names ignore case)", canon[http.CanonicalHeaderKey(k)])
+		default:
+			canon[http.CanonicalHeaderKey(k)] = k
 		}
 	}
 	for i, k := range t.Headers.Remove {
@@ -330,9 +398,109 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 			v.add(fmt.Sprintf("%s.remove[%d]", hp, i), "%q is not a valid header name", clip(k))
 		}
 	}
+	v.params(p+".override_params", t.Params)
 	v.duration(p+".request_timeout_ms", t.RequestTimeout)
 	v.duration(p+".ttft_timeout_ms", t.TTFTTimeout)
 	v.duration(p+".stream_idle_timeout_ms", t.StreamIdleTimeout)
+}
+
+// params checks override_params: the keys routing sets on the typed
+// request must have the type of that field, and every other value must
+// be sendable as JSON.
+func (v *validator) params(p string, params map[string]any) {
+	for _, k := range sortedKeys(params) {
+		val := params[k]
+		kp := p + "." + k
+		switch k {
+		case "":
+			v.add(p, "empty key")
+		case "temperature", "top_p", "presence_penalty", "frequency_penalty":
+			if f, ok := asFloat(val); !ok {
+				v.add(kp, "want a number, got %s", describeValue(val))
+			} else if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxFloat32 {
+				v.add(kp, "%v is not a finite number", f)
+			}
+		case "max_tokens", "max_completion_tokens", "n", "seed", "dimensions":
+			if !isWhole(val) {
+				v.add(kp, "want a whole number, got %s", describeValue(val))
+			}
+		case "stop":
+			if !isStrings(val) {
+				v.add(kp, "want a string or a list of strings, got %s", describeValue(val))
+			}
+		case "user", "encoding_format", "prompt_version_fqn":
+			if _, ok := val.(string); !ok {
+				v.add(kp, "want a string, got %s", describeValue(val))
+			}
+		default:
+			if _, err := json.Marshal(val); err != nil {
+				v.add(kp, "cannot be sent as JSON: %s", describeValue(val))
+			}
+		}
+	}
+}
+
+// asFloat, isWhole and isStrings accept what routing accepts for the
+// typed request fields.
+func asFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+func isWhole(v any) bool {
+	switch x := v.(type) {
+	case int:
+		return true
+	case int64:
+		return x >= math.MinInt32 && x <= math.MaxInt32
+	case uint64:
+		return x <= math.MaxInt32
+	case float64:
+		return x == math.Trunc(x) && x >= math.MinInt32 && x <= math.MaxInt32
+	}
+	return false
+}
+
+func isStrings(v any) bool {
+	switch x := v.(type) {
+	case string, []string:
+		return true
+	case []any:
+		for _, e := range x {
+			if _, ok := e.(string); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func describeValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "the string " + strconv.Quote(clip(x))
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	case bool, int, int64, uint64, float64, float32:
+		return fmt.Sprint(x)
+	}
+	return fmt.Sprintf("a %T", v)
 }
 
 func (v *validator) duration(p string, d interface{ Milliseconds() int64 }) {
@@ -349,7 +517,7 @@ func (v *validator) codes(p string, codes []int) {
 	}
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[M ~map[string]V, V any](m M) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -395,4 +563,36 @@ func trim(err error) string {
 		return rest
 	}
 	return s
+}
+
+// Warnings returns what is allowed but probably a mistake, located as
+// Validate's problems are: for now, weights of a weight-based virtual
+// model that do not sum to 100 (they are relative shares, so routing
+// works all the same). Only the catch-all targets, those without
+// metadata_match, are summed: they are the pool most requests draw from,
+// while targets with metadata_match form pools of their own.
+func Warnings(groups []Group) []*FieldError {
+	var ws []*FieldError
+	for _, g := range groups {
+		for mi, m := range g.Models {
+			if m.Routing.Type != WeightBased {
+				continue
+			}
+			sum, n := 0, 0
+			for _, t := range m.Routing.Targets {
+				if len(t.MetadataMatch) == 0 {
+					sum += max(min(t.Weight, MaxWeight), 0)
+					n++
+				}
+			}
+			if n > 0 && sum != 100 {
+				ws = append(ws, &FieldError{
+					Group: g.Name,
+					Path:  fmt.Sprintf("integrations[%d].routing_config.load_balance_targets", mi),
+					Msg:   fmt.Sprintf("weights sum to %d, not 100; they are taken as relative shares", sum),
+				})
+			}
+		}
+	}
+	return ws
 }

@@ -73,6 +73,7 @@ type settings struct {
 	restart   bool
 	store     stores.Store
 	observers []Observer
+	manifests []*config.Manifest
 	errs      []error
 }
 
@@ -229,6 +230,9 @@ func New(opts ...Option) (*Client, error) {
 	}
 	snap, err := c.build(nil, s.groups)
 	if err != nil {
+		for _, m := range s.manifests {
+			err = m.Annotate(err)
+		}
 		return nil, err
 	}
 	c.snap.Store(snap)

@@ -11,12 +11,13 @@ import (
 // with its path and line.
 func WithManifest(data []byte) Option {
 	return func(s *settings) {
-		groups, err := config.ParseManifest(data)
+		m, err := config.Load(data)
 		if err != nil {
 			s.errs = append(s.errs, err)
 			return
 		}
-		s.groups = append(s.groups, groups...)
+		s.groups = append(s.groups, m.Groups...)
+		s.manifests = append(s.manifests, m)
 	}
 }
 
@@ -26,9 +27,9 @@ func WithManifest(data []byte) Option {
 // the subject in ctx. A manifest with any problem changes nothing. Calls in
 // flight finish on the configuration they started with.
 func (c *Client) ApplyManifest(ctx context.Context, data []byte) error {
-	groups, err := config.ParseManifest(data)
+	m, err := config.Load(data)
 	if err != nil {
 		return err
 	}
-	return c.apply(ctx, groups)
+	return m.Annotate(c.apply(ctx, m.Groups))
 }

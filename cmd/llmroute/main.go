@@ -1,0 +1,194 @@
+// Command llmroute checks virtual model manifests (the format of package
+// config) and shows them with every default filled in, without starting a
+// routing.Client:
+//
+//	llmroute validate [-accounts a,b] FILE...
+//	llmroute show [-accounts a,b] FILE
+//
+// validate prints "FILE: OK" for each good manifest, or each of its
+// problems as "FILE:LINE: ...", and exits with status 1 when any file has
+// a problem. Warnings (such as weights that do not sum to 100) are printed
+// as "FILE:LINE: warning: ..." and do not fail. Each FILE is checked on
+// its own. show prints the normalised manifest (see config.Marshal), or
+// its problems on standard error.
+//
+// Provider accounts live in the program that serves the manifest, not in
+// the manifest, so the command cannot know them. Without -accounts it
+// skips the checks that need them. With -accounts it takes the
+// comma-separated names as the registered accounts, each able to serve
+// every model type: a target naming any other account is a problem.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/providers"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  llmroute validate [-accounts a,b] FILE...   check manifests
+  llmroute show [-accounts a,b] FILE          print a manifest with every default filled in
+
+-accounts names the provider accounts a program registers; without it,
+targets' accounts are not checked.
+`
+
+// run is the command with its arguments (without the program name); it
+// returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "validate", "show":
+	default:
+		fmt.Fprintf(stderr, "llmroute: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("llmroute "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var accounts config.Accounts // nil: not known
+	fs.Func("accounts", "comma-separated provider account names", func(s string) error {
+		if accounts == nil {
+			accounts = config.Accounts{}
+		}
+		for _, name := range strings.Split(s, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				accounts[name] = anyAccount{}
+			}
+		}
+		return nil
+	})
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	files := fs.Args()
+	switch {
+	case len(files) == 0:
+		fmt.Fprintf(stderr, "llmroute %s: no FILE given\n%s", cmd, usage)
+		return 2
+	case cmd == "show" && len(files) > 1:
+		fmt.Fprintf(stderr, "llmroute show: one FILE at a time\n%s", usage)
+		return 2
+	case cmd == "show":
+		return show(files[0], accounts, stdout, stderr)
+	}
+	status := 0
+	for _, f := range files {
+		if !validate(f, accounts, stdout, stderr) {
+			status = 1
+		}
+	}
+	return status
+}
+
+// validate checks one file and reports on it; it returns whether the file
+// is good.
+func validate(file string, accounts config.Accounts, stdout, stderr io.Writer) bool {
+	m, err := load(file, accounts)
+	if err != nil {
+		report(file, err, stdout, stderr)
+		return false
+	}
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", where(file, w.Line), withoutLine(w))
+	}
+	fmt.Fprintf(stdout, "%s: OK\n", file)
+	return true
+}
+
+func show(file string, accounts config.Accounts, stdout, stderr io.Writer) int {
+	m, err := load(file, accounts)
+	if err != nil {
+		report(file, err, stderr, stderr)
+		return 1
+	}
+	out, err := config.Marshal(m.Groups)
+	if err != nil { // cannot happen for groups read from a manifest
+		fmt.Fprintf(stderr, "llmroute show: %s: %v\n", file, err)
+		return 1
+	}
+	stdout.Write(out)
+	return 0
+}
+
+func load(file string, accounts config.Accounts) (*config.Manifest, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	m, err := config.Load(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Validate(accounts, nil); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// report prints a manifest's problems to out, one a line, and any other
+// error (an unreadable file) to stderr.
+func report(file string, err error, out, stderr io.Writer) {
+	var es config.Errors
+	if !errors.As(err, &es) {
+		fmt.Fprintf(stderr, "llmroute: %v\n", err)
+		return
+	}
+	for _, e := range es {
+		fmt.Fprintf(out, "%s: %s\n", where(file, e.Line), withoutLine(e))
+	}
+}
+
+func where(file string, line int) string {
+	if line > 0 {
+		return fmt.Sprintf("%s:%d", file, line)
+	}
+	return file
+}
+
+// withoutLine is a problem's text without its "line N: " prefix, which
+// the command prints its own way.
+func withoutLine(e *config.FieldError) string {
+	c := *e
+	c.Line = 0
+	return c.Error()
+}
+
+// anyAccount stands for a provider account the command was told exists;
+// it serves every model type, and is never called.
+type anyAccount struct{}
+
+func (anyAccount) Chat(context.Context, providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+	return openai.ChatCompletionResponse{}, errors.ErrUnsupported
+}
+
+func (anyAccount) Completion(context.Context, providers.CompletionRequest) (openai.CompletionResponse, error) {
+	return openai.CompletionResponse{}, errors.ErrUnsupported
+}
+
+func (anyAccount) Embed(context.Context, providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
+	return openai.EmbeddingResponse{}, errors.ErrUnsupported
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/llmroute/llmroute/config"
+)
+
+const testdata = "../../config/testdata/"
+
+// exec runs the command and returns its status and output.
+func exec(t *testing.T, args ...string) (status int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	status = run(args, &out, &errOut)
+	return status, out.String(), errOut.String()
+}
+
+// file writes a manifest to a temporary file and returns its path.
+func file(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const bad = `name: booking-app
+type: provider-account/virtual-model
+integrations:
+  - name: gpt-prod
+    type: integration/model/virtual
+    routing_config:
+      type: weight-based-routing
+      load_balance_targets:
+        - target: azure-main/gpt-4o
+          weight: 90
+        - target: openai-main/gpt-4o
+          priority: 1
+`
+
+func TestValidate(t *testing.T) {
+	files, err := filepath.Glob(testdata + "*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test manifests: %v", err)
+	}
+	status, out, errOut := exec(t, append([]string{"validate"}, files...)...)
+	if status != 0 || errOut != "" {
+		t.Fatalf("status %d, stderr %q", status, errOut)
+	}
+	for _, f := range files {
+		if !strings.Contains(out, f+": OK\n") {
+			t.Errorf("output lacks %q:\n%s", f+": OK", out)
+		}
+	}
+	// Weights that do not sum to 100 are a warning only.
+	if want := testdata + "enterprise-tier.yaml: OK"; !strings.Contains(out, want) {
+		t.Errorf("output lacks %q", want)
+	}
+}
+
+func TestValidateProblems(t *testing.T) {
+	p := file(t, "bad.yaml", bad)
+	good := testdata + "canary.yaml"
+	status, out, errOut := exec(t, "validate", good, p)
+	if status != 1 || errOut != "" {
+		t.Errorf("status %d, stderr %q; want 1 and nothing", status, errOut)
+	}
+	want := good + ": OK\n" +
+		p + `:11: group "booking-app": integrations[0].routing_config.load_balance_targets[1].weight: required for weight-based-routing` + "\n" +
+		p + `:12: group "booking-app": integrations[0].routing_config.load_balance_targets[1].priority: applies only to priority-based-routing` + "\n"
+	if diff := cmp.Diff(out, want); diff != "" {
+		t.Errorf("output (-got +want):\n%s", diff)
+	}
+}
+
+func TestValidateAccounts(t *testing.T) {
+	f := testdata + "environments.yaml"
+	tests := []struct {
+		args   []string
+		status int
+		want   string
+	}{
+		{[]string{"validate", f}, 0, f + ": OK\n"},
+		{[]string{"validate", "-accounts", "azure-main,openai-main", f}, 0, f + ": OK\n"},
+		{[]string{"validate", "-accounts", "azure-main", f}, 1, "" +
+			f + `:20: group "booking-app": integrations[0].routing_config.load_balance_targets[1].target: unknown provider account "openai-main" (register it with routing.WithProvider)` + "\n" +
+			f + `:28: group "booking-app": integrations[1].routing_config.load_balance_targets[0].target: unknown provider account "openai-main" (register it with routing.WithProvider)` + "\n" +
+			f + `:41: group "booking-app-search": integrations[0].routing_config.load_balance_targets[0].target: unknown provider account "openai-main" (register it with routing.WithProvider)` + "\n"},
+	}
+	for _, tc := range tests {
+		status, out, _ := exec(t, tc.args...)
+		if status != tc.status {
+			t.Errorf("%v: status %d, want %d", tc.args, status, tc.status)
+		}
+		if diff := cmp.Diff(out, tc.want); diff != "" {
+			t.Errorf("%v: output (-got +want):\n%s", tc.args, diff)
+		}
+	}
+}
+
+func TestValidateWarnings(t *testing.T) {
+	p := file(t, "w.yaml", strings.Replace(bad, "          priority: 1\n", "          weight: 5\n", 1))
+	status, out, _ := exec(t, "validate", p)
+	want := p + `:8: warning: group "booking-app": integrations[0].routing_config.load_balance_targets: weights sum to 95, not 100; they are taken as relative shares` + "\n" + p + ": OK\n"
+	if status != 0 || out != want {
+		t.Errorf("status %d, output:\n%s\nwant:\n%s", status, out, want)
+	}
+}
+
+func TestShow(t *testing.T) {
+	f := testdata + "sticky-sessions.yaml"
+	status, out, errOut := exec(t, "show", f)
+	if status != 0 || errOut != "" {
+		t.Fatalf("status %d, stderr %q", status, errOut)
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := config.ParseManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := config.Marshal(groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(out, string(want)); diff != "" {
+		t.Errorf("show (-got +want):\n%s", diff)
+	}
+	for _, s := range []string{"ttl_seconds: 3600", "model_types: [chat]", "fallback_candidate: true", `on_status_codes: ["429", "500", "502", "503"]`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("show output lacks %q", s)
+		}
+	}
+}
+
+func TestShowProblems(t *testing.T) {
+	p := file(t, "bad.yaml", bad)
+	status, out, errOut := exec(t, "show", p)
+	if status != 1 || out != "" {
+		t.Errorf("status %d, stdout %q; want 1 and nothing", status, out)
+	}
+	if want := p + ":11: "; !strings.HasPrefix(errOut, want) {
+		t.Errorf("stderr %q does not start with %q", errOut, want)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args   []string
+		status int
+		stderr string
+	}{
+		{nil, 2, "usage:"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"validate"}, 2, "no FILE given"},
+		{[]string{"show", "a", "b"}, 2, "one FILE at a time"},
+		{[]string{"validate", "-nope", "x"}, 2, "flag provided but not defined"},
+		{[]string{"validate", filepath.Join(t.TempDir(), "missing.yaml")}, 1, "no such file"},
+	}
+	for _, tc := range tests {
+		status, _, errOut := exec(t, tc.args...)
+		if status != tc.status || !strings.Contains(errOut, tc.stderr) {
+			t.Errorf("%q: status %d, stderr %q; want %d and %q", tc.args, status, errOut, tc.status, tc.stderr)
+		}
+	}
+	if status, out, _ := exec(t, "help"); status != 0 || !strings.Contains(out, "llmroute validate") {
+		t.Errorf("help: status %d, output %q", status, out)
+	}
+}

@@ -1,0 +1,194 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// maxDepth bounds how deeply a manifest may nest, so that hostile input
+// cannot exhaust the stack.
+const maxDepth = 100
+
+// maxDocuments bounds the YAML documents of a manifest: the YAML decoder
+// slows down more than linearly with their number, and no real manifest
+// comes near it.
+const maxDocuments = 10_000
+
+// isJSON reports whether data is a JSON manifest: its first byte other
+// than white space (and a UTF-8 byte order mark) opens an object or array.
+func isJSON(data []byte) bool {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && (data[0] == '{' || data[0] == '[')
+}
+
+// roots returns the top-level node of each document in data, nil documents
+// (empty, or only "---") left out. Syntax errors carry the line they are on.
+func roots(data []byte) (docs []*yaml.Node, err error) {
+	// The YAML parser is third-party code; whatever it does with hostile
+	// input, a manifest is never a reason to crash a service.
+	defer func() {
+		if r := recover(); r != nil {
+			docs, err = nil, Errors{{Msg: fmt.Sprintf("malformed manifest (%v)", r)}}
+		}
+	}()
+	if isJSON(data) {
+		n, err := parseJSON(data)
+		if err != nil {
+			return nil, err
+		}
+		return []*yaml.Node{n}, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for n := 0; ; n++ {
+		if n == maxDocuments {
+			return nil, Errors{{Msg: fmt.Sprintf("more than %d YAML documents", maxDocuments)}}
+		}
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, Errors{yamlError(err)}
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		n := doc.Content[0]
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			continue
+		}
+		docs = append(docs, n)
+	}
+}
+
+// yamlError turns the YAML parser's "yaml: line N: msg" into a FieldError
+// on line N. The parser offers no structured syntax error, so this is the
+// one place that reads its text; anything else is passed on whole.
+func yamlError(err error) *FieldError {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, text, ok := strings.Cut(rest, ": "); ok {
+			if line, err := strconv.Atoi(num); err == nil && line > 0 {
+				return &FieldError{Line: line, Msg: "invalid YAML: " + text}
+			}
+		}
+	}
+	return &FieldError{Msg: "invalid YAML: " + msg}
+}
+
+// parseJSON converts a JSON document to the node tree the YAML parser
+// would build, with the line of every key and value, so that one decoder
+// serves both formats. It is strict RFC 8259 JSON (encoding/json's
+// tokenizer), which the YAML parser is not quite: it rejects, for one,
+// escaped surrogate pairs.
+func parseJSON(data []byte) (*yaml.Node, error) {
+	p := &jsonParser{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
+	p.dec.UseNumber()
+	for i, b := range data {
+		if b == '\n' {
+			p.newlines = append(p.newlines, i)
+		}
+	}
+	tok, err := p.dec.Token()
+	if err != nil {
+		return nil, p.syntax(err)
+	}
+	n, err := p.value(tok, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.dec.Token(); err != io.EOF {
+		if err == nil {
+			return nil, Errors{{Line: p.line(), Msg: "invalid JSON: unexpected data after the top-level value"}}
+		}
+		return nil, p.syntax(err)
+	}
+	return n, nil
+}
+
+type jsonParser struct {
+	dec      *json.Decoder
+	data     []byte
+	newlines []int // offsets of '\n'
+}
+
+// lineAt returns the 1-based line of byte offset off.
+func (p *jsonParser) lineAt(off int64) int {
+	return sort.SearchInts(p.newlines, int(off)) + 1
+}
+
+// line returns the line of the token just read.
+func (p *jsonParser) line() int {
+	return p.lineAt(max(p.dec.InputOffset()-1, 0))
+}
+
+func (p *jsonParser) syntax(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return Errors{{Line: p.lineAt(max(se.Offset-1, 0)), Msg: "invalid JSON: " + se.Error()}}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return Errors{{Line: p.lineAt(int64(len(p.data))), Msg: "invalid JSON: unexpected end of input"}}
+	}
+	return Errors{{Line: p.line(), Msg: "invalid JSON: " + err.Error()}}
+}
+
+func (p *jsonParser) value(tok json.Token, depth int) (*yaml.Node, error) {
+	line := p.line()
+	switch t := tok.(type) {
+	case json.Delim:
+		if depth >= maxDepth {
+			return nil, Errors{{Line: line, Msg: fmt.Sprintf("invalid JSON: nested more than %d levels deep", maxDepth)}}
+		}
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: line}
+		if t == '{' {
+			n.Kind, n.Tag = yaml.MappingNode, "!!map"
+		}
+		for p.dec.More() {
+			if n.Kind == yaml.MappingNode {
+				k, err := p.dec.Token()
+				if err != nil {
+					return nil, p.syntax(err)
+				}
+				key, _ := k.(string) // the tokenizer yields only string keys
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Style: yaml.DoubleQuotedStyle, Line: p.line()})
+			}
+			v, err := p.dec.Token()
+			if err != nil {
+				return nil, p.syntax(err)
+			}
+			vn, err := p.value(v, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, vn)
+		}
+		if _, err := p.dec.Token(); err != nil { // the closing delimiter
+			return nil, p.syntax(err)
+		}
+		return n, nil
+	case string:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t, Style: yaml.DoubleQuotedStyle, Line: line}, nil
+	case json.Number:
+		tag := "!!int"
+		if strings.ContainsAny(string(t), ".eE") {
+			tag = "!!float"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(t), Line: line}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t), Line: line}, nil
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: line}, nil
+	}
+	return nil, Errors{{Line: line, Msg: fmt.Sprintf("invalid JSON: unexpected token %v", tok)}}
+}

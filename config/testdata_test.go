@@ -1,0 +1,56 @@
+package config_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/llmroute/llmroute/config"
+)
+
+// Every manifest in testdata (one per common pattern) loads, validates
+// against accounts covering every account it names, and survives a trip
+// through Marshal unchanged.
+func TestTestdata(t *testing.T) {
+	data := testdata(t)
+	for _, name := range sortedNames(data) {
+		t.Run(name, func(t *testing.T) {
+			groups, err := config.ParseManifest(data[name])
+			if err != nil {
+				t.Fatalf("ParseManifest: %v", err)
+			}
+			if err := config.Validate(groups, accountsFor(groups), nil); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			out, err := config.Marshal(groups)
+			if err != nil {
+				t.Fatalf("Marshal: %v", err)
+			}
+			again, err := config.ParseManifest(out)
+			if err != nil {
+				t.Fatalf("ParseManifest(Marshal(...)): %v\n%s", err, out)
+			}
+			if diff := cmp.Diff(again, groups); diff != "" {
+				t.Errorf("after Marshal (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The environment-specific virtual models are where their names say.
+func TestTestdataEnvironments(t *testing.T) {
+	groups, err := config.ParseManifest(testdata(t)["environments.yaml"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range groups {
+		for _, m := range g.Models {
+			got = append(got, g.Name+"/"+m.Name+" "+m.Slug)
+		}
+	}
+	want := []string{"booking-app/gpt-prod booking-gpt", "booking-app/gpt-dev booking-gpt-dev", "booking-app-search/embed "}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("models (-got +want):\n%s", diff)
+	}
+}
