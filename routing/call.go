@@ -80,6 +80,7 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 		Eligible:   elig,
 		NoFallback: m.noFallback,
 		Pin:        pin,
+		Health:     m.health,
 		Now:        c.now(),
 		Rand:       c.rand,
 	})
@@ -125,7 +126,7 @@ func attempts[Resp any](r *run, timed bool,
 			}
 			end := c.now()
 			rec := Attempt{
-				Target: t.ref, Try: try, Reason: step.Reason,
+				Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
 				Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
 				Start: start, Duration: end.Sub(start),
 			}
@@ -158,7 +159,14 @@ func attempts[Resp any](r *run, timed bool,
 			rec.Status, rec.Err = status, err
 			r.failed = append(r.failed, &target.Error{Target: t.ref, Try: try, Status: status, Err: err})
 			r.plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, Status: status, Err: err})
-			decision := t.policy.Classify(status, try)
+			classifyTry := try
+			if step.Reason == strategy.ReasonProbe || step.Reason == strategy.ReasonDemoted {
+				// A target already known to be failing gets one
+				// try: retrying it would only spend the caller's
+				// time.
+				classifyTry = t.policy.Tries()
+			}
+			decision := t.policy.Classify(status, classifyTry)
 			if decision == retry.Again {
 				d, ok := bo.Next(retryAfterOf(err), c.rand())
 				dl, hasDL := ctx.Deadline()

@@ -74,6 +74,7 @@ type settings struct {
 	store     stores.Store
 	observers []Observer
 	manifests []*config.Manifest
+	cooldown  time.Duration
 	errs      []error
 }
 
@@ -195,6 +196,19 @@ type Client struct {
 	restart   bool
 	store     stores.Store
 	observers []Observer
+	cooldown  time.Duration
+}
+
+// WithProbeCooldown sets how long an unhealthy target waits before one call
+// may probe it (SPEC §6); the default is strategy.DefaultCooldown, 15 s.
+func WithProbeCooldown(d time.Duration) Option {
+	return func(s *settings) {
+		if d <= 0 {
+			s.errs = append(s.errs, fmt.Errorf("routing: WithProbeCooldown(%v): must be positive", d))
+			return
+		}
+		s.cooldown = d
+	}
 }
 
 // New returns a Client serving the given groups over the given provider
@@ -224,6 +238,7 @@ func New(opts ...Option) (*Client, error) {
 		restart:   s.restart,
 		store:     s.store,
 		observers: s.observers,
+		cooldown:  s.cooldown,
 	}
 	if c.store == nil {
 		c.store = stores.NewMemory(stores.WithClock(c.now))

@@ -15,6 +15,7 @@ import (
 	"github.com/llmroute/llmroute/retry"
 	"github.com/llmroute/llmroute/slug"
 	"github.com/llmroute/llmroute/strategy"
+	"github.com/llmroute/llmroute/target"
 )
 
 // snapshot is the Client's whole configuration, compiled for the hot path
@@ -40,9 +41,10 @@ type model struct {
 	strategy   strategy.Strategy
 	targets    []tgt
 	noFallback strategy.Set
-	catchAll   strategy.Set   // targets without metadata_match
-	matchers   strategy.Set   // targets with metadata_match
-	streamers  strategy.Set   // targets whose provider can stream
+	catchAll   strategy.Set // targets without metadata_match
+	matchers   strategy.Set // targets with metadata_match
+	streamers  strategy.Set // targets whose provider can stream
+	health     *strategy.Health
 	sticky     *sticky        // nil without sticky_routing
 	index      map[string]int // target ref → index
 }
@@ -91,7 +93,7 @@ func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) 
 		}
 		snap.groups[g.name] = g
 		for mi := range g.cfg.Models {
-			m, err := c.compileModel(g, mi)
+			m, err := c.compileModel(old, g, mi)
 			if err != nil {
 				return nil, err
 			}
@@ -120,7 +122,7 @@ func (c *Client) compileGroup(cfg config.Group) (*group, error) {
 	return g, nil
 }
 
-func (c *Client) compileModel(g *group, mi int) (*model, error) {
+func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 	vm := &g.cfg.Models[mi]
 	m := &model{name: g.name + "/" + vm.Name, group: g}
 	for _, t := range vm.Types() {
@@ -172,14 +174,24 @@ func (c *Client) compileModel(g *group, mi int) (*model, error) {
 			m.catchAll |= bit
 		}
 	}
+	m.health = reuseHealth(old, m, rc)
+	if m.health == nil {
+		slas := make([]target.SLACutoff, len(rc.Targets))
+		for i := range rc.Targets {
+			slas[i] = rc.Targets[i].SLA
+		}
+		h, err := strategy.NewHealth(len(rc.Targets), strategy.HealthOptions{SLA: slas, Cooldown: c.cooldown})
+		if err != nil {
+			return nil, err
+		}
+		m.health = h
+	}
 	var err error
 	switch rc.Type {
 	case config.PriorityBased:
 		m.strategy, err = strategy.NewPriority(prios)
 	case config.LatencyBased:
-		// Until latency statistics exist every target counts as fast,
-		// and the fast band is drawn from uniformly.
-		m.strategy, err = strategy.NewWeighted(make([]int, len(prios)))
+		m.strategy, err = strategy.NewLatency(m.health.Stats())
 	default:
 		m.strategy, err = strategy.NewWeighted(weights)
 	}
@@ -187,6 +199,37 @@ func (c *Client) compileModel(g *group, mi int) (*model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// reuseHealth keeps a model's health and latency history across a
+// reconfiguration that leaves its targets and SLA cutoffs as they were, so
+// applying a manifest does not forget an outage or a slow target.
+func reuseHealth(old *snapshot, m *model, rc *config.Routing) *strategy.Health {
+	if old == nil {
+		return nil
+	}
+	prev := old.models[m.name]
+	if prev == nil || prev.health == nil || len(prev.targets) != len(rc.Targets) {
+		return nil
+	}
+	prevRC := prev.cfg()
+	for i := range rc.Targets {
+		if prev.targets[i].ref != rc.Targets[i].Ref || prevRC.Targets[i].SLA != rc.Targets[i].SLA {
+			return nil
+		}
+	}
+	return prev.health
+}
+
+// cfg returns the routing_config the model was compiled from.
+func (m *model) cfg() *config.Routing {
+	name := strings.TrimPrefix(m.name, m.group.name+"/")
+	for i := range m.group.cfg.Models {
+		if m.group.cfg.Models[i].Name == name {
+			return &m.group.cfg.Models[i].Routing
+		}
+	}
+	return &config.Routing{}
 }
 
 func orDefault(d, def time.Duration) time.Duration {

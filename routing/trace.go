@@ -35,6 +35,10 @@ type Attempt struct {
 	// Reason is why the target was tried: picked first, sticky pin,
 	// recovery probe, fallback, or demoted (unhealthy, tried last).
 	Reason strategy.Reason
+	// Cause refines Reason: why a demoted or probed target was unhealthy
+	// (repeated failures, an SLA breach) or how the strategy picked it
+	// (latency fast band, exploring a cold target, fastest fallback).
+	Cause strategy.Cause
 	// Retry is true when this try repeats a failed one on the same
 	// target; Fallback is true for the first try on a target after
 	// another target failed.

@@ -52,13 +52,21 @@ type PlanInfo struct {
 	// NoFallback are the targets that may be first but never later.
 	NoFallback Set
 	// Unhealthy are the targets to try only after every healthy one.
+	// When Health is set, the targets it finds unhealthy at Now are
+	// added.
 	Unhealthy Set
 	// Pin, when it holds an eligible healthy target, goes first (sticky
 	// routing). Zero means no pin.
 	Pin Set
 	// Probe, when it holds an eligible target, goes first to test its
-	// recovery (health). Zero means no probe. A healthy pin wins.
+	// recovery. Zero means no probe. A healthy pin wins. Callers using
+	// Health leave it zero: the Plan claims Health's probes itself.
 	Probe Set
+	// Health, when set, is the virtual model's health: the Plan demotes
+	// the targets it finds unhealthy, offers its due probes to the
+	// strategy's first pick, and Done feeds it every outcome (and through
+	// it the Stats a Latency strategy reads).
+	Health *Health
 	// Now is the time of the call.
 	Now time.Time
 	// Rand returns uniform numbers in [0, 1); nil means math/rand/v2.
@@ -79,6 +87,9 @@ func NewPlan(info PlanInfo) Plan {
 	if info.Rand == nil {
 		info.Rand = defaultRand
 	}
+	if info.Health != nil {
+		info.Unhealthy |= info.Health.Unhealthy(info.Now)
+	}
 	return Plan{info: info}
 }
 
@@ -88,46 +99,90 @@ type Step struct {
 	Index int
 	// Reason says why it is here.
 	Reason Reason
+	// Cause refines Reason: why a demoted or probed target is unhealthy
+	// (with a Health), or how the strategy picked it.
+	Cause Cause
 }
 
 // Next returns the next target to try, or false when none is left. The
 // first call gives the call's first target; each later call gives the next
 // fallback.
+//
+// With a Health, the first pick is made among the healthy targets and the
+// unhealthy ones whose probe is due; when the strategy picks one of the
+// latter and the Plan wins its claim, the call probes it (ReasonProbe).
+// A lost claim means another call is probing it, and the pick is made
+// again among the healthy targets.
 func (p *Plan) Next() (Step, bool) {
 	in := &p.info
-	first := p.picks == 0
-	var cand Set
-	reason := ReasonFallback
-	if first {
-		if pin := in.Pin & in.Eligible &^ in.Unhealthy; pin != 0 {
-			return p.take(Step{Index: bits.TrailingZeros64(uint64(pin)), Reason: ReasonSticky}), true
-		}
-		if probe := in.Probe & in.Eligible; probe != 0 {
-			return p.take(Step{Index: bits.TrailingZeros64(uint64(probe)), Reason: ReasonProbe}), true
-		}
-		cand = in.Eligible
-		reason = ReasonPicked
-	} else {
-		cand = in.Eligible &^ p.used &^ in.NoFallback
+	if p.picks == 0 {
+		return p.first()
 	}
+	cand := in.Eligible &^ p.used &^ in.NoFallback
 	if cand == 0 {
 		return Step{}, false
 	}
+	reason := ReasonFallback
 	if healthy := cand &^ in.Unhealthy; healthy != 0 {
 		cand = healthy
 	} else {
 		reason = ReasonDemoted
 	}
-	r, err := in.Strategy.Pick(PickInfo{Candidates: cand, Now: in.Now, Rand: in.Rand()})
+	return p.take(p.pick(cand, false), reason), true
+}
+
+func (p *Plan) first() (Step, bool) {
+	in := &p.info
+	if pin := in.Pin & in.Eligible &^ in.Unhealthy; pin != 0 {
+		return p.take(PickResult{Index: bits.TrailingZeros64(uint64(pin))}, ReasonSticky), true
+	}
+	if probe := in.Probe & in.Eligible; probe != 0 {
+		return p.take(PickResult{Index: bits.TrailingZeros64(uint64(probe))}, ReasonProbe), true
+	}
+	cand := in.Eligible
+	if cand == 0 {
+		return Step{}, false
+	}
+	healthy := cand &^ in.Unhealthy
+	var due Set
+	if in.Health != nil && cand&in.Unhealthy != 0 {
+		due = in.Health.due(cand&in.Unhealthy, unixNano(in.Now))
+	}
+	if from := healthy | due; from != 0 {
+		r := p.pick(from, true)
+		if !due.Has(r.Index) {
+			return p.take(r, ReasonPicked), true
+		}
+		if in.Health.claim(r.Index, unixNano(in.Now)) {
+			return p.take(PickResult{Index: r.Index, Cause: CauseFailures}, ReasonProbe), true
+		}
+		if healthy != 0 {
+			return p.take(p.pick(healthy, true), ReasonPicked), true
+		}
+	}
+	return p.take(p.pick(cand, true), ReasonDemoted), true
+}
+
+// pick asks the strategy for one of cand (not empty).
+func (p *Plan) pick(cand Set, first bool) PickResult {
+	in := &p.info
+	r, err := in.Strategy.Pick(PickInfo{Candidates: cand, Now: in.Now, Rand: in.Rand(), First: first})
 	if err != nil || !cand.Has(r.Index) {
 		// A strategy that strays outside its candidates is a bug in
 		// that strategy; the call still gets a valid target.
-		r.Index = bits.TrailingZeros64(uint64(cand))
+		r = PickResult{Index: bits.TrailingZeros64(uint64(cand))}
 	}
-	return p.take(Step{Index: r.Index, Reason: reason}), true
+	return r
 }
 
-func (p *Plan) take(s Step) Step {
+func (p *Plan) take(r PickResult, reason Reason) Step {
+	s := Step{Index: r.Index, Reason: reason, Cause: r.Cause}
+	if reason == ReasonDemoted {
+		s.Cause = CauseNone
+		if p.info.Health != nil {
+			s.Cause = p.info.Health.Cause(r.Index, p.info.Now)
+		}
+	}
 	p.used |= 1 << s.Index
 	p.picks++
 	return s
@@ -136,11 +191,15 @@ func (p *Plan) take(s Step) Step {
 // Tried returns the targets the plan has handed out so far.
 func (p *Plan) Tried() Set { return p.used }
 
-// Done reports the outcome of one try on a target the plan handed out. It
-// is the one path by which outcomes reach the strategy: call it once per
-// try, whatever its result, except when the caller itself gave up.
+// Done reports the outcome of one attempt on a target the plan handed out.
+// It is the one path by which outcomes reach the strategy (when it is an
+// Observer) and the Health; call it once per attempt, retries included,
+// and not for an attempt cut short because the caller gave up.
 func (p *Plan) Done(o Outcome) {
 	if obs, ok := p.info.Strategy.(Observer); ok {
 		obs.Observe(o)
+	}
+	if h := p.info.Health; h != nil {
+		h.Observe(o)
 	}
 }

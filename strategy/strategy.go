@@ -57,12 +57,19 @@ type PickInfo struct {
 	Now time.Time
 	// Rand is a uniform random number in [0, 1).
 	Rand float64
+	// First is set when the pick is the call's first target, and clear
+	// when it is a fallback. Strategies that order fallbacks differently
+	// from first picks (Latency) read it; others ignore it.
+	First bool
 }
 
 // PickResult is a Strategy's pick.
 type PickResult struct {
 	// Index is the picked target.
 	Index int
+	// Cause, optional, says how the strategy picked it; a Plan reports
+	// it in Step.Cause.
+	Cause Cause
 }
 
 // Outcome is the result of calling a picked target, fed back to the
@@ -90,9 +97,11 @@ type Strategy interface {
 	Pick(PickInfo) (PickResult, error)
 }
 
-// Observer is a Strategy that learns from outcomes (latency-based routing
-// does). Plan.Done feeds it every outcome of every target, however the
-// target was picked.
+// Observer is a Strategy (or anything else) that learns from outcomes.
+// Plan.Done feeds a Strategy that is an Observer, and the plan's Health,
+// every outcome of every target, however the target was picked. The
+// built-in Latency strategy is not an Observer: it reads the Stats its
+// Health records, so each outcome is recorded once.
 type Observer interface {
 	Observe(Outcome)
 }

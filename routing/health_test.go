@@ -1,0 +1,97 @@
+package routing_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/routing"
+	"github.com/llmroute/llmroute/strategy"
+	"github.com/llmroute/llmroute/target"
+)
+
+// outage is a provider whose model "primary" answers 503 between two
+// instants of (virtual) time; every other model always answers.
+type outage struct {
+	from, to time.Time
+	mu       sync.Mutex
+	calls    []time.Time // calls to the primary
+}
+
+func (o *outage) Chat(_ context.Context, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+	now := time.Now()
+	if r.Request.Model == "primary" {
+		o.mu.Lock()
+		o.calls = append(o.calls, now)
+		o.mu.Unlock()
+		if !now.Before(o.from) && now.Before(o.to) {
+			return openai.ChatCompletionResponse{}, &providers.Error{Status: 503, Message: "down"}
+		}
+	}
+	return openai.ChatCompletionResponse{Model: r.Request.Model, Usage: openai.Usage{CompletionTokens: 10}}, nil
+}
+
+func TestHealthDemotesAndProbesARecoveredPrimary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		p := &outage{from: start.Add(10 * time.Second), to: start.Add(70 * time.Second)}
+		c, err := routing.New(routing.WithProvider("acct", p), routing.WithGroup(routing.Group{
+			Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
+				Type:    routing.PriorityBased,
+				Targets: []target.Target{{Ref: "acct/primary"}, {Ref: "acct/backup", Priority: 1}},
+			}}},
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var backAt time.Time
+		var probes []routing.Attempt
+		for now := time.Now(); now.Before(start.Add(100 * time.Second)); now = time.Now() {
+			var tr routing.Trace
+			resp, err := c.Chat(routing.WithTrace(t.Context(), &tr), openai.ChatCompletionRequest{Model: "grp/chat"})
+			if err != nil {
+				t.Fatalf("call at %v failed: %v", now.Sub(start), err)
+			}
+			for _, a := range tr.Attempts {
+				if a.Reason == strategy.ReasonProbe {
+					probes = append(probes, a)
+				}
+			}
+			if resp.Model == "primary" && now.After(p.to) && backAt.IsZero() {
+				backAt = now
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// Detection: the first failing call tries the primary three
+		// times (1 + 2 retries); it is then demoted, and only probed.
+		var during []time.Duration
+		for _, at := range p.calls {
+			if !at.Before(p.from) && at.Before(p.to) {
+				during = append(during, at.Sub(start))
+			}
+		}
+		t.Logf("primary attempts during the outage at %v; back at %v", during, backAt.Sub(start))
+		if len(during) < 3 {
+			t.Fatalf("primary tried %d times during the outage, want detection tries", len(during))
+		}
+		for i := 3; i < len(during); i++ {
+			if gap := during[i] - during[i-1]; gap < 15*time.Second {
+				t.Errorf("primary attempts at %v and %v during the outage: %v apart, want at least the 15s probe cooldown", during[i-1], during[i], gap)
+			}
+		}
+		if len(during) > 3+4 {
+			t.Errorf("primary tried %d times in a 60s outage, want at most 3 detection tries and one probe per 15s", len(during))
+		}
+		if len(probes) == 0 || probes[0].Cause != strategy.CauseFailures {
+			t.Errorf("probes = %+v, want probe attempts caused by failures", probes)
+		}
+		if backAt.IsZero() || backAt.Sub(p.to) > 30*time.Second {
+			t.Errorf("primary served again %v after recovery, want within 30s", backAt.Sub(p.to))
+		}
+	})
+}

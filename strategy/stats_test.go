@@ -1,0 +1,171 @@
+package strategy_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/llmroute/llmroute/strategy"
+)
+
+func mustStats(t testing.TB, n int) *strategy.Stats {
+	t.Helper()
+	s, err := strategy.NewStats(n)
+	if err != nil {
+		t.Fatalf("NewStats(%d): %v", n, err)
+	}
+	return s
+}
+
+func TestStatsTPOT(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name string
+		o    strategy.Outcome
+		want strategy.Summary
+	}{
+		{
+			name: "call: total over tokens",
+			o:    strategy.Outcome{Latency: 500 * ms, OutputTokens: 10, Status: 200},
+			want: strategy.Summary{Samples: 1, TPOT: 50 * ms, SLASamples: 1, SLATPOT: 50 * ms},
+		},
+		{
+			name: "stream: after the first token over the tokens after it",
+			o:    strategy.Outcome{Latency: 1200 * ms, TTFT: 200 * ms, OutputTokens: 11, Status: 200},
+			want: strategy.Summary{
+				Samples: 1, TPOT: 100 * ms, TTFTSamples: 1, TTFT: 200 * ms,
+				SLASamples: 1, SLATPOT: 100 * ms, SLATTFTSamples: 1, SLATTFT: 200 * ms,
+			},
+		},
+		{
+			name: "stream of one token: total",
+			o:    strategy.Outcome{Latency: 300 * ms, TTFT: 300 * ms, OutputTokens: 1, Status: 200},
+			want: strategy.Summary{
+				Samples: 1, TPOT: 300 * ms, TTFTSamples: 1, TTFT: 300 * ms,
+				SLASamples: 1, SLATPOT: 300 * ms, SLATTFTSamples: 1, SLATTFT: 300 * ms,
+			},
+		},
+		{
+			name: "tokens unknown (embedding): total",
+			o:    strategy.Outcome{Latency: 80 * ms, Status: 200},
+			want: strategy.Summary{Samples: 1, TPOT: 80 * ms, SLASamples: 1, SLATPOT: 80 * ms},
+		},
+		{
+			name: "fast 503 with nothing to compare: the floor, one second",
+			o:    strategy.Outcome{Latency: 5 * ms, Status: 503, Err: errUpstream},
+			want: strategy.Summary{Samples: 1, TPOT: time.Second},
+		},
+		{
+			name: "slow transport failure: its own latency",
+			o:    strategy.Outcome{Latency: 3 * time.Second, Err: errUpstream},
+			want: strategy.Summary{Samples: 1, TPOT: 3 * time.Second},
+		},
+		{
+			name: "400 says nothing about the target",
+			o:    strategy.Outcome{Latency: 5 * ms, Status: 400, Err: errUpstream},
+			want: strategy.Summary{},
+		},
+		{
+			name: "404 is not a health failure either",
+			o:    strategy.Outcome{Latency: 5 * ms, Status: 404, Err: errUpstream},
+			want: strategy.Summary{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustStats(t, 1)
+			tt.o.Start = t0
+			s.Observe(tt.o)
+			got := s.Summary(0, t0.Add(time.Minute))
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("Summary (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStatsFailurePenalty(t *testing.T) {
+	ms := time.Millisecond
+	s := mustStats(t, 2)
+	// Target 1's slowest recent success is 100 ms per token; a fast
+	// failure of target 0 costs twice that.
+	s.Observe(success(1, t0, 40*ms))
+	s.Observe(success(1, t0, 100*ms))
+	s.Observe(failed(0, t0, 503, 5*ms))
+	if got, want := s.Summary(0, t0.Add(time.Second)).TPOT, 200*ms; got != want {
+		t.Errorf("failure TPOT = %v, want %v", got, want)
+	}
+	// A target failing one call in ten looks about 20% slower.
+	s2 := mustStats(t, 1)
+	for k := range 9 {
+		s2.Observe(success(0, t0.Add(time.Duration(k)*time.Second), 10*ms))
+	}
+	s2.Observe(failed(0, t0.Add(10*time.Second), 503, ms))
+	if got, want := s2.Summary(0, t0.Add(11*time.Second)).TPOT, 11*ms; got != want {
+		t.Errorf("mean with one failure in ten = %v, want %v", got, want)
+	}
+}
+
+func TestStatsWindow(t *testing.T) {
+	ms := time.Millisecond
+	t.Run("at most the last 100 calls", func(t *testing.T) {
+		s := mustStats(t, 1)
+		s.Observe(success(0, t0, 500*ms))
+		warm(s, 0, 100, 10*ms, t0.Add(2*time.Minute))
+		got := s.Summary(0, t0.Add(2*time.Minute))
+		if got.Samples != 100 || got.TPOT != 10*ms {
+			t.Errorf("Summary = %d samples, TPOT %v; want 100, %v", got.Samples, got.TPOT, 10*ms)
+		}
+	})
+	t.Run("20 minutes for latency, 3 for SLA", func(t *testing.T) {
+		s := mustStats(t, 1)
+		s.Observe(success(0, t0, 10*ms)) // ends at t0+100ms
+		end := t0.Add(100 * ms)
+		tests := []struct {
+			at           time.Duration
+			samples, sla int
+		}{
+			{0, 1, 1},
+			{3*time.Minute - 1, 1, 1},
+			{3 * time.Minute, 1, 0},
+			{20*time.Minute - 1, 1, 0},
+			{20 * time.Minute, 0, 0},
+		}
+		for _, tt := range tests {
+			got := s.Summary(0, end.Add(tt.at))
+			if got.Samples != tt.samples || got.SLASamples != tt.sla {
+				t.Errorf("at +%v: %d samples, %d SLA samples; want %d, %d", tt.at, got.Samples, got.SLASamples, tt.samples, tt.sla)
+			}
+		}
+		// A zero now expires nothing; the last computed values stand.
+		if got := s.Summary(0, time.Time{}); got.Samples != 0 {
+			t.Errorf("zero now after expiry: %d samples, want 0", got.Samples)
+		}
+	})
+	t.Run("a new sample after expiry", func(t *testing.T) {
+		s := mustStats(t, 1)
+		s.Observe(success(0, t0, 90*ms))
+		s.Observe(success(0, t0.Add(30*time.Minute), 10*ms))
+		if got := s.Summary(0, t0.Add(30*time.Minute+time.Second)); got.Samples != 1 || got.TPOT != 10*ms {
+			t.Errorf("Summary = %d samples, TPOT %v; want 1, %v", got.Samples, got.TPOT, 10*ms)
+		}
+	})
+}
+
+func TestStatsOutOfRange(t *testing.T) {
+	s := mustStats(t, 2)
+	s.Observe(success(-1, t0, time.Millisecond))
+	s.Observe(success(2, t0, time.Millisecond))
+	if got := s.Summary(2, t0); got != (strategy.Summary{}) {
+		t.Errorf("Summary(2) = %+v, want zero", got)
+	}
+	if s.Len() != 2 {
+		t.Errorf("Len = %d, want 2", s.Len())
+	}
+	for _, n := range []int{-1, strategy.MaxTargets + 1} {
+		if _, err := strategy.NewStats(n); err == nil {
+			t.Errorf("NewStats(%d): no error", n)
+		}
+	}
+}
