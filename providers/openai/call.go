@@ -1,0 +1,260 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmroute/llmroute/providers"
+)
+
+// callState carries one call's attempt data (providers.Call) from a
+// Provider method through go-openai to the doer, and carries back what
+// the doer saw (status, Retry-After, credentials, the stream body).
+//
+// It travels as the request's context: it is a context.Context itself,
+// embedding the caller's ctx and answering Value(stateKey{}) with itself.
+// That keeps per-call data off the shared client (go-openai has no
+// per-request hooks) at the cost of one allocation per call, the state.
+// Only the goroutine making the call touches it: go-openai calls the
+// doer synchronously, so no locking is needed.
+type callState struct {
+	context.Context
+
+	header   http.Header
+	remove   []string
+	extra    map[string]any
+	keepBody bool // a stream: hand the response body back to ChatStream
+
+	// Set by the doer.
+	sent       bool // the request reached the HTTP client
+	status     int  // the response status, 0 if none arrived
+	retryAfter time.Duration
+	secrets    [4]string // credentials seen on the request, for redaction
+	body       io.ReadCloser
+}
+
+// stateKey is the context key under which a callState finds itself.
+type stateKey struct{}
+
+func newCallState(ctx context.Context, c *providers.Call) *callState {
+	st := &callState{}
+	st.init(ctx, c)
+	return st
+}
+
+func (s *callState) init(ctx context.Context, c *providers.Call) {
+	if ctx == nil {
+		// A nil ctx would panic deep inside net/http; treat it as
+		// Background rather than crash on input.
+		ctx = context.Background()
+	}
+	s.Context = ctx
+	s.header = c.Header
+	s.remove = c.RemoveHeader
+	s.extra = c.Extra
+}
+
+// Value returns the state itself for stateKey and defers to the caller's
+// ctx for every other key, so cancellation, deadlines and values behave
+// exactly as the caller's ctx does.
+func (s *callState) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+// stateOf finds the callState a request was built with, if any.
+func stateOf(ctx context.Context) *callState {
+	if s, ok := ctx.(*callState); ok {
+		return s
+	}
+	s, _ := ctx.Value(stateKey{}).(*callState)
+	return s
+}
+
+// doer is the HTTPDoer go-openai sends every request through. It applies
+// the attempt's headers and extra body fields, and records what error
+// translation needs from the response. It holds no per-call state: that
+// lives in the request's callState, so one doer serves concurrent calls.
+type doer struct {
+	next goopenai.HTTPDoer
+}
+
+// Do implements goopenai.HTTPDoer.
+func (d *doer) Do(req *http.Request) (*http.Response, error) {
+	s := stateOf(req.Context())
+	if s == nil {
+		return d.next.Do(req)
+	}
+	// The credential go-openai set, before the attempt's headers may
+	// replace or remove it: either one may be echoed back by a server.
+	s.noteCredentials(req.Header)
+	for k, vs := range s.header {
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	for _, k := range s.remove {
+		req.Header.Del(k)
+	}
+	if len(s.header) > 0 {
+		s.noteCredentials(req.Header)
+	}
+	if len(s.extra) > 0 {
+		if err := setExtra(req, s.extra); err != nil {
+			return nil, err
+		}
+	}
+
+	s.sent = true
+	resp, err := d.next.Do(req)
+	if resp == nil {
+		return resp, err
+	}
+	s.status = resp.StatusCode
+	if err != nil {
+		// Only a failed CheckRedirect; the body is already closed.
+		return resp, err
+	}
+	if noAnswer(resp.StatusCode) {
+		// go-openai would decode a 1xx or 3xx body as a success; it is
+		// not one, and translate reports it as such.
+		_ = resp.Body.Close()
+		return nil, errNoAnswer
+	}
+	if resp.StatusCode >= http.StatusBadRequest {
+		s.retryAfter = retryAfter(resp.Header, time.Now())
+	}
+	if s.keepBody {
+		s.body = resp.Body
+	}
+	return resp, nil
+}
+
+// errNoAnswer is the doer's error for a status that is neither success nor
+// error; translate turns it into a 502.
+var errNoAnswer = errors.New("openai: response is neither success nor error")
+
+// noAnswer reports whether status is informational or a redirect that the
+// HTTP client did not follow (304, a 3xx without Location, ...).
+func noAnswer(status int) bool {
+	return status < http.StatusOK || status >= http.StatusMultipleChoices && status < http.StatusBadRequest
+}
+
+// minSecretLen is the shortest credential worth redacting. Shorter values
+// are placeholders (local servers take any key, e.g. "none"), and
+// replacing them everywhere would garble messages for no privacy gain.
+const minSecretLen = 8
+
+// noteCredentials remembers the credentials on h: the token of an
+// Authorization header (any scheme), and Azure's api-key / x-api-key.
+func (s *callState) noteCredentials(h http.Header) {
+	if v := h.Get("Authorization"); v != "" {
+		if i := strings.IndexByte(v, ' '); i >= 0 {
+			v = v[i+1:]
+		}
+		s.addSecret(strings.TrimSpace(v))
+	}
+	s.addSecret(h.Get("Api-Key"))
+	s.addSecret(h.Get("X-Api-Key"))
+}
+
+func (s *callState) addSecret(v string) {
+	if len(v) < minSecretLen {
+		return
+	}
+	for i, have := range s.secrets {
+		switch have {
+		case v:
+			return
+		case "":
+			s.secrets[i] = v
+			return
+		}
+	}
+	// More distinct credentials than slots: a request has at most a few,
+	// so this only happens with odd overrides; keep the newest.
+	s.secrets[len(s.secrets)-1] = v
+}
+
+// setExtra rewrites req's JSON body with extra merged in at top level.
+func setExtra(req *http.Request, extra map[string]any) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		return errors.New("openai: extra body fields on a request without a body")
+	}
+	body, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	if err != nil {
+		return err
+	}
+	merged, err := mergeExtra(body, extra)
+	if err != nil {
+		return err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(merged))
+	req.ContentLength = int64(len(merged))
+	req.GetBody = func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(merged)), nil
+	}
+	return nil
+}
+
+// retryAfter reads how long an error response asks the caller to wait.
+//
+// OpenAI sends both retry-after-ms (milliseconds, possibly fractional) and
+// Retry-After (whole seconds, rounded up from the same wait). The
+// millisecond header wins when it is valid, as in OpenAI's own SDKs: it is
+// the precise form of the same instruction, and the rounded one would make
+// the router wait up to a second longer than asked, or give up on a
+// deadline that the real wait fits in. Retry-After (seconds or an HTTP
+// date) is used when retry-after-ms is absent or malformed.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if d, ok := parseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
+		return d
+	}
+	if d, ok := providers.ParseRetryAfter(h.Get("Retry-After"), now); ok {
+		return d
+	}
+	return 0
+}
+
+// parseRetryAfterMS reads a retry-after-ms value: a non-negative decimal
+// number of milliseconds ("250", "1234.5"). Anything else is rejected.
+func parseRetryAfterMS(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > 32 {
+		return 0, false
+	}
+	dots := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
+			return 0, false
+		}
+	}
+	if dots > 1 || v == "." {
+		return 0, false
+	}
+	ms, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(ms) || ms < 0 {
+		return 0, false
+	}
+	const maxMS = float64(math.MaxInt64 / int64(time.Millisecond))
+	if ms > maxMS {
+		ms = maxMS
+	}
+	return time.Duration(ms * float64(time.Millisecond)), true
+}

@@ -1,0 +1,298 @@
+package openai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmroute/llmroute/providers"
+)
+
+// Codes this package puts in [providers.Error.Code] for failures that
+// carry no provider code of their own.
+const (
+	// CodeStreamTruncated: the stream ended with neither "data: [DONE]"
+	// nor a finish reason on every choice.
+	CodeStreamTruncated = "stream_truncated"
+	// CodeMalformedEvent: a stream event was not a JSON object that
+	// decodes as a chat completion chunk, or was too large.
+	CodeMalformedEvent = "malformed_event"
+	// CodeClientValidation: the request was refused before it was sent,
+	// by go-openai's own checks (a model it knows cannot serve the
+	// operation, parameters a reasoning model rejects) or because extra
+	// body fields could not be encoded. Its Status is 400.
+	CodeClientValidation = "client_validation"
+	// CodeUnexpectedStatus: the upstream answered with a status that is
+	// neither success nor an error (1xx, or a 3xx the HTTP client did not
+	// follow). Its Status is 502.
+	CodeUnexpectedStatus = "unexpected_status"
+)
+
+// translate turns any error of a go-openai call into the error contract
+// of package providers. It is the only place that inspects go-openai's
+// error types; everything that reaches a caller passes through it.
+//
+//   - *goopenai.APIError (a JSON error body): its status, code, type and
+//     message, with the Retry-After the doer captured.
+//   - *goopenai.RequestError (a non-JSON error body, e.g. a proxy's HTML
+//     page): its status and the start of the body as the message.
+//   - the call's ctx is done: a passed deadline is a 408 wrapping
+//     ctx.Err(); a cancellation is ctx.Err() itself, unwrapped, because
+//     it is the caller's decision, not a provider failure.
+//   - refused before sending: 400, CodeClientValidation.
+//   - a 1xx or unfollowed 3xx answer: 502, CodeUnexpectedStatus.
+//   - a timeout of the HTTP client itself (net.Error.Timeout): 408.
+//   - anything else (refused, reset, EOF before or while reading the
+//     response, an undecodable success body): 502.
+//
+// Every message and every error in the returned chain has the call's
+// credentials removed.
+func translate(s *callState, err error) error {
+	if err == nil {
+		return nil
+	}
+	// A complete error response wins over a ctx that ended meanwhile:
+	// the upstream's answer is the more useful fact.
+	var apiErr *goopenai.APIError
+	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode != 0 {
+		return s.upstreamError(apiErr.HTTPStatusCode, codeString(apiErr.Code), apiErr.Type, apiErr.Message, err)
+	}
+	var reqErr *goopenai.RequestError
+	if errors.As(err, &reqErr) && reqErr.HTTPStatusCode != 0 {
+		return s.upstreamError(reqErr.HTTPStatusCode, "", "", bodyMessage(reqErr.Body, reqErr.HTTPStatusCode), err)
+	}
+	if ctxErr := s.Context.Err(); ctxErr != nil {
+		return ctxError(ctxErr)
+	}
+	if !s.sent {
+		return &providers.Error{
+			Status:  http.StatusBadRequest,
+			Code:    CodeClientValidation,
+			Type:    "invalid_request_error",
+			Message: s.redact("request refused before sending: " + err.Error()),
+			Err:     s.redactErr(err),
+		}
+	}
+	if s.status != 0 && noAnswer(s.status) {
+		return &providers.Error{
+			Status:  providers.StatusTransport,
+			Code:    CodeUnexpectedStatus,
+			Message: "unexpected status " + strconv.Itoa(s.status) + " " + http.StatusText(s.status),
+			Err:     s.redactErr(err),
+		}
+	}
+	if s.status >= http.StatusBadRequest {
+		// The error status arrived but its body could not be read.
+		return &providers.Error{
+			Status:     s.status,
+			RetryAfter: s.retryAfter,
+			Message:    http.StatusText(s.status),
+			Err:        s.redactErr(err),
+		}
+	}
+	status := providers.StatusTransport
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		status = providers.StatusTimeout
+	}
+	if s.status != 0 {
+		err = fmt.Errorf("reading %d response: %w", s.status, err)
+	}
+	return &providers.Error{Status: status, Err: s.redactErr(err)}
+}
+
+// ctxError is the error for a call whose ctx is done: a passed deadline
+// is a timeout (408) that still matches context.DeadlineExceeded; a
+// cancellation is returned as is.
+func ctxError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &providers.Error{Status: providers.StatusTimeout, Err: err}
+	}
+	return err
+}
+
+// upstreamError is the error for an error response (status >= 400: the
+// doer turns anything else that is not a success into errNoAnswer).
+func (s *callState) upstreamError(status int, code, typ, msg string, cause error) *providers.Error {
+	return &providers.Error{
+		Status:     status,
+		RetryAfter: s.retryAfter,
+		Code:       s.redact(code),
+		Type:       s.redact(typ),
+		Message:    s.redact(msg),
+		Err:        s.redactErr(cause),
+	}
+}
+
+// codeString renders an APIError's Code, which go-openai decodes as an
+// int, a string or whatever else the JSON held. go-openai turns
+// "code": null (OpenAI's usual value) into the int 0, so 0 is no code.
+func codeString(code any) string {
+	switch c := code.(type) {
+	case nil:
+		return ""
+	case string:
+		return c
+	case int:
+		if c == 0 {
+			return ""
+		}
+		return strconv.Itoa(c)
+	case float64:
+		return strconv.FormatFloat(c, 'f', -1, 64)
+	default:
+		return fmt.Sprint(c)
+	}
+}
+
+// maxBodyMessage bounds the message taken from a non-JSON error body: a
+// proxy's error page can be kilobytes of HTML.
+const maxBodyMessage = 200
+
+// bodyMessage makes a one-line message from a non-JSON error body.
+func bodyMessage(body []byte, status int) string {
+	if len(body) > 4*maxBodyMessage {
+		body = body[:4*maxBodyMessage]
+	}
+	msg := strings.Join(strings.Fields(string(body)), " ")
+	if len(msg) > maxBodyMessage {
+		cut := maxBodyMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return msg
+}
+
+// redactedText replaces a credential in messages.
+const redactedText = "[REDACTED]"
+
+// redact removes the call's credentials from text, and anything shaped
+// like an OpenAI secret key ("sk-" and 20 or more key characters), in
+// case a server echoes a key the doer never saw (one from a body field,
+// say).
+func (s *callState) redact(text string) string {
+	for _, sec := range s.secrets {
+		if sec != "" && strings.Contains(text, sec) {
+			text = strings.ReplaceAll(text, sec, redactedText)
+		}
+	}
+	return scrubKeys(text)
+}
+
+// minKeyTail is how many key characters after "sk-" make a secret key;
+// shorter runs are ordinary words ("sk-learn").
+const minKeyTail = 20
+
+func isKeyByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// scrubKeys replaces "sk-…" secret keys in text with "sk-[REDACTED]".
+func scrubKeys(text string) string {
+	i := strings.Index(text, "sk-")
+	if i < 0 {
+		return text
+	}
+	var b strings.Builder
+	last := 0
+	for i >= 0 {
+		start := last + i
+		end := start + len("sk-")
+		for end < len(text) && isKeyByte(text[end]) {
+			end++
+		}
+		boundary := start == 0 || !isKeyByte(text[start-1])
+		if boundary && end-start-len("sk-") >= minKeyTail {
+			b.WriteString(text[last:start])
+			b.WriteString("sk-" + redactedText)
+			last = end
+		} else {
+			b.WriteString(text[last:end])
+			last = end
+		}
+		i = strings.Index(text[last:], "sk-")
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// needsRedaction reports whether the text of err, or of any error it
+// wraps, contains a credential.
+func (s *callState) needsRedaction(err error) bool {
+	seen := 0
+	for e := err; e != nil && seen < 32; seen++ {
+		if msg := e.Error(); s.redact(msg) != msg {
+			return true
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			e = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				if inner != nil && s.needsRedaction(inner) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// redactErr returns err with credentials removed from its text and from
+// the text of every error it wraps. go-openai's errors are copied with
+// their fields cleaned, so errors.As still finds them; any other error
+// that mentions a credential is replaced by a [redactedError], which
+// still matches errors.Is but no longer unwraps to the leaking text.
+func (s *callState) redactErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch e := err.(type) {
+	case *goopenai.APIError:
+		c := *e
+		c.Message = s.redact(c.Message)
+		c.Type = s.redact(c.Type)
+		if code, ok := c.Code.(string); ok {
+			c.Code = s.redact(code)
+		}
+		return &c
+	case *goopenai.RequestError:
+		c := *e
+		c.HTTPStatus = s.redact(c.HTTPStatus)
+		c.Body = []byte(s.redact(string(c.Body)))
+		c.Err = s.redactErr(c.Err)
+		return &c
+	}
+	if !s.needsRedaction(err) {
+		return err
+	}
+	return &redactedError{msg: s.redact(err.Error()), orig: err}
+}
+
+// redactedError is an error whose text mentioned a credential. It keeps
+// the original only for errors.Is, and never hands it out.
+type redactedError struct {
+	msg  string
+	orig error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+
+// Is reports whether the original error matches target.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }

@@ -1,0 +1,203 @@
+package openai_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmroute/llmroute/providers"
+	oai "github.com/llmroute/llmroute/providers/openai"
+)
+
+// assertNoSecret fails if secret appears anywhere in err: its text in
+// every format, the text of every error it wraps, or the fields of a
+// go-openai error found with errors.As.
+func assertNoSecret(t *testing.T, err error, secret string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("nil error")
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		if got := fmt.Sprintf(format, err); strings.Contains(got, secret) {
+			t.Errorf("Sprintf(%q, err) contains the secret: %s", format, got)
+		}
+	}
+	walk(err, func(e error) {
+		if strings.Contains(e.Error(), secret) {
+			t.Errorf("wrapped %T contains the secret: %s", e, e.Error())
+		}
+	})
+	var apiErr *goopenai.APIError
+	if errors.As(err, &apiErr) && strings.Contains(fmt.Sprintf("%+v", *apiErr), secret) {
+		t.Errorf("APIError contains the secret: %+v", *apiErr)
+	}
+	var reqErr *goopenai.RequestError
+	if errors.As(err, &reqErr) && strings.Contains(string(reqErr.Body), secret) {
+		t.Errorf("RequestError body contains the secret: %s", reqErr.Body)
+	}
+}
+
+// walk calls f for err and every error it wraps.
+func walk(err error, f func(error)) {
+	if err == nil {
+		return
+	}
+	f(err)
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		walk(u.Unwrap(), f)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walk(e, f)
+		}
+	}
+}
+
+func TestSecretsNeverInErrors(t *testing.T) {
+	const otherKey = "sk-proj-OTHERSENTINEL9876543210zyxw"
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		call    providers.Call
+		secret  string
+		stream  bool
+	}{
+		{
+			name: "echoed in a JSON error body",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(401)
+				_, _ = io.WriteString(w, apiError("Incorrect API key provided: "+testKey+". Header was "+r.Header.Get("Authorization"), "invalid_request_error", "invalid_api_key"))
+			},
+			secret: testKey,
+		},
+		{
+			name: "echoed in the code and type",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(400)
+				_, _ = io.WriteString(w, apiError("m", testKey, testKey))
+			},
+			secret: testKey,
+		},
+		{
+			name: "echoed in a non-JSON error body",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(502)
+				_, _ = io.WriteString(w, "<html>upstream refused "+r.Header.Get("Authorization")+"</html>")
+			},
+			secret: testKey,
+		},
+		{
+			name: "echoed in a malformed HTTP response",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				conn, buf, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Errorf("hijack: %v", err)
+					return
+				}
+				defer conn.Close()
+				_, _ = buf.WriteString("HTTP/1.1 " + testKey + " Broken\r\n\r\n")
+				_ = buf.Flush()
+			},
+			secret: testKey,
+		},
+		{
+			name: "credential from the attempt's headers",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(403)
+				_, _ = io.WriteString(w, apiError("key "+r.Header.Get("Authorization")+" may not use this model", "permission_error", nil))
+			},
+			call:   providers.Call{Header: http.Header{"Authorization": {"Bearer " + otherKey}}},
+			secret: otherKey,
+		},
+		{
+			name: "a key the adapter never sent",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(500)
+				_, _ = io.WriteString(w, apiError("leaked "+otherKey, "server_error", nil))
+			},
+			secret: otherKey,
+		},
+		{
+			name: "echoed in a stream's HTTP error",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(401)
+				_, _ = io.WriteString(w, apiError("bad key "+testKey, "invalid_request_error", "invalid_api_key"))
+			},
+			secret: testKey,
+			stream: true,
+		},
+		{
+			name: "echoed in a stream's error event",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				_, _ = io.WriteString(w, "data: "+apiError("bad key "+testKey, testKey, testKey)+"\n\n")
+			},
+			secret: testKey,
+			stream: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newHandlerServer(t, tt.handler)
+			p := newProvider(t, srv)
+			req := providers.ChatRequest{Request: chatRequest(), Call: tt.call}
+
+			var err error
+			if tt.stream {
+				var st providers.Stream
+				st, err = p.ChatStream(t.Context(), req)
+				if err == nil {
+					_, err = st.Recv()
+					_ = st.Close()
+				}
+			} else {
+				_, err = p.Chat(t.Context(), req)
+			}
+			t.Logf("error: %v", err)
+			assertNoSecret(t, err, tt.secret)
+			if !strings.Contains(err.Error(), "[REDACTED]") {
+				t.Errorf("error %q does not show where the secret was removed", err)
+			}
+			if _, ok := providers.AsError(err); !ok {
+				t.Errorf("error %v (%T) is not a *providers.Error", err, err)
+			}
+		})
+	}
+}
+
+func TestScrubKeys(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"no key here", "no key here"},
+		{"sk-learn is a library", "sk-learn is a library"},
+		{"key sk-abcdefghijklmnopqrstu end", "key sk-[REDACTED] end"},
+		{`"sk-proj-abc_DEF-0123456789xyz"`, `"sk-[REDACTED]"`},
+		{"ask-abcdefghijklmnopqrstuvwxyz", "ask-abcdefghijklmnopqrstuvwxyz"},
+		{"a sk-short and sk-0123456789012345678901", "a sk-short and sk-[REDACTED]"},
+		{"sk-", "sk-"},
+	}
+	for _, tt := range tests {
+		if got := oai.ScrubKeys(tt.in); got != tt.want {
+			t.Errorf("scrubKeys(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRedactedCauseStillMatches(t *testing.T) {
+	p := memProvider(func(r *http.Request) (*http.Response, error) {
+		return nil, fmt.Errorf("proxy dropped %s: %w", r.Header.Get("Authorization"), io.ErrUnexpectedEOF)
+	})
+	_, err := p.Chat(t.Context(), providers.ChatRequest{Request: chatRequest()})
+	assertNoSecret(t, err, testKey)
+	if got := asProviderError(t, err).Status; got != providers.StatusTransport {
+		t.Errorf("status %d; want %d", got, providers.StatusTransport)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("errors.Is(%v, io.ErrUnexpectedEOF) = false", err)
+	}
+}
