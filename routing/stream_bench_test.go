@@ -144,7 +144,9 @@ func (s *memStream) Recv() (goopenai.ChatCompletionStreamResponse, error) {
 
 func (s *memStream) Close() error { return nil }
 
-type memStreamer struct{ chunks []goopenai.ChatCompletionStreamResponse }
+type memStreamer struct {
+	chunks []goopenai.ChatCompletionStreamResponse
+}
 
 func (p memStreamer) Chat(context.Context, providers.ChatRequest) (goopenai.ChatCompletionResponse, error) {
 	return goopenai.ChatCompletionResponse{}, nil
