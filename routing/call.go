@@ -285,7 +285,12 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 				Header: a.header, RemoveHeader: t.removeHeader, Extra: t.params.completionExtra,
 			}})
 		},
-		func(r openai.CompletionResponse) int { return r.Usage.CompletionTokens })
+		func(r openai.CompletionResponse) int {
+			if r.Usage == nil {
+				return 0
+			}
+			return r.Usage.CompletionTokens
+		})
 }
 
 // Embed creates embeddings through the virtual model req.Model names.

@@ -45,8 +45,12 @@ func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 	if st == nil {
 		return 0
 	}
-	values := make([]string, len(st.ids))
-	for i, id := range st.ids {
+	var buf [4]string // most sessions have few identifiers: no allocation
+	values := buf[:0]
+	if len(st.ids) > len(buf) {
+		values = make([]string, 0, len(st.ids))
+	}
+	for _, id := range st.ids {
 		var v string
 		if id.Source == config.FromHeaders {
 			v = r.reqHeader.Get(id.Key)
@@ -56,7 +60,7 @@ func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 		if v == "" {
 			return 0
 		}
-		values[i] = v
+		values = append(values, v)
 	}
 	r.sticky.key = stores.SessionKey(r.m.name, values)
 	p, ok, err := c.store.GetPin(ctx, r.sticky.key, st.ttl)

@@ -1,9 +1,15 @@
 // Command llmroute checks virtual model manifests (the format of package
-// config) and shows them with every default filled in, without starting a
-// routing.Client:
+// config), shows them with every default filled in, and replays traffic
+// through them on simulated providers before they are deployed:
 //
 //	llmroute validate [-accounts a,b] FILE...
 //	llmroute show [-accounts a,b] FILE
+//	llmroute simulate [-svg FILE] [-series] [-seed N] [-requests N] MANIFEST SCENARIO
+//
+// simulate runs the real routing.Client in virtual time over providers
+// whose latency, errors, outages and rate limits the scenario file sets
+// (see package simulate), prints a per-target table and writes an SVG
+// chart of traffic share over time.
 //
 // validate prints "FILE: OK" for each good manifest, or each of its
 // problems as "FILE:LINE: ...", and exits with status 1 when any file has
@@ -32,6 +38,7 @@ import (
 
 	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/simulate"
 )
 
 func main() {
@@ -41,6 +48,7 @@ func main() {
 const usage = `usage:
   llmroute validate [-accounts a,b] FILE...   check manifests
   llmroute show [-accounts a,b] FILE          print a manifest with every default filled in
+  llmroute simulate [flags] MANIFEST SCENARIO replay traffic in virtual time (llmroute simulate -h)
 
 -accounts names the provider accounts a program registers; without it,
 targets' accounts are not checked.
@@ -58,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "simulate":
+		return simulate.Main(args, stdout, stderr)
 	case "validate", "show":
 	default:
 		fmt.Fprintf(stderr, "llmroute: unknown command %q\n%s", cmd, usage)

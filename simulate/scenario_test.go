@@ -1,0 +1,260 @@
+package simulate_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/simulate"
+)
+
+func TestParseScenario(t *testing.T) {
+	got := parse(t, `
+model: search/rerank
+requests: 10
+rate: 4
+arrivals: poisson
+seed: 18446744073709551615
+bucket: 30s
+profiles:
+  - name: eu
+    weight: 2
+    metadata: {tfy_gateway_region: EU, tier: 1}
+    headers: {x-client: web}
+    session: {source: metadata, key: user_id, count: 7}
+targets:
+  openai-main/gpt-4.1:
+    latency: {p50_ms: 100, p99_ms: 900}
+    output_tokens: 5
+    error_rate: 0.5
+    error_status: "502"
+    error_latency_ms: 20
+    windows:
+      - {kind: outage, from: 1m, to: 2m, status: 500}
+      - {kind: rate_limit, from: 0, rate: 0.5, retry_after: 2s}
+      - {kind: errors, from: 10s, to: 20s, rate: 1, retry_after: 1s}
+      - {kind: latency, from: 3m, factor: 1.5, add_ms: 10, latency: {fixed_ms: 50}}
+  other/m: {}
+`)
+	want := &simulate.Scenario{
+		Model: "search/rerank", Requests: 10, Interval: 250 * time.Millisecond, Arrivals: simulate.Poisson,
+		Seed: 1<<64 - 1, Bucket: 30 * time.Second,
+		Profiles: []simulate.Profile{{
+			Name: "eu", Weight: 2,
+			Metadata: map[string]string{"tfy_gateway_region": "EU", "tier": "1"},
+			Headers:  map[string]string{"x-client": "web"},
+			Session:  &simulate.Session{Source: "metadata", Key: "user_id", Count: 7},
+		}},
+		Targets: map[string]simulate.Behavior{
+			"openai-main/gpt-4.1": {
+				Latency:      simulate.Latency{P50: 100 * time.Millisecond, P99: 900 * time.Millisecond},
+				OutputTokens: 5, ErrorRate: 0.5, ErrorStatus: 502, ErrorLatency: 20 * time.Millisecond,
+				Windows: []simulate.Window{
+					{Kind: simulate.Outage, From: time.Minute, To: 2 * time.Minute, Status: 500},
+					{Kind: simulate.RateLimit, Rate: 0.5, RetryAfter: 2 * time.Second},
+					{Kind: simulate.Errors, From: 10 * time.Second, To: 20 * time.Second, Rate: 1, RetryAfter: time.Second},
+					{Kind: simulate.Slow, From: 3 * time.Minute, Factor: 1.5, Add: 10 * time.Millisecond, Latency: simulate.Latency{Fixed: 50 * time.Millisecond}},
+				},
+			},
+			"other/m": {},
+		},
+	}
+	if diff := cmp.Diff(got, want, cmp.AllowUnexported(simulate.Scenario{}), ignoreLines); diff != "" {
+		t.Errorf("ParseScenario (-got +want):\n%s", diff)
+	}
+}
+
+// ignoreLines ignores a Scenario's record of its lines.
+var ignoreLines = cmp.FilterPath(func(p cmp.Path) bool {
+	sf, ok := p.Last().(cmp.StructField)
+	return ok && sf.Name() == "lines"
+}, cmp.Ignore())
+
+func TestParseScenarioErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string // each problem, as "line N: path: message" prefixes
+	}{
+		{"empty", "", []string{"the scenario is empty"}},
+		{"null", "~\n", []string{"the scenario is empty"}},
+		{"not a mapping", "- 1\n", []string{"line 1: want a mapping, got a list"}},
+		{"syntax", "requests: [1\n", []string{"line 1: syntax: "}},
+		{"two documents", "requests: 1\n---\nrequests: 2\n", []string{"line 3: a scenario file holds one document"}},
+		{"requests missing", "seed: 1\n", []string{"line 1: requests: required"}},
+		{"unknown key", "requests: 1\nrequets: 2\n", []string{`line 2: requets: unknown key "requets" (did you mean "requests"?)`}},
+		{"duplicate key", "requests: 1\nrequests: 2\n", []string{`line 2: requests: duplicate key "requests"`}},
+		{"requests zero", "requests: 0\n", []string{"line 1: requests: want at least 1 call"}},
+		{"requests too many", "requests: 2000000\n", []string{"line 1: requests: want 1 to 1000000 calls, got 2000000"}},
+		{"requests string", "requests: many\n", []string{`line 1: requests: want a whole number from 0 to 2147483647, got the string "many"`}},
+		{"interval and rate", "requests: 1\ninterval: 1s\nrate: 2\n", []string{"line 3: rate: set interval or rate, not both"}},
+		{"interval bare number", "requests: 1\ninterval: 5\n", []string{`line 2: interval: want a duration such as "90s" or "2m30s", got 5`}},
+		{"interval negative", "requests: 1\ninterval: -1s\n", []string{"line 2: interval: must not be negative, got -1s"}},
+		{"rate zero", "requests: 1\nrate: 0\n", []string{"line 2: rate: want calls per second above 0, got 0"}},
+		{"arrivals", "requests: 1\narrivals: burst\n", []string{`line 2: arrivals: want "fixed" or "poisson", got "burst"`}},
+		{"seed negative", "requests: 1\nseed: -1\n", []string{"line 2: seed: want a whole number from 0 to"}},
+		{"bucket", "requests: 1\nbucket: 10us\n", []string{"line 2: bucket: want at least 1ms, got 10µs"}},
+		{"profile weight", "requests: 1\nprofiles:\n  - weight: 0\n", []string{"line 3: profiles[0].weight: must be at least 1"}},
+		{"profile key", "requests: 1\nprofiles:\n  - metdata: {a: b}\n", []string{`line 3: profiles[0].metdata: unknown key "metdata" (did you mean "metadata"?)`}},
+		{"profile header", "requests: 1\nprofiles:\n  - headers: {\"bad header\": x}\n", []string{`line 3: profiles[0].headers: invalid header name "bad header"`}},
+		{"session source", "requests: 1\nprofiles:\n  - session: {source: cookie, key: k}\n", []string{`line 3: profiles[0].session.source: want "headers" or "metadata", got "cookie"`}},
+		{"session key", "requests: 1\nprofiles:\n  - session: {source: headers}\n", []string{"line 3: profiles[0].session.key: required"}},
+		{"profiles not a list", "requests: 1\nprofiles: {a: 1}\n", []string{"line 2: profiles: want a list, got a mapping"}},
+		{"target ref", "requests: 1\ntargets:\n  nomodel: {}\n", []string{`line 3: targets["nomodel"]: not a target reference "account/model"`}},
+		{"target key", "requests: 1\ntargets:\n  a/b: {latncy: {fixed_ms: 1}}\n", []string{`line 3: targets["a/b"].latncy: unknown key "latncy" (did you mean "latency"?)`}},
+		{"latency order", "requests: 1\ntargets:\n  a/b:\n    latency: {p50_ms: 900, p99_ms: 100}\n", []string{`line 4: targets["a/b"].latency.p99_ms: must be at least p50_ms (900ms), got 100ms`}},
+		{"latency half", "requests: 1\ntargets:\n  a/b:\n    latency: {p50_ms: 900}\n", []string{`line 4: targets["a/b"].latency.p99_ms: required with p50_ms`}},
+		{"latency both", "requests: 1\ntargets:\n  a/b:\n    latency: {fixed_ms: 1, p50_ms: 2, p99_ms: 3}\n", []string{`line 4: targets["a/b"].latency: set fixed_ms or p50_ms and p99_ms, not both`}},
+		{"latency zero", "requests: 1\ntargets:\n  a/b:\n    latency: {fixed_ms: 0}\n", []string{`line 4: targets["a/b"].latency.fixed_ms: must be positive`}},
+		{"error rate", "requests: 1\ntargets:\n  a/b:\n    error_rate: 1.5\n", []string{`line 4: targets["a/b"].error_rate: want a probability from 0 to 1, got 1.5`}},
+		{"error status", "requests: 1\ntargets:\n  a/b:\n    error_status: 200\n", []string{`line 4: targets["a/b"].error_status: want a failure status from 400 to 599, got 200`}},
+		{"window kind missing", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {from: 1m}\n", []string{`line 5: targets["a/b"].windows[0].kind: required: one of "outage", "rate_limit", "errors", "latency"`}},
+		{"window kind", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {kind: flood}\n", []string{`line 5: targets["a/b"].windows[0].kind: want one of "outage", "rate_limit", "errors", "latency", got "flood"`}},
+		{"window order", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {kind: outage, from: 2m, to: 1m}\n", []string{`line 5: targets["a/b"].windows[0].to: must be after from (2m0s), got 1m0s`}},
+		{"window field for another kind", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {kind: outage, rate: 0.5, factor: 2}\n", []string{
+			`line 5: targets["a/b"].windows[0].rate: not used by kind "outage"`,
+			`line 5: targets["a/b"].windows[0].factor: not used by kind "outage"`,
+		}},
+		{"window unknown key", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {kind: outage, until: 2m}\n", []string{`line 5: targets["a/b"].windows[0].until: unknown key "until"`}},
+		{"errors window rate", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {kind: errors}\n", []string{`line 5: targets["a/b"].windows[0].rate: required for kind "errors"`}},
+		{"latency window empty", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {kind: latency}\n", []string{`line 5: targets["a/b"].windows[0]: kind "latency" needs factor, add_ms or latency`}},
+		{"status text", "requests: 1\ntargets:\n  a/b:\n    windows:\n      - {kind: outage, status: bad}\n", []string{`line 5: targets["a/b"].windows[0].status: want a status code such as 503, got the string "bad"`}},
+		{"dotted model name", "requests: 1\ntargets:\n  openai/gpt-4.1:\n    windows:\n      - kind: outage\n        to: 0\n", []string{`line 6: targets["openai/gpt-4.1"].windows[0].to: must be after from`}},
+		{"every problem at once", "requests: 0\nseed: x\narrivals: burst\n", []string{
+			"line 1: requests: want at least 1 call",
+			`line 2: seed: want a whole number, got the string "x"`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := simulate.ParseScenario([]byte(tc.yaml))
+			var el simulate.ErrorList
+			if !errors.As(err, &el) {
+				t.Fatalf("ParseScenario: %v, want an ErrorList", err)
+			}
+			var got []string
+			for _, e := range el {
+				got = append(got, e.Error())
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("problems:\n\t%s\nwant %d:\n\t%s", strings.Join(got, "\n\t"), len(tc.want), strings.Join(tc.want, "\n\t"))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("problem %d = %q, want it to start %q", i, got[i], tc.want[i])
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "simulate: scenario: ") {
+				t.Errorf("error %q lacks the package prefix", err)
+			}
+		})
+	}
+}
+
+func TestValidateGoScenario(t *testing.T) {
+	sc := &simulate.Scenario{
+		Requests: 1,
+		Targets: map[string]simulate.Behavior{
+			"a/b": {Windows: []simulate.Window{{Kind: simulate.Outage, From: -time.Second}}},
+		},
+	}
+	err := sc.Validate()
+	want := `simulate: scenario: targets["a/b"].windows[0].from: must not be negative, got -1s`
+	if err == nil || err.Error() != want {
+		t.Errorf("Validate = %v, want %s", err, want)
+	}
+	if err := (&simulate.Scenario{Requests: 1}).Validate(); err != nil {
+		t.Errorf("Validate of a minimal scenario: %v", err)
+	}
+}
+
+func TestRunChecksScenarioAgainstManifest(t *testing.T) {
+	twoModels := []byte(`
+name: app
+type: provider-account/virtual-model
+integrations:
+  - name: one
+    type: integration/model/virtual
+    routing_config:
+      type: priority-based-routing
+      load_balance_targets: [{target: acct/m1, priority: 0}]
+  - name: two
+    type: integration/model/virtual
+    slug: second
+    routing_config:
+      type: priority-based-routing
+      load_balance_targets: [{target: acct/m2, priority: 0}]
+`)
+	for _, tc := range []struct {
+		name, scenario string
+		manifest       []byte
+		want           string
+	}{
+		{"model required", "requests: 1\n", twoModels,
+			`simulate: scenario: line 1: model: required: the manifest has 2 virtual models (app/one, app/two)`},
+		{"unknown model", "model: app/three\nrequests: 1\n", twoModels,
+			`simulate: scenario: line 1: model: "app/three" is not a virtual model of the manifest (it has app/one, app/two)`},
+		{"foreign target", "model: second\nrequests: 1\ntargets:\n  acct/m1: {}\n", twoModels,
+			`simulate: scenario: line 4: targets["acct/m1"]: not a target of app/two (its targets: acct/m2)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := simulate.Run(context.Background(), tc.manifest, parse(t, tc.scenario))
+			var el simulate.ErrorList
+			if !errors.As(err, &el) || err.Error() != tc.want {
+				t.Errorf("Run = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+
+	t.Run("bad manifest", func(t *testing.T) {
+		_, err := simulate.Run(context.Background(), []byte("name: x\n"), parse(t, "requests: 1\n"))
+		var ce config.Errors
+		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "simulate: manifest: config: ") {
+			t.Errorf("Run = %v, want the config package's errors, wrapped", err)
+		}
+	})
+	t.Run("nil scenario", func(t *testing.T) {
+		if _, err := simulate.Run(context.Background(), twoModels, nil); err == nil {
+			t.Error("Run(nil scenario) succeeded")
+		}
+	})
+	t.Run("slug", func(t *testing.T) {
+		res := run(t, twoModels, parse(t, "model: second\nrequests: 3\n"))
+		if res.Model != "app/two" || res.Targets[0].Served != 3 {
+			t.Errorf("model %q, served %d; want app/two serving 3", res.Model, res.Targets[0].Served)
+		}
+	})
+	t.Run("too many buckets", func(t *testing.T) {
+		_, err := simulate.Run(context.Background(), twoModels, parse(t, "model: second\nrequests: 100\ninterval: 1m\nbucket: 1ms\n"))
+		if err == nil || !strings.Contains(err.Error(), "line 4: bucket: 1ms makes") {
+			t.Errorf("Run = %v, want a bucket problem", err)
+		}
+	})
+}
+
+func FuzzParseScenario(f *testing.F) {
+	for _, s := range []string{
+		"requests: 1\n",
+		"requests: 10\nrate: 2\ntargets:\n  a/b: {latency: {p50_ms: 1, p99_ms: 2}, windows: [{kind: outage, from: 1s}]}\n",
+		"a: &a [*a, *a]\n",
+		"requests: 1\nprofiles: [{session: {source: headers, key: k}}]\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := simulate.ParseScenario(data)
+		if err != nil {
+			var el simulate.ErrorList
+			if !errors.As(err, &el) || len(el) == 0 {
+				t.Fatalf("error %v is not a non-empty ErrorList", err)
+			}
+			return
+		}
+		if err := sc.Validate(); err != nil {
+			t.Fatalf("a parsed scenario does not validate: %v", err)
+		}
+	})
+}
