@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"testing"
+	"testing/synctest"
+)
+
+// TestRun checks the example's promise in virtual time: prod's calls are
+// served only by the big models of its priority chain (falling back from
+// Azure to OpenAI in the outage), dev's only by the cheap model, through
+// its slug; a caller outside the group is refused.
+func TestRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(&out); err != nil {
+			t.Fatal(err)
+		}
+		text := out.String()
+		for _, re := range []string{
+			`(?m)^  call 3: booking-app/gpt-prod → served by openai-main/gpt-4o\n(\s+azure-main/gpt-4o\s+try \d\s+status 503.*\n){3}\s+openai-main/gpt-4o\s+try 1\s+status 200`,
+			`(?m)^  call 1: booking-app/gpt-dev → served by openai-main/gpt-4o-mini$`,
+			`(?m)^user:mallory@example.com calling booking-app/gpt-prod: .*; errors.Is\(err, routing.ErrForbidden\) = true$`,
+			`(?m)^one manifest, two environments: prod \(booking-app/gpt-prod\) 3/3 on big models \(azure-main/gpt-4o 2, openai-main/gpt-4o 1\); dev \(booking-gpt-dev\) 3/3 on the cheap model \(openai-main/gpt-4o-mini 3\)$`,
+		} {
+			if !regexp.MustCompile(re).MatchString(text) {
+				t.Errorf("output lacks %q:\n%s", re, text)
+			}
+		}
+		if regexp.MustCompile(`gpt-prod → served by openai-main/gpt-4o-mini|gpt-dev → served by \S+/gpt-4o\n`).MatchString(text) {
+			t.Errorf("an environment's call was served by the other's model:\n%s", text)
+		}
+	})
+}
