@@ -170,7 +170,9 @@ func attempts[Resp any](r *run, timed bool,
 			if decision == retry.Again {
 				d, ok := bo.Next(retryAfterOf(err), c.rand())
 				dl, hasDL := ctx.Deadline()
-				if !ok || !retry.Fits(c.now(), d, dl, hasDL) {
+				// A context deadline is on the runtime's clock,
+				// whatever clock the Client reads.
+				if !ok || !retry.Fits(time.Now(), d, dl, hasDL) {
 					// Waiting cannot help this call: move on now
 					// if the status allows it.
 					decision = retry.Stop

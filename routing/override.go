@@ -277,7 +277,12 @@ func mergeHeaders(req, set http.Header) http.Header {
 	case len(req) == 0:
 		return set
 	}
-	h := req.Clone()
+	// Callers may build headers as map literals with any key case; the
+	// target's value must replace theirs, not travel beside it.
+	h := make(http.Header, len(req)+len(set))
+	for k, v := range req {
+		h[http.CanonicalHeaderKey(k)] = v
+	}
 	for k, v := range set {
 		h[k] = v
 	}
