@@ -18,8 +18,12 @@
 //	p := retry.NewPolicy(t.RetryOrDefault(), t.FallbackCodesOrDefault())
 //	bo := p.Backoff()
 //	switch p.Classify(status, try) {
-//	case retry.Retry:
-//		wait := p.Delay(try, retryAfter, rand.Float64())
-//		...
+//	case retry.Again:
+//		wait, ok := bo.Next(retryAfter, rand.Float64())
+//		if ok && retry.Fits(time.Now(), wait, deadline, hasDeadline) {
+//			// sleep wait, then try again
+//		}
+//	case retry.Fallback:
+//		// next target
 //	}
 package retry

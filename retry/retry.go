@@ -10,7 +10,8 @@ import (
 )
 
 const (
-	// MaxDelay caps the computed delay before a retry.
+	// MaxDelay caps the exponential step before jitter, so a wait is at
+	// most MaxDelay×(1+Jitter), as in the backoff module and gRPC.
 	MaxDelay = 20 * time.Second
 	// MaxRetryAfter is the longest Retry-After a call waits for; a
 	// longer one means fall back at once.

@@ -180,7 +180,10 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 		for i := range rc.Targets {
 			slas[i] = rc.Targets[i].SLA
 		}
-		h, err := strategy.NewHealth(len(rc.Targets), strategy.HealthOptions{SLA: slas, Cooldown: c.cooldown})
+		h, err := strategy.NewHealth(len(rc.Targets), strategy.HealthOptions{
+			SLA: slas, Cooldown: c.cooldown,
+			NoStats: rc.Type != config.LatencyBased, // SLA cutoffs keep them anyway
+		})
 		if err != nil {
 			return nil, err
 		}

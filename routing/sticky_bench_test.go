@@ -47,4 +47,3 @@ func BenchmarkSticky(b *testing.B) {
 		})
 	}
 }
-

@@ -43,6 +43,11 @@ type HealthOptions struct {
 	// calls, is above its cutoff is unhealthy until the mean falls back
 	// to the cutoff or below.
 	SLA []target.SLACutoff
+	// NoStats skips recording latency samples when nothing reads them: a
+	// weight- or priority-based model without SLA cutoffs. Failure
+	// counting, demotion and probes work the same. A Latency strategy
+	// must be given the Stats of a Health that keeps them.
+	NoStats bool
 }
 
 // Health tracks which of a virtual model's targets are unhealthy
@@ -91,6 +96,7 @@ type Health struct {
 	failures int
 	window   int64 // ns
 	cooldown int64 // ns
+	noStats  bool
 }
 
 // htarget is one target's failure state.
@@ -129,6 +135,7 @@ func NewHealth(n int, opts HealthOptions) (*Health, error) {
 		failures: cmpOr(opts.Failures, DefaultFailures),
 		window:   int64(cmpOr(opts.Window, DefaultFailureWindow)),
 		cooldown: int64(cmpOr(opts.Cooldown, DefaultCooldown)),
+		noStats:  opts.NoStats,
 	}
 	for i, c := range opts.SLA {
 		if c.TimePerOutputToken < 0 || c.TimeToFirstToken < 0 {
@@ -236,16 +243,26 @@ func (h *Health) Observe(o Outcome) {
 	switch classify(o) {
 	case outcomeOK:
 		h.succeed(o)
-		h.stats.record(o, false)
+		if h.keepStats() {
+			h.stats.record(o, false)
+		}
 	case outcomeBad:
 		switch h.fail(o) {
 		case failHealthy:
-			h.stats.record(o, true)
+			if h.keepStats() {
+				h.stats.record(o, true)
+			}
 		case failUnhealthy:
-			h.stats.forgetFailures(o.Index)
+			if h.keepStats() {
+				h.stats.forgetFailures(o.Index)
+			}
 		}
 	}
 }
+
+// keepStats reports whether outcomes feed the latency statistics: always,
+// unless NoStats was asked for and no target has an SLA cutoff.
+func (h *Health) keepStats() bool { return !h.noStats || h.slaSet != 0 }
 
 // succeed heals target o.Index if it was unhealthy and o's call started
 // after it turned so.
