@@ -135,7 +135,13 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 	m.targets = make([]tgt, len(rc.Targets))
 	m.index = make(map[string]int, len(rc.Targets))
 	if rc.Sticky != nil {
-		m.sticky = &sticky{ttl: rc.Sticky.TTL, ids: rc.Sticky.SessionIdentifiers}
+		ids := slices.Clone(rc.Sticky.SessionIdentifiers)
+		for i := range ids {
+			if ids[i].Source == config.FromHeaders {
+				ids[i].Key = http.CanonicalHeaderKey(ids[i].Key)
+			}
+		}
+		m.sticky = &sticky{ttl: rc.Sticky.TTL, ids: ids}
 	}
 	for i := range rc.Targets {
 		t := &rc.Targets[i]

@@ -2,6 +2,8 @@ package routing
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/llmroute/llmroute/config"
@@ -53,7 +55,10 @@ func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 	for _, id := range st.ids {
 		var v string
 		if id.Source == config.FromHeaders {
-			v = r.reqHeader.Get(id.Key)
+			// Keys were canonicalised at load, so the lookup needs
+			// no allocation; a caller's map literal may still use
+			// another case.
+			v = headerValue(r.reqHeader, id.Key)
 		} else {
 			v = md[id.Key]
 		}
@@ -91,4 +96,18 @@ func (c *Client) repin(r *run, served int) {
 		return
 	}
 	r.sticky.pinned = served
+}
+
+// headerValue returns the first value of the header named by the canonical
+// key, also when the caller's map spells the key in another case.
+func headerValue(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, key) {
+			return vs[0]
+		}
+	}
+	return ""
 }

@@ -201,3 +201,18 @@ func TestStickyStreamsPinToo(t *testing.T) {
 		}
 	}
 }
+
+func TestStickyHeaderKeyInAnyCase(t *testing.T) {
+	store := stores.NewMemory()
+	c, err := routing.New(routing.WithProvider("acct", fake.New()), routing.WithGroup(stickyGroup()), routing.WithStore(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []http.Header{{"X-Session-Id": {"s"}}, {"x-session-id": {"s"}}} {
+		ctx := metadata.NewContext(routing.WithHeaders(t.Context(), h), metadata.MD{"user": "u"})
+		servedBy(t, c, ctx)
+	}
+	if n := store.Len(); n != 1 {
+		t.Errorf("store holds %d pins for one session spelled two ways, want 1", n)
+	}
+}
