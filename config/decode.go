@@ -3,12 +3,14 @@ package config
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 
+	suggestpkg "github.com/llmroute/llmroute/internal/suggest"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/target"
 )
@@ -148,7 +150,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, known []string) *fields {
 		case f.seen[k]:
 			d.errorf(kp, kn.Line, "duplicate key %q", clip(k))
 			continue
-		case !contains(known, k):
+		case !slices.Contains(known, k):
 			d.errorf(kp, kn.Line, "unknown key %q%s", clip(k), suggest(k, known))
 			continue
 		}
@@ -686,49 +688,11 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 	return t
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// suggest offers the known key closest to a misspelt one.
+// suggest offers the known key closest to a misspelt one, as the tail of
+// an error message.
 func suggest(k string, known []string) string {
-	best, bestDist := "", 3
-	for _, c := range known {
-		if dist := editDistance(k, c); dist < bestDist {
-			best, bestDist = c, dist
-		}
+	if best := suggestpkg.Closest(k, known); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance of two short keys.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return math.MaxInt
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }

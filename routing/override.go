@@ -29,20 +29,17 @@ type params struct {
 	chatExtra, chatExtraNoPrompt, completionExtra, embeddingExtra map[string]any
 }
 
-type optFloat struct {
-	v  float32
+// opt is an override that may be absent.
+type opt[T any] struct {
+	v  T
 	ok bool
 }
 
-type optInt struct {
-	v  int
-	ok bool
-}
-
-type optString struct {
-	v  string
-	ok bool
-}
+type (
+	optFloat  = opt[float32]
+	optInt    = opt[int]
+	optString = opt[string]
+)
 
 // Which operations have a typed field for each known key.
 var (
@@ -185,80 +182,54 @@ func toStrings(k string, v any) ([]string, error) {
 	return nil, fmt.Errorf("%s: want a string or a list of strings, got %T", k, v)
 }
 
-func (p *params) chat(r *openai.ChatCompletionRequest) {
-	if p.temperature.ok {
-		r.Temperature = p.temperature.v
-	}
-	if p.topP.ok {
-		r.TopP = p.topP.v
-	}
-	if p.presencePenalty.ok {
-		r.PresencePenalty = p.presencePenalty.v
-	}
-	if p.frequencyPenalty.ok {
-		r.FrequencyPenalty = p.frequencyPenalty.v
-	}
-	if p.maxTokens.ok {
-		r.MaxTokens = p.maxTokens.v
-	}
-	if p.maxCompletionTokens.ok {
-		r.MaxCompletionTokens = p.maxCompletionTokens.v
-	}
-	if p.n.ok {
-		r.N = p.n.v
-	}
+// sampling holds pointers to the sampling fields that chat and completion
+// requests share, so one function sets them for both.
+type sampling struct {
+	temperature, topP, presencePenalty, frequencyPenalty *float32
+	maxTokens, n                                         *int
+	seed                                                 **int
+	stop                                                 *[]string
+	user                                                 *string
+}
+
+func (p *params) sampling(f sampling) {
+	setOpt(f.temperature, p.temperature)
+	setOpt(f.topP, p.topP)
+	setOpt(f.presencePenalty, p.presencePenalty)
+	setOpt(f.frequencyPenalty, p.frequencyPenalty)
+	setOpt(f.maxTokens, p.maxTokens)
+	setOpt(f.n, p.n)
+	setOpt(f.user, p.user)
 	if p.seed.ok {
 		seed := p.seed.v
-		r.Seed = &seed
+		*f.seed = &seed
 	}
 	if p.hasStop {
-		r.Stop = p.stop
+		*f.stop = p.stop
 	}
-	if p.user.ok {
-		r.User = p.user.v
+}
+
+// setOpt sets *dst when the override is present.
+func setOpt[T any](dst *T, o opt[T]) {
+	if o.ok {
+		*dst = o.v
 	}
+}
+
+func (p *params) chat(r *openai.ChatCompletionRequest) {
+	p.sampling(sampling{&r.Temperature, &r.TopP, &r.PresencePenalty, &r.FrequencyPenalty, &r.MaxTokens, &r.N, &r.Seed, &r.Stop, &r.User})
+	setOpt(&r.MaxCompletionTokens, p.maxCompletionTokens)
 }
 
 func (p *params) completion(r *openai.CompletionRequest) {
-	if p.temperature.ok {
-		r.Temperature = p.temperature.v
-	}
-	if p.topP.ok {
-		r.TopP = p.topP.v
-	}
-	if p.presencePenalty.ok {
-		r.PresencePenalty = p.presencePenalty.v
-	}
-	if p.frequencyPenalty.ok {
-		r.FrequencyPenalty = p.frequencyPenalty.v
-	}
-	if p.maxTokens.ok {
-		r.MaxTokens = p.maxTokens.v
-	}
-	if p.n.ok {
-		r.N = p.n.v
-	}
-	if p.seed.ok {
-		seed := p.seed.v
-		r.Seed = &seed
-	}
-	if p.hasStop {
-		r.Stop = p.stop
-	}
-	if p.user.ok {
-		r.User = p.user.v
-	}
+	p.sampling(sampling{&r.Temperature, &r.TopP, &r.PresencePenalty, &r.FrequencyPenalty, &r.MaxTokens, &r.N, &r.Seed, &r.Stop, &r.User})
 }
 
 func (p *params) embedding(r *openai.EmbeddingRequest) {
-	if p.dimensions.ok {
-		r.Dimensions = p.dimensions.v
-	}
+	setOpt(&r.Dimensions, p.dimensions)
+	setOpt(&r.User, p.user)
 	if p.encodingFormat.ok {
 		r.EncodingFormat = openai.EmbeddingEncodingFormat(p.encodingFormat.v)
-	}
-	if p.user.ok {
-		r.User = p.user.v
 	}
 }
 

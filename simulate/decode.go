@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	suggestpkg "github.com/llmroute/llmroute/internal/suggest"
 )
 
 // The keys each mapping of a scenario file may hold.
@@ -200,7 +203,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, known []string, pathOf func
 		case seen[k]:
 			d.errorf(kp, kn.Line, "duplicate key %q", clip(k))
 			continue
-		case known != nil && !contains(known, k):
+		case known != nil && !slices.Contains(known, k):
 			d.errorf(kp, kn.Line, "unknown key %q%s", clip(k), suggest(k, known))
 			continue
 		}
@@ -621,57 +624,11 @@ func (d *decoder) strMap(e *entry) map[string]string {
 	return m
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// suggest offers the known key closest to a misspelt one.
+// suggest offers the known key closest to a misspelt one, as the tail of
+// an error message.
 func suggest(k string, known []string) string {
-	best, bestDist := "", 3
-	for _, c := range known {
-		if dist := editDistance(k, c); dist < bestDist {
-			best, bestDist = c, dist
-		}
+	if best := suggestpkg.Closest(k, known); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" && len(k) >= 3 {
-		// A unit left off: "p99" for "p99_ms".
-		for _, c := range known {
-			if strings.HasPrefix(c, k) {
-				best = c
-				break
-			}
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
