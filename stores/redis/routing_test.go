@@ -104,7 +104,13 @@ func TestRoutingReplicasKeepSessionsOnOneTarget(t *testing.T) {
 
 func TestRoutingSurvivesRedisOutage(t *testing.T) {
 	srv := startServer(t)
-	client := newClient(t, srv.addr())
+	// A pool larger than the dial failures of the outage keeps go-redis
+	// from starting its background redialer, which would outlive the
+	// client by up to a second.
+	client := goredis.NewClient(&goredis.Options{
+		Addr: srv.addr(), ContextTimeoutEnabled: true, MaxRetries: 1, PoolSize: 1000,
+	})
+	t.Cleanup(func() { _ = client.Close() })
 	events := &storeEvents{}
 	c := stickyReplica(t, newStore(t, client), events)
 
