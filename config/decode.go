@@ -11,6 +11,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	suggestpkg "github.com/llmroute/llmroute/internal/suggest"
+	"github.com/llmroute/llmroute/internal/yamlpath"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/target"
 )
@@ -74,42 +75,6 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
-}
-
-// describe names what a node holds, for "want X, got Y" messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!str":
-			return "the string " + strconv.Quote(clip(n.Value))
-		case "!!null":
-			return "null"
-		case "!!int", "!!float", "!!bool":
-			return clip(n.Value)
-		}
-		return "a value tagged " + clip(n.Tag)
-	}
-	return "an unexpected node"
-}
-
 // fields is one mapping of the manifest, checked against its known keys.
 type fields struct {
 	path string
@@ -129,7 +94,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, known []string) *fields {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(path, n.Line, "want a mapping, got %s", describe(n))
+		d.errorf(path, n.Line, "want a mapping, got %s", yamlpath.Describe(n))
 		return nil
 	}
 	d.lines.add(path, n.Line)
@@ -140,11 +105,11 @@ func (d *decoder) mapping(n *yaml.Node, path string, known []string) *fields {
 			return nil
 		}
 		if kn.Kind != yaml.ScalarNode {
-			d.errorf(path, kn.Line, "a key must be a string, got %s", describe(kn))
+			d.errorf(path, kn.Line, "a key must be a string, got %s", yamlpath.Describe(kn))
 			continue
 		}
 		k := kn.Value
-		kp := join(path, k)
+		kp := yamlpath.Join(path, k)
 		d.lines.add(kp, kn.Line)
 		switch {
 		case f.seen[k]:
@@ -158,7 +123,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, known []string) *fields {
 		if vn = d.resolve(vn); vn == nil {
 			return nil
 		}
-		if !isNull(vn) {
+		if !yamlpath.IsNull(vn) {
 			f.vals[k] = vn
 		}
 	}
@@ -171,9 +136,9 @@ func (d *decoder) required(f *fields, key, why string) bool {
 		return true
 	}
 	if why == "" {
-		d.errorf(join(f.path, key), f.line, "required")
+		d.errorf(yamlpath.Join(f.path, key), f.line, "required")
 	} else {
-		d.errorf(join(f.path, key), f.line, "required %s", why)
+		d.errorf(yamlpath.Join(f.path, key), f.line, "required %s", why)
 	}
 	return false
 }
@@ -181,7 +146,7 @@ func (d *decoder) required(f *fields, key, why string) bool {
 // forbid reports a problem when key is present.
 func (d *decoder) forbid(f *fields, key, why string) {
 	if f.seen[key] {
-		d.errorf(join(f.path, key), d.lines.find(join(f.path, key)), "%s", why)
+		d.errorf(yamlpath.Join(f.path, key), d.lines.find(yamlpath.Join(f.path, key)), "%s", why)
 	}
 }
 
@@ -192,9 +157,9 @@ func (d *decoder) seq(f *fields, key string) (items []*yaml.Node, ok bool) {
 	if n == nil {
 		return nil, false
 	}
-	p := join(f.path, key)
+	p := yamlpath.Join(f.path, key)
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(p, n.Line, "want a list, got %s", describe(n))
+		d.errorf(p, n.Line, "want a list, got %s", yamlpath.Describe(n))
 		return nil, false
 	}
 	items = make([]*yaml.Node, 0, len(n.Content))
@@ -202,7 +167,7 @@ func (d *decoder) seq(f *fields, key string) (items []*yaml.Node, ok bool) {
 		if c = d.resolve(c); c == nil {
 			return nil, false
 		}
-		d.lines.add(index(p, i), c.Line)
+		d.lines.add(yamlpath.Index(p, i), c.Line)
 		items = append(items, c)
 	}
 	return items, true
@@ -211,7 +176,7 @@ func (d *decoder) seq(f *fields, key string) (items []*yaml.Node, ok bool) {
 // text returns the string at n; path names it in errors.
 func (d *decoder) text(n *yaml.Node, path string) (string, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		d.errorf(path, n.Line, "want a string, got %s", describe(n))
+		d.errorf(path, n.Line, "want a string, got %s", yamlpath.Describe(n))
 		return "", false
 	}
 	return n.Value, true
@@ -223,7 +188,7 @@ func (d *decoder) str(f *fields, key string) string {
 	if n == nil {
 		return ""
 	}
-	s, _ := d.text(n, join(f.path, key))
+	s, _ := d.text(n, yamlpath.Join(f.path, key))
 	return s
 }
 
@@ -236,7 +201,7 @@ func (d *decoder) scalarText(n *yaml.Node, path string) (string, bool) {
 			return n.Value, true
 		}
 	}
-	d.errorf(path, n.Line, "want a string, got %s", describe(n))
+	d.errorf(path, n.Line, "want a string, got %s", yamlpath.Describe(n))
 	return "", false
 }
 
@@ -246,13 +211,13 @@ func (d *decoder) integer(f *fields, key string) (int, bool) {
 	if n == nil {
 		return 0, false
 	}
-	return d.intValue(n, join(f.path, key))
+	return d.intValue(n, yamlpath.Join(f.path, key))
 }
 
 func (d *decoder) intValue(n *yaml.Node, path string) (int, bool) {
 	var i int64
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		d.errorf(path, n.Line, "want an integer, got %s", describe(n))
+		d.errorf(path, n.Line, "want an integer, got %s", yamlpath.Describe(n))
 		return 0, false
 	}
 	if err := n.Decode(&i); err != nil || i < math.MinInt || i > math.MaxInt {
@@ -270,10 +235,10 @@ func (d *decoder) positive(f *fields, key string, unit time.Duration) (time.Dura
 	case !ok:
 		return 0, false
 	case i <= 0:
-		d.errorf(join(f.path, key), f.get(key).Line, "must be positive, got %d", i)
+		d.errorf(yamlpath.Join(f.path, key), f.get(key).Line, "must be positive, got %d", i)
 		return 0, false
 	case int64(i) > math.MaxInt64/int64(unit):
-		d.errorf(join(f.path, key), f.get(key).Line, "%d is too large", i)
+		d.errorf(yamlpath.Join(f.path, key), f.get(key).Line, "%d is too large", i)
 		return 0, false
 	}
 	return time.Duration(i) * unit, true
@@ -286,7 +251,7 @@ func (d *decoder) boolean(f *fields, key string) (bool, bool) {
 	}
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
-		d.errorf(join(f.path, key), n.Line, "want true or false, got %s", describe(n))
+		d.errorf(yamlpath.Join(f.path, key), n.Line, "want true or false, got %s", yamlpath.Describe(n))
 		return false, false
 	}
 	return b, true
@@ -301,7 +266,7 @@ func (d *decoder) codes(f *fields, key string) ([]int, bool) {
 	}
 	out := make([]int, 0, len(items))
 	for i, n := range items {
-		p := index(join(f.path, key), i)
+		p := yamlpath.Index(yamlpath.Join(f.path, key), i)
 		var c int
 		switch {
 		case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
@@ -322,7 +287,7 @@ func (d *decoder) codes(f *fields, key string) ([]int, bool) {
 			}
 			c = v
 		default:
-			d.errorf(p, n.Line, "want an HTTP status code such as \"429\", got %s", describe(n))
+			d.errorf(p, n.Line, "want an HTTP status code such as \"429\", got %s", yamlpath.Describe(n))
 			continue
 		}
 		out = append(out, c)
@@ -338,7 +303,7 @@ func (d *decoder) strings(f *fields, key string) ([]string, bool) {
 	}
 	out := make([]string, 0, len(items))
 	for i, n := range items {
-		if s, ok := d.text(n, index(join(f.path, key), i)); ok {
+		if s, ok := d.text(n, yamlpath.Index(yamlpath.Join(f.path, key), i)); ok {
 			out = append(out, s)
 		}
 	}
@@ -352,9 +317,9 @@ func (d *decoder) stringMap(f *fields, key string) map[string]string {
 	if n == nil {
 		return nil
 	}
-	p := join(f.path, key)
+	p := yamlpath.Join(f.path, key)
 	if n.Kind != yaml.MappingNode {
-		d.errorf(p, n.Line, "want a mapping, got %s", describe(n))
+		d.errorf(p, n.Line, "want a mapping, got %s", yamlpath.Describe(n))
 		return nil
 	}
 	out := map[string]string{}
@@ -367,7 +332,7 @@ func (d *decoder) stringMap(f *fields, key string) map[string]string {
 		if !ok {
 			continue
 		}
-		kp := join(p, k)
+		kp := yamlpath.Join(p, k)
 		d.lines.add(kp, kn.Line)
 		if _, dup := out[k]; dup {
 			d.errorf(kp, kn.Line, "duplicate key %q", clip(k))
@@ -406,7 +371,7 @@ func (d *decoder) anyValue(n *yaml.Node, path, root string, depth int) (any, boo
 				ok = false
 				continue
 			}
-			kp := join(path, k)
+			kp := yamlpath.Join(path, k)
 			d.lines.add(kp, kn.Line)
 			if _, dup := m[k]; dup {
 				d.errorf(kp, kn.Line, "duplicate key %q", clip(k))
@@ -425,7 +390,7 @@ func (d *decoder) anyValue(n *yaml.Node, path, root string, depth int) (any, boo
 		l := make([]any, len(n.Content))
 		ok := true
 		for i, c := range n.Content {
-			v, vok := d.anyValue(c, index(path, i), root, depth+1)
+			v, vok := d.anyValue(c, yamlpath.Index(path, i), root, depth+1)
 			ok = ok && vok
 			l[i] = v
 		}
@@ -452,7 +417,7 @@ func (d *decoder) anyValue(n *yaml.Node, path, root string, depth int) (any, boo
 			return nil, false
 		}
 	}
-	d.errorf(path, n.Line, "unsupported value: %s", describe(n))
+	d.errorf(path, n.Line, "unsupported value: %s", yamlpath.Describe(n))
 	return nil, false
 }
 
@@ -470,7 +435,7 @@ func (d *decoder) group(n *yaml.Node) Group {
 	d.docType(f, GroupType)
 	if items, ok := d.seq(f, "collaborators"); ok {
 		for i, c := range items {
-			p := index("collaborators", i)
+			p := yamlpath.Index("collaborators", i)
 			cf := d.mapping(c, p, collaboratorKeys)
 			if cf == nil {
 				continue
@@ -487,7 +452,7 @@ func (d *decoder) group(n *yaml.Node) Group {
 	}
 	if items, ok := d.seq(f, "integrations"); ok {
 		for i, m := range items {
-			g.Models = append(g.Models, d.model(m, index("integrations", i)))
+			g.Models = append(g.Models, d.model(m, yamlpath.Index("integrations", i)))
 		}
 	}
 	return g
@@ -516,7 +481,7 @@ func (d *decoder) docType(f *fields, want string) {
 		return
 	}
 	if s := d.str(f, "type"); s != want && s != "" {
-		d.errorf(join(f.path, "type"), f.get("type").Line, "unsupported type %q (want %s)", clip(s), want)
+		d.errorf(yamlpath.Join(f.path, "type"), f.get("type").Line, "unsupported type %q (want %s)", clip(s), want)
 	}
 }
 
@@ -531,21 +496,21 @@ func (d *decoder) model(n *yaml.Node, path string) VirtualModel {
 	}
 	d.docType(f, VirtualModelType)
 	if n := f.get("slug"); n != nil {
-		if s, ok := d.text(n, join(path, "slug")); ok && s == "" {
-			d.errorf(join(path, "slug"), n.Line, "empty; leave the key out for no slug")
+		if s, ok := d.text(n, yamlpath.Join(path, "slug")); ok && s == "" {
+			d.errorf(yamlpath.Join(path, "slug"), n.Line, "empty; leave the key out for no slug")
 		} else {
 			m.Slug = s
 		}
 	}
 	if n := f.get("model_types"); n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
-		d.errorf(join(path, "model_types"), n.Line, "empty; leave the key out for the default [chat]")
+		d.errorf(yamlpath.Join(path, "model_types"), n.Line, "empty; leave the key out for the default [chat]")
 	}
 	types, _ := d.strings(f, "model_types")
 	for _, t := range types {
 		m.ModelTypes = append(m.ModelTypes, ModelType(t))
 	}
 	if d.required(f, "routing_config", "") {
-		m.Routing = d.routing(f.get("routing_config"), join(path, "routing_config"))
+		m.Routing = d.routing(f.get("routing_config"), yamlpath.Join(path, "routing_config"))
 	}
 	return m
 }
@@ -560,13 +525,13 @@ func (d *decoder) routing(n *yaml.Node, path string) Routing {
 		r.Type = RoutingType(d.str(f, "type"))
 	}
 	if sn := f.get("sticky_routing"); sn != nil {
-		r.Sticky = d.sticky(sn, join(path, "sticky_routing"))
+		r.Sticky = d.sticky(sn, yamlpath.Join(path, "sticky_routing"))
 	}
 	r.RequestTimeout, r.TTFTTimeout, r.StreamIdleTimeout = d.timeouts(f)
 	if d.required(f, "load_balance_targets", "(at least one target)") {
 		items, _ := d.seq(f, "load_balance_targets")
 		for i, tn := range items {
-			r.Targets = append(r.Targets, d.target(tn, index(join(path, "load_balance_targets"), i), r.Type))
+			r.Targets = append(r.Targets, d.target(tn, yamlpath.Index(yamlpath.Join(path, "load_balance_targets"), i), r.Type))
 		}
 	}
 	return r
@@ -595,7 +560,7 @@ func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {
 	if d.required(f, "session_identifiers", "(at least one)") {
 		items, _ := d.seq(f, "session_identifiers")
 		for i, in := range items {
-			p := index(join(path, "session_identifiers"), i)
+			p := yamlpath.Index(yamlpath.Join(path, "session_identifiers"), i)
 			idf := d.mapping(in, p, sessionKeys)
 			if idf == nil {
 				continue
@@ -637,7 +602,7 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 	t.Weight, _ = d.integer(f, "weight")
 	t.Priority, _ = d.integer(f, "priority")
 	if sn := f.get("sla_cutoff"); sn != nil {
-		sp := join(path, "sla_cutoff")
+		sp := yamlpath.Join(path, "sla_cutoff")
 		if sf := d.mapping(sn, sp, slaKeys); sf != nil {
 			if len(sf.vals) == 0 {
 				d.errorf(sp, sf.line, "set time_per_output_token_ms, time_to_first_token_ms or both")
@@ -647,7 +612,7 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 		}
 	}
 	if rn := f.get("retry_config"); rn != nil {
-		if rf := d.mapping(rn, join(path, "retry_config"), retryKeys); rf != nil {
+		if rf := d.mapping(rn, yamlpath.Join(path, "retry_config"), retryKeys); rf != nil {
 			r := &target.Retry{Attempts: target.DefaultAttempts}
 			if a, ok := d.integer(rf, "attempts"); ok {
 				r.Attempts = a
@@ -665,7 +630,7 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 		t.MetadataMatch = metadata.MD(md)
 	}
 	if hn := f.get("headers_override"); hn != nil {
-		if hf := d.mapping(hn, join(path, "headers_override"), headersKeys); hf != nil {
+		if hf := d.mapping(hn, yamlpath.Join(path, "headers_override"), headersKeys); hf != nil {
 			if set := d.stringMap(hf, "set"); len(set) > 0 {
 				t.Headers.Set = set
 			}
@@ -675,9 +640,9 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 		}
 	}
 	if pn := f.get("override_params"); pn != nil {
-		p := join(path, "override_params")
+		p := yamlpath.Join(path, "override_params")
 		if pn.Kind != yaml.MappingNode {
-			d.errorf(p, pn.Line, "want a mapping, got %s", describe(pn))
+			d.errorf(p, pn.Line, "want a mapping, got %s", yamlpath.Describe(pn))
 		} else if v, ok := d.anyValue(pn, p, p, 0); ok {
 			if m := v.(map[string]any); len(m) > 0 {
 				t.Params = m

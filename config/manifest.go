@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/llmroute/llmroute/internal/yamlpath"
 )
 
 // Manifest is a manifest as loaded: its groups, and the line each of their
@@ -54,7 +56,7 @@ func Load(data []byte) (*Manifest, error) {
 			items = n.Content
 		default:
 			d.gname = ""
-			d.errorf("", n.Line, "a document must be a group (a mapping) or a list of groups, got %s", describe(n))
+			d.errorf("", n.Line, "a document must be a group (a mapping) or a list of groups, got %s", yamlpath.Describe(n))
 			continue
 		}
 		for _, gn := range items {

@@ -14,6 +14,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	suggestpkg "github.com/llmroute/llmroute/internal/suggest"
+	"github.com/llmroute/llmroute/internal/yamlpath"
 )
 
 // The keys each mapping of a scenario file may hold.
@@ -55,7 +56,7 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	if isNull(d.resolve(n)) {
+	if yamlpath.IsNull(d.resolve(n)) {
 		return nil, ErrorList{{Msg: "the scenario is empty"}}
 	}
 	s := d.scenario(n)
@@ -124,36 +125,6 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// describe names what a node holds, for "want X, got Y" messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!str":
-			return "the string " + strconv.Quote(clip(n.Value))
-		case "!!null":
-			return "null"
-		}
-		return clip(n.Value)
-	}
-	return "an unexpected node"
-}
-
 func clip(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
@@ -171,13 +142,13 @@ type entry struct {
 
 // mapping checks that n is a mapping whose keys are known (when known is
 // not nil) and distinct, records their lines and returns its entries in
-// order. pathOf names the path of a key; nil means join(path, key).
+// order. pathOf names the path of a key; nil means yamlpath.Join(path, key).
 func (d *decoder) mapping(n *yaml.Node, path string, known []string, pathOf func(string) string) ([]entry, bool) {
 	if n = d.resolve(n); n == nil {
 		return nil, false
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(path, n.Line, "want a mapping, got %s", describe(n))
+		d.errorf(path, n.Line, "want a mapping, got %s", yamlpath.Describe(n))
 		return nil, false
 	}
 	if _, ok := d.lines[path]; !ok {
@@ -191,11 +162,11 @@ func (d *decoder) mapping(n *yaml.Node, path string, known []string, pathOf func
 			return nil, false
 		}
 		if kn.Kind != yaml.ScalarNode {
-			d.errorf(path, kn.Line, "a key must be a string, got %s", describe(kn))
+			d.errorf(path, kn.Line, "a key must be a string, got %s", yamlpath.Describe(kn))
 			continue
 		}
 		k := kn.Value
-		kp := join(path, k)
+		kp := yamlpath.Join(path, k)
 		if pathOf != nil {
 			kp = pathOf(k)
 		}
@@ -213,7 +184,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, known []string, pathOf func
 		if vn == nil {
 			return nil, false
 		}
-		if isNull(vn) {
+		if yamlpath.IsNull(vn) {
 			vn = nil
 		}
 		out = append(out, entry{key: k, path: kp, line: kn.Line, val: vn})
@@ -264,7 +235,7 @@ func (d *decoder) scenario(n *yaml.Node) *Scenario {
 			}
 		case "seed":
 			if e.val.Kind != yaml.ScalarNode || e.val.Tag != "!!int" {
-				d.errorf(e.path, e.line, "want a whole number, got %s", describe(e.val))
+				d.errorf(e.path, e.line, "want a whole number, got %s", yamlpath.Describe(e.val))
 				continue
 			}
 			u, err := strconv.ParseUint(strings.ReplaceAll(e.val.Value, "_", ""), 0, 64)
@@ -279,7 +250,7 @@ func (d *decoder) scenario(n *yaml.Node) *Scenario {
 			}
 		case "profiles":
 			for j, pn := range d.seq(e) {
-				s.Profiles = append(s.Profiles, d.profile(pn, index(e.path, j)))
+				s.Profiles = append(s.Profiles, d.profile(pn, yamlpath.Index(e.path, j)))
 			}
 		case "targets":
 			ts, ok := d.mapping(e.val, "targets", nil, targetPath)
@@ -391,7 +362,7 @@ func (d *decoder) behavior(n *yaml.Node, path string) Behavior {
 			}
 		case "windows":
 			for j, wn := range d.seq(e) {
-				b.Windows = append(b.Windows, d.window(wn, index(e.path, j)))
+				b.Windows = append(b.Windows, d.window(wn, yamlpath.Index(e.path, j)))
 			}
 		}
 	}
@@ -425,9 +396,9 @@ func (d *decoder) latency(e *entry) Latency {
 	switch {
 	case l.Fixed != 0:
 	case l.P50 != 0 && l.P99 == 0:
-		d.errorf(join(e.path, "p99_ms"), e.line, "required with p50_ms")
+		d.errorf(yamlpath.Join(e.path, "p99_ms"), e.line, "required with p50_ms")
 	case l.P50 == 0 && l.P99 != 0:
-		d.errorf(join(e.path, "p50_ms"), e.line, "required with p99_ms")
+		d.errorf(yamlpath.Join(e.path, "p50_ms"), e.line, "required with p99_ms")
 	}
 	return l
 }
@@ -474,8 +445,8 @@ func (d *decoder) window(n *yaml.Node, path string) Window {
 			w.Latency = d.latency(e)
 		}
 	}
-	if _, ok := d.lines[join(path, "kind")]; !ok {
-		d.errorf(join(path, "kind"), d.lines[path], "required: one of %s", kindList())
+	if _, ok := d.lines[yamlpath.Join(path, "kind")]; !ok {
+		d.errorf(yamlpath.Join(path, "kind"), d.lines[path], "required: one of %s", kindList())
 	}
 	return w
 }
@@ -483,7 +454,7 @@ func (d *decoder) window(n *yaml.Node, path string) Window {
 // seq returns the items of the list e holds.
 func (d *decoder) seq(e *entry) []*yaml.Node {
 	if e.val.Kind != yaml.SequenceNode {
-		d.errorf(e.path, e.line, "want a list, got %s", describe(e.val))
+		d.errorf(e.path, e.line, "want a list, got %s", yamlpath.Describe(e.val))
 		return nil
 	}
 	items := make([]*yaml.Node, 0, len(e.val.Content))
@@ -491,7 +462,7 @@ func (d *decoder) seq(e *entry) []*yaml.Node {
 		if c = d.resolve(c); c == nil {
 			return items
 		}
-		d.lines[index(e.path, i)] = c.Line
+		d.lines[yamlpath.Index(e.path, i)] = c.Line
 		items = append(items, c)
 	}
 	return items
@@ -499,7 +470,7 @@ func (d *decoder) seq(e *entry) []*yaml.Node {
 
 func (d *decoder) scalar(e *entry, want string) (*yaml.Node, bool) {
 	if e.val.Kind != yaml.ScalarNode {
-		d.errorf(e.path, e.line, "want %s, got %s", want, describe(e.val))
+		d.errorf(e.path, e.line, "want %s, got %s", want, yamlpath.Describe(e.val))
 		return nil, false
 	}
 	return e.val, true
@@ -511,7 +482,7 @@ func (d *decoder) str(e *entry) (string, bool) {
 		return "", false
 	}
 	if n.Tag != "!!str" {
-		d.errorf(e.path, e.line, "want a string, got %s", describe(n))
+		d.errorf(e.path, e.line, "want a string, got %s", yamlpath.Describe(n))
 		return "", false
 	}
 	return n.Value, true
@@ -531,7 +502,7 @@ func (d *decoder) int(e *entry) (int, bool) {
 		err = errors.New("not an integer")
 	}
 	if err != nil || v < 0 || v > math.MaxInt32 {
-		d.errorf(e.path, e.line, "want a whole number from 0 to %d, got %s", math.MaxInt32, describe(n))
+		d.errorf(e.path, e.line, "want a whole number from 0 to %d, got %s", math.MaxInt32, yamlpath.Describe(n))
 		return 0, false
 	}
 	return int(v), true
@@ -543,12 +514,12 @@ func (d *decoder) float(e *entry) (float64, bool) {
 		return 0, false
 	}
 	if n.Tag != "!!int" && n.Tag != "!!float" {
-		d.errorf(e.path, e.line, "want a number, got %s", describe(n))
+		d.errorf(e.path, e.line, "want a number, got %s", yamlpath.Describe(n))
 		return 0, false
 	}
 	var f float64
 	if err := n.Decode(&f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
-		d.errorf(e.path, e.line, "want a number of at least 0, got %s", describe(n))
+		d.errorf(e.path, e.line, "want a number of at least 0, got %s", yamlpath.Describe(n))
 		return 0, false
 	}
 	return f, true
@@ -563,7 +534,7 @@ func (d *decoder) status(e *entry) (int, bool) {
 	}
 	v, err := strconv.Atoi(n.Value)
 	if (n.Tag != "!!int" && n.Tag != "!!str") || err != nil {
-		d.errorf(e.path, e.line, "want a status code such as 503, got %s", describe(n))
+		d.errorf(e.path, e.line, "want a status code such as 503, got %s", yamlpath.Describe(n))
 		return 0, false
 	}
 	if v < 400 || v > 599 {
@@ -591,7 +562,7 @@ func (d *decoder) duration(e *entry) (time.Duration, bool) {
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil || n.Tag == "!!int" || n.Tag == "!!float" {
-		d.errorf(e.path, e.line, "want a duration such as \"90s\" or \"2m30s\", got %s", describe(n))
+		d.errorf(e.path, e.line, "want a duration such as \"90s\" or \"2m30s\", got %s", yamlpath.Describe(n))
 		return 0, false
 	}
 	if v < 0 {
@@ -614,7 +585,7 @@ func (d *decoder) strMap(e *entry) map[string]string {
 			continue
 		}
 		if x.val.Kind != yaml.ScalarNode {
-			d.errorf(x.path, x.line, "want a string, got %s", describe(x.val))
+			d.errorf(x.path, x.line, "want a string, got %s", yamlpath.Describe(x.val))
 			continue
 		}
 		// Numbers and booleans are kept as written: metadata values

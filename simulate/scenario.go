@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmroute/llmroute/internal/yamlpath"
 	"github.com/llmroute/llmroute/slug"
 )
 
@@ -213,7 +214,7 @@ func (s *Scenario) Validate() error {
 		v.errorf("bucket", "want at least 1ms, got %v", s.Bucket)
 	}
 	for i := range s.Profiles {
-		v.profile(index("profiles", i), &s.Profiles[i])
+		v.profile(yamlpath.Index("profiles", i), &s.Profiles[i])
 	}
 	for _, ref := range sortedKeys(s.Targets) {
 		b := s.Targets[ref]
@@ -297,7 +298,7 @@ func (v *validator) behavior(p, ref string, b *Behavior) {
 		v.errorf(p+".error_latency_ms", "must not be negative, got %v", b.ErrorLatency)
 	}
 	for i := range b.Windows {
-		v.window(index(p+".windows", i), &b.Windows[i])
+		v.window(yamlpath.Index(p+".windows", i), &b.Windows[i])
 	}
 }
 
@@ -464,8 +465,6 @@ func (es ErrorList) Unwrap() []error {
 	}
 	return out
 }
-
-func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 func targetPath(ref string) string { return "targets[" + strconv.Quote(ref) + "]" }
 
