@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -172,8 +173,8 @@ func TestOpenAIOverridesOnTheWire(t *testing.T) {
 
 // TestSecretNeverLeaks plants a sentinel API key with servers that echo
 // it back in every way they can (an OpenAI JSON error, a plain-text error
-// page, a rate-limit message) and checks that neither the error nor the
-// Trace, printed with %+v, contains it.
+// page, a rate-limit message) and checks that neither the error, nor the
+// Trace printed with %+v, nor the Client's slog output contains it.
 func TestSecretNeverLeaks(t *testing.T) {
 	const key = "sk-SENTINEL-7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c2e"
 	srv := newCoreServer(t, func(w http.ResponseWriter, r *http.Request, body map[string]any) bool {
@@ -198,7 +199,9 @@ func TestSecretNeverLeaks(t *testing.T) {
 	})
 	p := oai.New(coreConfig(srv, key, coreTransport(t)))
 	noRetry := &target.Retry{Attempts: 0}
-	c := coreClient(t, routing.WithProvider(coreAcct, p), routing.WithGroup(coreGroup(corePriority(
+	var logs strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := coreClient(t, routing.WithProvider(coreAcct, p), routing.WithLogger(logger), routing.WithGroup(coreGroup(corePriority(
 		target.Target{Ref: coreRef("json-401"), Retry: noRetry},
 		target.Target{Ref: coreRef("html-503"), Retry: noRetry},
 		target.Target{Ref: coreRef("json-429"), Retry: noRetry},
@@ -223,6 +226,10 @@ func TestSecretNeverLeaks(t *testing.T) {
 		"attempts":   fmt.Sprintf("%+v", rerr.Attempts),
 		"unwrapped":  unwrapAll(err),
 		"trace errs": traceErrs(tr),
+		"logs":       logs.String(),
+	}
+	if n := strings.Count(logs.String(), `"msg":"llmroute attempt"`); n != 3 {
+		t.Errorf("logged %d attempts, want 3:\n%s", n, logs.String())
 	}
 	for what, text := range texts {
 		if strings.Contains(text, key) || strings.Contains(text, "SENTINEL-7f3a") {
