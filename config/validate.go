@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/llmroute/llmroute/internal/problems"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/slug"
@@ -56,27 +57,10 @@ func (e *FieldError) Error() string {
 // them all at once rather than stopping at the first.
 type Errors []*FieldError
 
-func (es Errors) Error() string {
-	if len(es) == 1 {
-		return "config: " + es[0].Error()
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "config: %d problems:", len(es))
-	for _, e := range es {
-		b.WriteString("\n\t")
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
+func (es Errors) Error() string { return problems.Text("config: ", es) }
 
 // Unwrap exposes each problem to errors.As.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+func (es Errors) Unwrap() []error { return problems.Unwrap(es) }
 
 // MaxWeight is the largest weight a target may have.
 const MaxWeight = 1 << 24

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/problems"
 	"github.com/llmroute/llmroute/internal/yamlpath"
 	"github.com/llmroute/llmroute/slug"
 )
@@ -416,55 +418,18 @@ func validHeaderName(s string) bool {
 }
 
 // FieldError is one problem in a scenario, naming its field by its path
-// in the YAML form (such as `targets["azure/gpt-4o"].windows[0].to`).
-type FieldError struct {
-	// Path is the field's path; empty for the scenario as a whole.
-	Path string
-	// Line is the field's line in the scenario file, or 0 when unknown.
-	Line int
-	// Msg says what is wrong.
-	Msg string
-}
-
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	if e.Line > 0 {
-		b.WriteString("line ")
-		b.WriteString(strconv.Itoa(e.Line))
-		b.WriteString(": ")
-	}
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// in the YAML form (such as `targets["azure/gpt-4o"].windows[0].to`) and
+// its line in the scenario file (0 when unknown). It is the manifest's
+// problem type; a scenario's problems leave Group empty.
+type FieldError = config.FieldError
 
 // ErrorList is every problem found in a scenario.
 type ErrorList []*FieldError
 
-func (es ErrorList) Error() string {
-	if len(es) == 1 {
-		return "simulate: scenario: " + es[0].Error()
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "simulate: scenario: %d problems:", len(es))
-	for _, e := range es {
-		b.WriteString("\n\t")
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
+func (es ErrorList) Error() string { return problems.Text("simulate: scenario: ", es) }
 
 // Unwrap exposes each problem to errors.As.
-func (es ErrorList) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+func (es ErrorList) Unwrap() []error { return problems.Unwrap(es) }
 
 func targetPath(ref string) string { return "targets[" + strconv.Quote(ref) + "]" }
 
