@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/bits"
 	"net/http"
 	"time"
@@ -51,6 +52,9 @@ type run struct {
 // start resolves the model a call names, checks access and operation, and
 // plans the call over the eligible targets.
 func (c *Client) start(ctx context.Context, r *run, name string, op providers.Operation) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	r.c, r.ctx, r.name = c, ctx, name
 	r.tr = traceFrom(ctx)
 	if r.tr != nil {
@@ -120,7 +124,7 @@ func attempts[Resp any](r *run, timed bool,
 			if timed && t.requestTimeout > 0 {
 				actx, cancel = context.WithTimeout(ctx, t.requestTimeout)
 			}
-			resp, err := do(actx, t, a)
+			resp, err := guarded(r, do, actx, t, a, step, try, start)
 			if cancel != nil {
 				cancel()
 			}
@@ -201,6 +205,31 @@ func attempts[Resp any](r *run, timed bool,
 		}
 	}
 	return zero, served{}, &Error{Model: r.name, Attempts: r.failed}
+}
+
+// errNilContext is returned for a call made with a nil context, rather than
+// a panic deep inside the attempt loop.
+var errNilContext = errors.New("routing: nil context")
+
+// guarded makes one try. A panic in the provider is not the Client's to
+// swallow: the try is recorded in the trace and reported to observers as
+// a "panic" attempt, and the panic goes on up to the caller.
+func guarded[Resp any](r *run, do func(ctx context.Context, t *tgt, a attempt) (Resp, error),
+	ctx context.Context, t *tgt, a attempt, step strategy.Step, try int, start time.Time,
+) (Resp, error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rec := Attempt{
+				Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
+				Start: start, Duration: r.c.now().Sub(start), Class: "panic",
+				Err: fmt.Errorf("routing: provider panicked: %v", p),
+			}
+			r.tr.add(rec)
+			r.observe(rec)
+			panic(p)
+		}
+	}()
+	return do(ctx, t, a)
 }
 
 // unary runs a non-streaming call.
