@@ -34,7 +34,7 @@ var (
 	stickyKeys       = []string{"ttl_seconds", "session_identifiers"}
 	sessionKeys      = []string{"source", "key"}
 	targetKeys       = append([]string{"target", "weight", "priority", "sla_cutoff", "retry_config",
-		"fallback_status_codes", "fallback_candidate", "metadata_match", "headers_override",
+		"fallback_status_codes", "fallback_error_codes", "fallback_candidate", "metadata_match", "headers_override",
 		"override_params"}, timeoutKeys...)
 	slaKeys     = []string{"time_per_output_token_ms", "time_to_first_token_ms"}
 	retryKeys   = []string{"attempts", "delay", "on_status_codes"}
@@ -623,6 +623,9 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 		}
 	}
 	t.FallbackStatusCodes, _ = d.codes(f, "fallback_status_codes")
+	if ec, _ := d.strings(f, "fallback_error_codes"); len(ec) > 0 {
+		t.FallbackErrorCodes = ec
+	}
 	if b, ok := d.boolean(f, "fallback_candidate"); ok {
 		t.NoFallback = !b
 	}

@@ -50,7 +50,10 @@
 //
 // The keys of routing_config and of each target are those of SPEC §3, with
 // llmroute's request_timeout_ms, ttft_timeout_ms and stream_idle_timeout_ms
-// allowed at both levels (a target's own value wins). Values map to the Go
+// allowed at both levels (a target's own value wins), and llmroute's
+// fallback_error_codes on a target: provider error codes, such as
+// context_length_exceeded, that move a call to the next target at once
+// whatever their status (Target.FallbackErrorCodes). Values map to the Go
 // types as follows: delays and timeouts are whole milliseconds and
 // ttl_seconds whole seconds (time.Duration in Go); status codes are
 // strings ("429") or integers; fallback_candidate: false is

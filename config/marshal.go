@@ -255,6 +255,10 @@ func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node
 	if len(t.Params) > 0 {
 		params = e.value(p+".override_params", reflect.ValueOf(t.Params), 0)
 	}
+	var errorCodes *yaml.Node // none by default: the key is left out
+	if len(t.FallbackErrorCodes) > 0 {
+		errorCodes = e.strs(p+".fallback_error_codes", t.FallbackErrorCodes)
+	}
 	return mapping(
 		"target", e.str(p+".target", t.Ref),
 		"weight", weight,
@@ -262,6 +266,7 @@ func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node
 		"sla_cutoff", sla,
 		"retry_config", retry,
 		"fallback_status_codes", codes(t.FallbackCodesOrDefault()),
+		"fallback_error_codes", errorCodes,
 		"fallback_candidate", boolean(!t.NoFallback),
 		"metadata_match", md,
 		"headers_override", headers,

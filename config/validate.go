@@ -349,6 +349,11 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		v.codes(rp+".on_status_codes", t.Retry.OnStatusCodes)
 	}
 	v.codes(p+".fallback_status_codes", t.FallbackStatusCodes)
+	for i, code := range t.FallbackErrorCodes {
+		if code == "" || strings.ContainsFunc(code, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			v.add(fmt.Sprintf("%s.fallback_error_codes[%d]", p, i), "%q is not a provider error code (no spaces or control characters)", clip(code))
+		}
+	}
 	mp := p + ".metadata_match"
 	if len(t.MetadataMatch) > metadata.MaxKeys {
 		v.add(mp, "%d keys, at most %d", len(t.MetadataMatch), metadata.MaxKeys)

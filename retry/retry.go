@@ -2,6 +2,7 @@ package retry
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -70,20 +71,24 @@ func (s *codeSet) has(c int) bool {
 // path. Its zero value never retries and never falls back (but a timeout
 // still falls back). A Policy is immutable and safe for concurrent use.
 type Policy struct {
-	attempts int
-	delay    time.Duration
-	retry    codeSet
-	fallback codeSet
+	attempts   int
+	delay      time.Duration
+	retry      codeSet
+	fallback   codeSet
+	errorCodes []string // provider error codes that fall back at once
 }
 
 // NewPolicy compiles r (with defaults already filled in, see
-// target.Target.RetryOrDefault) and the fallback statuses.
-func NewPolicy(r target.Retry, fallbackCodes []int) Policy {
+// target.Target.RetryOrDefault), the fallback statuses and any provider
+// error codes that fall back whatever their status
+// (target.Target.FallbackErrorCodes).
+func NewPolicy(r target.Retry, fallbackCodes []int, fallbackErrorCodes ...string) Policy {
 	return Policy{
-		attempts: r.Attempts,
-		delay:    r.Delay,
-		retry:    newCodeSet(r.OnStatusCodes),
-		fallback: newCodeSet(fallbackCodes),
+		attempts:   r.Attempts,
+		delay:      r.Delay,
+		retry:      newCodeSet(r.OnStatusCodes),
+		fallback:   newCodeSet(fallbackCodes),
+		errorCodes: slices.Clone(fallbackErrorCodes),
 	}
 }
 
@@ -102,6 +107,16 @@ func (p *Policy) Classify(status, try int) Decision {
 		return Fallback
 	}
 	return Stop
+}
+
+// ClassifyError is Classify for a failure that carries the provider's own
+// error code: a code listed in the target's fallback_error_codes falls
+// back at once, never retried on this target, whatever its status.
+func (p *Policy) ClassifyError(status int, code string, try int) Decision {
+	if code != "" && slices.Contains(p.errorCodes, code) {
+		return Fallback
+	}
+	return p.Classify(status, try)
 }
 
 // Retries reports whether status is retried on the same target.

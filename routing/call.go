@@ -170,7 +170,7 @@ func attempts[Resp any](r *run, timed bool,
 				// time.
 				classifyTry = t.policy.Tries()
 			}
-			decision := t.policy.Classify(status, classifyTry)
+			decision := t.policy.ClassifyError(status, errorCodeOf(err), classifyTry)
 			if decision == retry.Again {
 				d, ok := bo.Next(retryAfterOf(err), c.rand())
 				dl, hasDL := ctx.Deadline()
@@ -270,6 +270,14 @@ func statusOf(err error, actx context.Context) int {
 		return pe.Status
 	}
 	return providers.StatusTransport
+}
+
+// errorCodeOf returns the provider's own error code of a failed try.
+func errorCodeOf(err error) string {
+	if pe, ok := providers.AsError(err); ok {
+		return pe.Code
+	}
+	return ""
 }
 
 func retryAfterOf(err error) time.Duration {

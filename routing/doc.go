@@ -33,7 +33,8 @@
 // the targets in the order the strategy gives: on each, up to 1+attempts
 // tries, retrying only the target's retry statuses with growing, jittered
 // delays (a longer Retry-After replaces the delay); after the last try it
-// falls back to the next target only on the target's fallback statuses. A
+// falls back to the next target only on the target's fallback statuses, or
+// at once on a provider error code listed in its fallback_error_codes. A
 // try that runs out of its request_timeout_ms is a 408, which always falls
 // back and is by default not retried; a failure with no HTTP status is a
 // 502. The caller's context bounds everything: a wait that would pass its

@@ -156,7 +156,7 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 			ref:            t.Ref,
 			model:          ref.Model,
 			prov:           c.accounts[ref.Account],
-			policy:         retry.NewPolicy(t.RetryOrDefault(), t.FallbackCodesOrDefault()),
+			policy:         retry.NewPolicy(t.RetryOrDefault(), t.FallbackCodesOrDefault(), t.FallbackErrorCodes...),
 			md:             t.MetadataMatch,
 			setHeader:      canonicalHeaders(t.Headers.Set),
 			removeHeader:   t.Headers.Remove,
@@ -270,6 +270,7 @@ func cloneGroup(g config.Group) config.Group {
 				t.Retry = &r
 			}
 			t.FallbackStatusCodes = slices.Clone(t.FallbackStatusCodes)
+			t.FallbackErrorCodes = slices.Clone(t.FallbackErrorCodes)
 			t.MetadataMatch = cloneMap(t.MetadataMatch)
 			t.Headers.Set = cloneMap(t.Headers.Set)
 			t.Headers.Remove = slices.Clone(t.Headers.Remove)

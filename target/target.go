@@ -49,6 +49,12 @@ type Target struct {
 	// non-nil slice means never fall back from this target (a timeout,
 	// 408, still falls back).
 	FallbackStatusCodes []int
+	// FallbackErrorCodes are provider error codes, such as
+	// "context_length_exceeded", after which the call moves on to the next
+	// target at once, whatever the status: a longer-context model can take
+	// over a request this one refused, which is never sent to this target
+	// again. Nil means none.
+	FallbackErrorCodes []string
 	// NoFallback, when true, keeps this target out of every call's
 	// fallback order: it may be picked first, never later
 	// (fallback_candidate: false in a manifest).
