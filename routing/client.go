@@ -251,6 +251,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.snap.Store(snap)
+	c.warn(context.Background(), s.groups, s.manifests...)
 	return c, nil
 }
 
@@ -275,7 +276,7 @@ func (c *Client) SetGroup(ctx context.Context, g Group) error {
 
 // apply replaces or adds groups atomically after checking the caller may
 // manage each one.
-func (c *Client) apply(ctx context.Context, groups []Group) error {
+func (c *Client) apply(ctx context.Context, groups []Group, manifests ...*config.Manifest) error {
 	for {
 		old := c.snap.Load()
 		for i := range groups {
@@ -292,6 +293,7 @@ func (c *Client) apply(ctx context.Context, groups []Group) error {
 			return err
 		}
 		if c.snap.CompareAndSwap(old, next) {
+			c.warn(ctx, groups, manifests...)
 			return nil
 		}
 	}

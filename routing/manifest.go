@@ -31,5 +31,5 @@ func (c *Client) ApplyManifest(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return m.Annotate(c.apply(ctx, m.Groups))
+	return m.Annotate(c.apply(ctx, m.Groups, m))
 }

@@ -3,6 +3,8 @@ package routing
 import (
 	"context"
 	"log/slog"
+
+	"github.com/llmroute/llmroute/config"
 )
 
 // EventKind is the kind of an Event.
@@ -15,6 +17,12 @@ const (
 	// EventStoreError: the sticky-session Store failed; the call went on
 	// without its pin (Event.Err).
 	EventStoreError
+	// EventConfigWarning: a configuration the Client accepted has
+	// something worth a look, such as weights that do not sum to 100
+	// (Event.Err is the *config.FieldError). Reported by New,
+	// ApplyManifest and SetGroup, with the context they were given (New:
+	// context.Background).
+	EventConfigWarning
 )
 
 // String names k.
@@ -24,6 +32,8 @@ func (k EventKind) String() string {
 		return "attempt"
 	case EventStoreError:
 		return "store_error"
+	case EventConfigWarning:
+		return "config_warning"
 	}
 	return "unknown"
 }
@@ -36,7 +46,8 @@ type Event struct {
 	Model string
 	// Attempt is the attempt, for EventAttempt.
 	Attempt Attempt
-	// Err is the failure, for EventStoreError.
+	// Err is the failure, for EventStoreError, or the warning, for
+	// EventConfigWarning.
 	Err error
 }
 
@@ -92,8 +103,24 @@ func WithLogger(l *slog.Logger) Option {
 		case EventStoreError:
 			l.LogAttrs(ctx, slog.LevelWarn, "llmroute store failed; routing without the sticky pin",
 				slog.String("model", e.Model), slog.String("error", e.Err.Error()))
+		case EventConfigWarning:
+			l.LogAttrs(ctx, slog.LevelWarn, "llmroute configuration warning", slog.String("warning", e.Err.Error()))
 		}
 	}))
+}
+
+// warn reports the warnings of newly applied groups, with the lines of the
+// manifest they came from, if any.
+func (c *Client) warn(ctx context.Context, groups []config.Group, manifests ...*config.Manifest) {
+	if len(c.observers) == 0 {
+		return
+	}
+	for _, w := range config.Warnings(groups) {
+		for _, m := range manifests {
+			m.Annotate(w)
+		}
+		c.observe(ctx, Event{Kind: EventConfigWarning, Err: w})
+	}
 }
 
 // observe reports an event to every observer.
