@@ -61,6 +61,17 @@
 //   - A cancelled call returns an *Error that unwraps to the context's
 //     error (errors.Is(err, context.Canceled) holds) and to every attempt
 //     made before it.
+//   - A target being probed for recovery, or tried last because it is
+//     unhealthy, gets a single try: retrying a target known to fail only
+//     spends the caller's time.
+//   - For a stream, request_timeout_ms bounds the time to the first
+//     content chunk, like ttft_timeout_ms; after it, only
+//     stream_idle_timeout_ms and the caller's context bound the stream.
+//   - A provider that panics is not recovered from: the try is recorded
+//     (Trace, observers) as a "panic" attempt and the panic continues to
+//     the caller. A nil context is an error.
+//   - Configuration warnings (weights that do not sum to 100) never fail
+//     New or ApplyManifest; observers get them as EventConfigWarning.
 //
 // # Errors
 //
