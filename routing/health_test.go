@@ -95,3 +95,19 @@ func TestHealthDemotesAndProbesARecoveredPrimary(t *testing.T) {
 		}
 	})
 }
+
+func TestAttemptWhy(t *testing.T) {
+	tests := []struct {
+		a    routing.Attempt
+		want string
+	}{
+		{routing.Attempt{Reason: strategy.ReasonPicked}, "picked"},
+		{routing.Attempt{Reason: strategy.ReasonDemoted, Cause: strategy.CauseSLATPOT}, "demoted, sla-tpot"},
+		{routing.Attempt{Reason: strategy.ReasonProbe, Cause: strategy.CauseFailures}, "probe, failures"},
+	}
+	for _, tt := range tests {
+		if got := tt.a.Why(); got != tt.want {
+			t.Errorf("Why() = %q, want %q", got, tt.want)
+		}
+	}
+}

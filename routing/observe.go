@@ -91,7 +91,7 @@ func WithLogger(l *slog.Logger) Option {
 			attrs := []slog.Attr{
 				slog.String("model", e.Model), slog.String("target", a.Target),
 				slog.Int("try", a.Try), slog.Int("status", a.Status), slog.String("class", a.Class),
-				slog.String("reason", a.Reason.String()), slog.Duration("duration", a.Duration),
+				slog.String("reason", a.Why()), slog.Duration("duration", a.Duration),
 			}
 			if a.Wait > 0 {
 				attrs = append(attrs, slog.Duration("wait", a.Wait))

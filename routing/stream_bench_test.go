@@ -47,44 +47,12 @@ func BenchmarkStream(b *testing.B) {
 	ctx := context.Background()
 	req := goopenai.ChatCompletionRequest{Model: "m", Messages: []goopenai.ChatCompletionMessage{{Role: "user", Content: "hi"}}}
 
-	report := func(b *testing.B, ttft time.Duration, n int) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/chunk")
-		b.ReportMetric(float64(ttft.Nanoseconds())/float64(b.N), "ns-ttft/op")
-	}
-
 	b.Run("direct", func(b *testing.B) {
 		client := goopenai.NewClientWithConfig(cfg)
 		r := req
 		r.Stream = true
-		b.ReportAllocs()
-		var ttft time.Duration
-		n := 0
-		for b.Loop() {
-			start := time.Now()
-			st, err := client.CreateChatCompletionStream(ctx, r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			first := true
-			for {
-				_, err := st.Recv()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				if first {
-					ttft += time.Since(start)
-					first = false
-				}
-				n++
-			}
-			st.Close()
-		}
-		report(b, ttft, n/b.N)
+		readStreams(b, func() (chunkStream, error) { return client.CreateChatCompletionStream(ctx, r) })
 	})
-
 	b.Run("routed", func(b *testing.B) {
 		c, err := routing.New(routing.WithProvider("oai", oai.New(cfg)), routing.WithGroup(routing.Group{
 			Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
@@ -97,34 +65,46 @@ func BenchmarkStream(b *testing.B) {
 		}
 		r := req
 		r.Model = "grp/chat"
-		b.ReportAllocs()
-		var ttft time.Duration
-		n := 0
-		for b.Loop() {
-			start := time.Now()
-			st, err := c.ChatStream(ctx, r)
+		readStreams(b, func() (chunkStream, error) { return c.ChatStream(ctx, r) })
+	})
+}
+
+// chunkStream is what go-openai's stream and a routed Stream have in
+// common.
+type chunkStream interface {
+	Recv() (goopenai.ChatCompletionStreamResponse, error)
+	Close() error
+}
+
+// readStreams opens and reads a whole stream per iteration, and reports
+// the time per chunk and the time to the first chunk.
+func readStreams(b *testing.B, open func() (chunkStream, error)) {
+	b.ReportAllocs()
+	var ttft time.Duration
+	n := 0
+	for b.Loop() {
+		start := time.Now()
+		st, err := open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for first := true; ; first = false {
+			_, err := st.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
 			if err != nil {
 				b.Fatal(err)
 			}
-			first := true
-			for {
-				_, err := st.Recv()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				if first {
-					ttft += time.Since(start)
-					first = false
-				}
-				n++
+			if first {
+				ttft += time.Since(start)
 			}
-			st.Close()
+			n++
 		}
-		report(b, ttft, n/b.N)
-	})
+		st.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/chunk")
+	b.ReportMetric(float64(ttft.Nanoseconds())/float64(b.N), "ns-ttft/op")
 }
 
 // memStream replays prepared chunks with no I/O, so the routed-minus-direct

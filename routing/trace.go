@@ -61,6 +61,16 @@ type Attempt struct {
 	TTFT, TPOT time.Duration
 }
 
+// Why says in a few words why the target was tried: the Reason, with its
+// Cause when there is one, such as "demoted, sla-tpot" or
+// "picked, fast-band".
+func (a *Attempt) Why() string {
+	if c := a.Cause.String(); c != "" {
+		return a.Reason.String() + ", " + c
+	}
+	return a.Reason.String()
+}
+
 // reset readies tr for a new call.
 func (tr *Trace) reset(model string) {
 	tr.Model = model

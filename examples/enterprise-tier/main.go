@@ -116,7 +116,7 @@ func run(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				for _, a := range tr.Attempts {
 					fmt.Fprintf(tw, "      %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-						a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Reason)
+						a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
 				}
 				if err := tw.Flush(); err != nil {
 					return err

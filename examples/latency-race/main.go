@@ -124,7 +124,7 @@ func run(w io.Writer) error {
 		}
 		for _, a := range tr.Attempts {
 			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%v\t%v\t%s\t%s\n", n+1, a.Target, a.Try, a.Status,
-				a.Wait.Round(time.Millisecond), a.Duration.Round(time.Millisecond), a.Class, why(a))
+				a.Wait.Round(time.Millisecond), a.Duration.Round(time.Millisecond), a.Class, a.Why())
 		}
 		if err != nil {
 			fmt.Fprintf(tw, "%d\tfailed: %v\n", n+1, err)
@@ -167,12 +167,3 @@ func refList() []string {
 }
 
 func refs() string { return strings.Join(refList(), ", ") }
-
-// why says why an attempt's target was tried: its Reason, and the Cause
-// when there is one ("picked, explore").
-func why(a routing.Attempt) string {
-	if c := a.Cause.String(); c != "" {
-		return a.Reason.String() + ", " + c
-	}
-	return a.Reason.String()
-}

@@ -149,16 +149,7 @@ func printCall(w io.Writer, tr *routing.Trace, err error) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range tr.Attempts {
 		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, why(a))
+			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
 	}
 	return tw.Flush()
-}
-
-// why says why an attempt's target was tried: its Reason, and the Cause
-// when there is one ("demoted, failures").
-func why(a routing.Attempt) string {
-	if c := a.Cause.String(); c != "" {
-		return a.Reason.String() + ", " + c
-	}
-	return a.Reason.String()
 }

@@ -164,7 +164,7 @@ func callCtx(ctx context.Context, c *routing.Client, label string, w io.Writer) 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range tr.Attempts {
 		fmt.Fprintf(tw, "      %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Reason)
+			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
 	}
 	return &tr, tw.Flush()
 }

@@ -182,16 +182,7 @@ func printCall(w io.Writer, n int, tr *routing.Trace, err error) error {
 			tpot = a.TPOT.Round(time.Millisecond).String() + "/token"
 		}
 		fmt.Fprintf(tw, "      %s\ttry %d\tstatus %d\twait %v\t%s\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, tpot, why(a))
+			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, tpot, a.Why())
 	}
 	return tw.Flush()
-}
-
-// why says why an attempt's target was tried: its Reason, and the Cause
-// when there is one ("demoted, sla-tpot").
-func why(a routing.Attempt) string {
-	if c := a.Cause.String(); c != "" {
-		return a.Reason.String() + ", " + c
-	}
-	return a.Reason.String()
 }

@@ -169,7 +169,7 @@ func say(c *routing.Client, tw io.Writer, cv *conversation, turn int) error {
 	}
 	for _, a := range tr.Attempts {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%v\t%s\t%s\n", turn, cv.id, a.Target, a.Try, a.Status,
-			a.Wait.Round(time.Millisecond), a.Class, a.Reason)
+			a.Wait.Round(time.Millisecond), a.Class, a.Why())
 	}
 	if err != nil {
 		fmt.Fprintf(tw, "%d\t%s\tfailed: %v\n", turn, cv.id, err)
