@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -163,6 +164,19 @@ func WithRand(r func() float64) Option {
 			return
 		}
 		s.rand = r
+	}
+}
+
+// SeededRand returns a deterministic source of uniform numbers in [0, 1)
+// for WithRand, safe for concurrent use: the same seed gives the same
+// picks, for tests, examples and simulations.
+func SeededRand(seed uint64) func() float64 {
+	var mu sync.Mutex
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return r.Float64()
 	}
 }
 

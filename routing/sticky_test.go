@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"testing"
@@ -46,10 +45,8 @@ func servedBy(t *testing.T, c *routing.Client, ctx context.Context) string {
 
 func TestStickySessionStaysOnOneTarget(t *testing.T) {
 	f := fake.New()
-	rng := rand.New(rand.NewPCG(1, 2))
-	var mu sync.Mutex
 	c, err := routing.New(routing.WithProvider("acct", f), routing.WithGroup(stickyGroup()),
-		routing.WithRand(func() float64 { mu.Lock(); defer mu.Unlock(); return rng.Float64() }))
+		routing.WithRand(routing.SeededRand(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,10 +157,8 @@ func TestStickyStoreFailureNeverFailsACall(t *testing.T) {
 func TestStickySharedStoreAcrossClients(t *testing.T) {
 	store := stores.NewMemory()
 	newClient := func(seed uint64) *routing.Client {
-		rng := rand.New(rand.NewPCG(seed, seed))
-		var mu sync.Mutex
 		c, err := routing.New(routing.WithProvider("acct", fake.New()), routing.WithGroup(stickyGroup()),
-			routing.WithStore(store), routing.WithRand(func() float64 { mu.Lock(); defer mu.Unlock(); return rng.Float64() }))
+			routing.WithStore(store), routing.WithRand(routing.SeededRand(seed)))
 		if err != nil {
 			t.Fatal(err)
 		}

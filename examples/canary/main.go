@@ -29,9 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -73,19 +71,6 @@ func main() {
 	}
 }
 
-// lockedRand is a seeded random source that is safe for concurrent use,
-// as routing.WithRand requires.
-type lockedRand struct {
-	mu sync.Mutex
-	r  *rand.Rand
-}
-
-func (l *lockedRand) Float64() float64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Float64()
-}
-
 // run sends o.calls calls through the canary virtual model and reports to
 // w.
 func run(w io.Writer, o options) error {
@@ -98,10 +83,9 @@ func run(w io.Writer, o options) error {
 		account = f
 	}
 	stable, canary := "acct/"+o.stable, "acct/"+o.canary
-	rnd := &lockedRand{r: rand.New(rand.NewPCG(o.seed, 0))}
 	c, err := routing.New(
 		routing.WithProvider("acct", account),
-		routing.WithRand(rnd.Float64),
+		routing.WithRand(routing.SeededRand(o.seed)),
 		routing.WithGroup(routing.Group{
 			Name: "release",
 			Models: []routing.VirtualModel{{

@@ -27,9 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -67,20 +65,6 @@ func main() {
 	}
 }
 
-// lockedRand is a seeded random source that is safe for concurrent use,
-// as routing.WithRand requires; a fixed seed makes the jittered waits
-// the same on every run.
-type lockedRand struct {
-	mu sync.Mutex
-	r  *rand.Rand
-}
-
-func (l *lockedRand) Float64() float64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Float64()
-}
-
 // run sends o.calls calls through the failover virtual model and prints
 // every attempt to w.
 func run(w io.Writer, o options) error {
@@ -97,7 +81,7 @@ func run(w io.Writer, o options) error {
 	primary, backup := "acct/"+o.primary, "acct/"+o.backup
 	c, err := routing.New(
 		routing.WithProvider("acct", account),
-		routing.WithRand((&lockedRand{r: rand.New(rand.NewPCG(1, 0))}).Float64),
+		routing.WithRand(routing.SeededRand(1)),
 		routing.WithGroup(routing.Group{
 			Name: "support",
 			Models: []routing.VirtualModel{{
