@@ -135,11 +135,24 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode >= http.StatusBadRequest {
 		s.retryAfter = retryAfter(resp.Header, time.Now())
+		// go-openai reads an error body whole; a broken proxy must not
+		// make one attempt buffer without bound.
+		resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxErrorBody), Closer: resp.Body}
 	}
 	if s.keepBody {
 		s.body = resp.Body
 	}
 	return resp, nil
+}
+
+// maxErrorBody is the most of an error response that is read: far more
+// than any provider's error object, far less than a runaway page.
+const maxErrorBody = 1 << 20
+
+// limitedBody reads at most maxErrorBody of a body and closes the original.
+type limitedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // errNoAnswer is the doer's error for a status that is neither success nor

@@ -268,8 +268,20 @@ func (s *callState) redactErr(err error) error {
 		c := *e
 		c.Message = s.redact(c.Message)
 		c.Type = s.redact(c.Type)
+		// APIError.Error prints the status line, which a broken or
+		// hostile server may fill with whatever it was sent.
+		c.HTTPStatus = s.redact(c.HTTPStatus)
 		if code, ok := c.Code.(string); ok {
 			c.Code = s.redact(code)
+		}
+		if c.Param != nil {
+			param := s.redact(*c.Param)
+			c.Param = &param
+		}
+		if c.InnerError != nil {
+			inner := *c.InnerError
+			inner.Code = s.redact(inner.Code)
+			c.InnerError = &inner
 		}
 		return &c
 	case *goopenai.RequestError:

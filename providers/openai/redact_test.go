@@ -66,6 +66,9 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		call    providers.Call
 		secret  string
 		stream  bool
+		// hidden: the secret was only in a wrapped error's fields, so
+		// the message has no marker to show.
+		hidden bool
 	}{
 		{
 			name: "echoed in a JSON error body",
@@ -105,6 +108,24 @@ func TestSecretsNeverInErrors(t *testing.T) {
 				_ = buf.Flush()
 			},
 			secret: testKey,
+		},
+		{
+			name: "echoed in the status line of a JSON error",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				conn, buf, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Errorf("hijack: %v", err)
+					return
+				}
+				defer conn.Close()
+				body := apiError("no", "invalid_request_error", "invalid_api_key")
+				_, _ = fmt.Fprintf(buf, "HTTP/1.1 401 bad %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+					r.Header.Get("Authorization"), len(body), body)
+				_ = buf.Flush()
+			},
+			secret: testKey,
+			hidden: true,
 		},
 		{
 			name: "credential from the attempt's headers",
@@ -161,7 +182,7 @@ func TestSecretsNeverInErrors(t *testing.T) {
 			}
 			t.Logf("error: %v", err)
 			assertNoSecret(t, err, tt.secret)
-			if !strings.Contains(err.Error(), "[REDACTED]") {
+			if !tt.hidden && !strings.Contains(err.Error(), "[REDACTED]") {
 				t.Errorf("error %q does not show where the secret was removed", err)
 			}
 			if _, ok := providers.AsError(err); !ok {
@@ -199,5 +220,29 @@ func TestRedactedCauseStillMatches(t *testing.T) {
 	}
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("errors.Is(%v, io.ErrUnexpectedEOF) = false", err)
+	}
+}
+
+func TestErrorBodyReadIsBounded(t *testing.T) {
+	srv := newHandlerServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(502)
+		chunk := strings.Repeat("x", 64<<10)
+		for range 160 { // 10 MiB of a runaway proxy page
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+	})
+	_, err := newProvider(t, srv).Chat(t.Context(), providers.ChatRequest{Request: chatRequest()})
+	if pe, ok := providers.AsError(err); !ok || pe.Status != 502 {
+		t.Fatalf("err = %v, want a 502", err)
+	}
+	var reqErr *goopenai.RequestError
+	if errors.As(err, &reqErr) && len(reqErr.Body) > 1<<20 {
+		t.Errorf("read %d bytes of the error body, want at most 1 MiB", len(reqErr.Body))
+	}
+	if !errors.As(err, &reqErr) {
+		t.Errorf("err = %v, want it to keep the body it read as a RequestError", err)
 	}
 }
