@@ -123,7 +123,7 @@ type upstream struct {
 	timer   *time.Timer
 	state   atomic.Uint32
 	base    time.Time    // monotonic start of the attempt
-	last    atomic.Int64 // ns since base of the last chunk
+	waiting atomic.Int64 // ns since base when the current upstream read began; -1 between reads
 	idle    time.Duration
 	pending []openai.ChatCompletionStreamResponse
 	eof     bool // the upstream ended while committing
@@ -259,7 +259,7 @@ func (s *Stream) open(ctx context.Context, t *tgt, a attempt) (*upstream, error)
 		return nil, u.fail(context.DeadlineExceeded)
 	}
 	u.ttft = time.Since(u.base)
-	u.last.Store(int64(u.ttft))
+	u.waiting.Store(-1)
 	if u.idle > 0 && !u.eof {
 		// Armed only once u.timer is set, since checkIdle reads it.
 		u.timer = time.AfterFunc(time.Duration(math.MaxInt64), u.checkIdle)
@@ -280,13 +280,20 @@ func firstTokenBudget(t *tgt) time.Duration {
 }
 
 // checkIdle fires when a stream may have stalled: it ends the upstream if
-// no chunk arrived within the idle timeout, else waits for the rest of it.
-// Chunks only store a timestamp, so the per-chunk cost stays tiny.
+// a read has waited longer than the idle timeout for its chunk, else it
+// waits for the rest of it. Only time spent waiting on the upstream
+// counts: a caller slow to call Recv is not a stalled provider. Reads only
+// store timestamps, so the per-chunk cost stays tiny.
 func (u *upstream) checkIdle() {
 	if u.state.Load() != running {
 		return
 	}
-	since := time.Since(u.base) - time.Duration(u.last.Load())
+	began := u.waiting.Load()
+	if began < 0 {
+		u.timer.Reset(u.idle)
+		return
+	}
+	since := time.Since(u.base) - time.Duration(began)
 	if since < u.idle {
 		u.timer.Reset(u.idle - since)
 		return
@@ -361,9 +368,14 @@ func (s *Stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 	if u.eof {
 		return zero, s.end()
 	}
+	if u.idle > 0 {
+		u.waiting.Store(int64(time.Since(u.base)))
+	}
 	ch, err := u.st.Recv()
+	if u.idle > 0 {
+		u.waiting.Store(-1)
+	}
 	if err == nil {
-		u.last.Store(int64(time.Since(u.base)))
 		u.account(&ch)
 		return ch, nil
 	}

@@ -389,3 +389,35 @@ func TestStreamUsageAndSkipsNonStreamingTargets(t *testing.T) {
 		}
 	})
 }
+
+func TestStreamSlowReaderIsNotAStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fake.New()
+		f.Script("a", fake.Stream("one ", "two ", "three").Every(10*time.Millisecond))
+		c := streamClient(t, f, func(t *target.Target) { t.StreamIdleTimeout = time.Second })
+		st, err := c.ChatStream(t.Context(), chatReq())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var got strings.Builder
+		for {
+			// The caller takes longer than the idle timeout over each
+			// chunk; the upstream never does.
+			time.Sleep(2 * time.Second)
+			ch, err := st.Recv()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Recv = %v after %q; a slow reader is not a stalled upstream", err, got.String())
+			}
+			for _, c := range ch.Choices {
+				got.WriteString(c.Delta.Content)
+			}
+		}
+		if got.String() != "one two three" {
+			t.Errorf("content = %q, want the whole answer", got.String())
+		}
+	})
+}
