@@ -64,7 +64,6 @@ type Option func(*settings)
 
 type settings struct {
 	accounts  config.Accounts
-	order     []string
 	groups    []config.Group
 	defaultMD metadata.MD
 	clock     Clock
@@ -90,7 +89,6 @@ func WithProvider(name string, p providers.Provider) Option {
 			s.errs = append(s.errs, fmt.Errorf("routing: WithProvider(%q): account registered twice", name))
 		default:
 			s.accounts[name] = p
-			s.order = append(s.order, name)
 		}
 	}
 }
@@ -274,7 +272,7 @@ func (c *Client) Groups() []Group {
 	snap := c.snap.Load()
 	out := make([]Group, 0, len(snap.order))
 	for _, name := range snap.order {
-		out = append(out, snap.groups[name].cfg)
+		out = append(out, cloneGroup(snap.groups[name].cfg))
 	}
 	return out
 }

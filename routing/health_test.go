@@ -10,6 +10,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/strategy"
 	"github.com/llmroute/llmroute/target"
@@ -110,4 +111,60 @@ func TestAttemptWhy(t *testing.T) {
 			t.Errorf("Why() = %q, want %q", got, tt.want)
 		}
 	}
+}
+
+func TestGroupsIsACopy(t *testing.T) {
+	c := streamClient(t, fake.New(), nil)
+	gs := c.Groups()
+	gs[0].Models[0].Routing.Targets[0].Ref = "evil/x"
+	if got := c.Groups()[0].Models[0].Routing.Targets[0].Ref; got != "acct/a" {
+		t.Errorf("after changing a returned group, Groups() shows target %q, want acct/a", got)
+	}
+}
+
+// slowAndFast answers "slow" in 2s and "fast" at once, in virtual time.
+type slowAndFast struct{}
+
+func (slowAndFast) Chat(ctx context.Context, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+	if r.Request.Model == "slow" {
+		time.Sleep(2 * time.Second)
+	}
+	return openai.ChatCompletionResponse{Model: r.Request.Model, Usage: openai.Usage{CompletionTokens: 10}}, nil
+}
+
+func TestSwitchToLatencyRoutingStartsMeasuring(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		group := func(typ routing.RoutingType) routing.Group {
+			ts := []target.Target{{Ref: "acct/slow"}, {Ref: "acct/fast"}}
+			if typ == routing.WeightBased {
+				ts[0].Weight, ts[1].Weight = 50, 50
+			}
+			return routing.Group{Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{Type: typ, Targets: ts}}}}
+		}
+		c, err := routing.New(routing.WithProvider("acct", slowAndFast{}), routing.WithGroup(group(routing.WeightBased)), routing.WithRand(routing.SeededRand(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 20 {
+			c.Chat(t.Context(), openai.ChatCompletionRequest{Model: "grp/chat"})
+		}
+		if err := c.SetGroup(t.Context(), group(routing.LatencyBased)); err != nil {
+			t.Fatal(err)
+		}
+		slow := 0
+		for range 200 {
+			resp, err := c.Chat(t.Context(), openai.ChatCompletionRequest{Model: "grp/chat"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Model == "slow" {
+				slow++
+			}
+		}
+		// Exploring the slow target costs a few calls; after that the
+		// fast one takes everything.
+		if slow > 10 {
+			t.Errorf("slow target served %d of 200 calls after the switch to latency routing, want only its exploration", slow)
+		}
+	})
 }

@@ -41,9 +41,10 @@ type model struct {
 	strategy   strategy.Strategy
 	targets    []tgt
 	noFallback strategy.Set
-	catchAll   strategy.Set // targets without metadata_match
-	matchers   strategy.Set // targets with metadata_match
-	streamers  strategy.Set // targets whose provider can stream
+	catchAll   strategy.Set    // targets without metadata_match
+	matchers   strategy.Set    // targets with metadata_match
+	streamers  strategy.Set    // targets whose provider can stream
+	rc         *config.Routing // what the model was compiled from
 	health     *strategy.Health
 	sticky     *sticky        // nil without sticky_routing
 	index      map[string]int // target ref → index
@@ -87,10 +88,7 @@ func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) 
 	}
 	snap := &snapshot{groups: map[string]*group{}, models: map[string]*model{}}
 	for i := range all {
-		g, err := c.compileGroup(all[i])
-		if err != nil {
-			return nil, err
-		}
+		g := compileGroup(all[i])
 		snap.groups[g.name] = g
 		for mi := range g.cfg.Models {
 			m, err := c.compileModel(old, g, mi)
@@ -110,7 +108,7 @@ func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) 
 	return snap, nil
 }
 
-func (c *Client) compileGroup(cfg config.Group) (*group, error) {
+func compileGroup(cfg config.Group) *group {
 	cfg = cloneGroup(cfg)
 	g := &group{cfg: cfg, name: cfg.Name, open: len(cfg.Collaborators) == 0, members: map[string]Role{}}
 	for _, col := range cfg.Collaborators {
@@ -119,12 +117,12 @@ func (c *Client) compileGroup(cfg config.Group) (*group, error) {
 			g.hasTeams = true
 		}
 	}
-	return g, nil
+	return g
 }
 
 func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 	vm := &g.cfg.Models[mi]
-	m := &model{name: g.name + "/" + vm.Name, group: g}
+	m := &model{name: g.name + "/" + vm.Name, group: g, rc: &vm.Routing}
 	for _, t := range vm.Types() {
 		op, _ := providers.ParseOperation(string(t))
 		m.ops |= 1 << op
@@ -221,24 +219,17 @@ func reuseHealth(old *snapshot, m *model, rc *config.Routing) *strategy.Health {
 	if prev == nil || prev.health == nil || len(prev.targets) != len(rc.Targets) {
 		return nil
 	}
-	prevRC := prev.cfg()
+	// A change of routing type changes what the health records (latency
+	// samples or only failures), so it starts afresh.
+	if prev.rc.Type != rc.Type {
+		return nil
+	}
 	for i := range rc.Targets {
-		if prev.targets[i].ref != rc.Targets[i].Ref || prevRC.Targets[i].SLA != rc.Targets[i].SLA {
+		if prev.targets[i].ref != rc.Targets[i].Ref || prev.rc.Targets[i].SLA != rc.Targets[i].SLA {
 			return nil
 		}
 	}
 	return prev.health
-}
-
-// cfg returns the routing_config the model was compiled from.
-func (m *model) cfg() *config.Routing {
-	name := strings.TrimPrefix(m.name, m.group.name+"/")
-	for i := range m.group.cfg.Models {
-		if m.group.cfg.Models[i].Name == name {
-			return &m.group.cfg.Models[i].Routing
-		}
-	}
-	return &config.Routing{}
 }
 
 func orDefault(d, def time.Duration) time.Duration {
