@@ -19,7 +19,8 @@ const (
 	MaxRetryAfter = 60 * time.Second
 	// Jitter is the randomisation factor applied to each delay: a delay
 	// d becomes a uniform draw from [d×(1−Jitter), d×(1+Jitter)]. At
-	// 0.25 successive delays never overlap, so they always grow.
+	// 0.25 successive delays never overlap, so they always grow until
+	// the step reaches MaxDelay.
 	Jitter = 0.25
 )
 
@@ -103,7 +104,7 @@ func (p *Policy) Classify(status, try int) Decision {
 	if try < 1+p.attempts && p.retry.has(status) {
 		return Again
 	}
-	if status == http.StatusRequestTimeout || p.fallback.has(status) {
+	if p.FallsBack(status) {
 		return Fallback
 	}
 	return Stop

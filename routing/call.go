@@ -137,14 +137,14 @@ func attempts[Resp any](r *run, timed bool,
 			if err == nil {
 				rec.Status, rec.Class = http.StatusOK, "ok"
 				if timed {
-					out := tokens(resp)
-					if out > 0 {
-						rec.TPOT = rec.Duration / time.Duration(out)
+					o := strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, OutputTokens: tokens(resp), Status: http.StatusOK}
+					if o.OutputTokens > 0 {
+						rec.TPOT = strategy.TPOT(o)
 					}
-					r.plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, OutputTokens: out, Status: http.StatusOK})
+					r.plan.Done(o)
 				}
+				tr.add(rec)
 				if tr != nil {
-					tr.Attempts = append(tr.Attempts, rec)
 					tr.Resolved = t.ref
 				}
 				r.observe(rec)
@@ -177,12 +177,9 @@ func attempts[Resp any](r *run, timed bool,
 				// A context deadline is on the runtime's clock,
 				// whatever clock the Client reads.
 				if !ok || !retry.Fits(time.Now(), d, dl, hasDL) {
-					// Waiting cannot help this call: move on now
-					// if the status allows it.
-					decision = retry.Stop
-					if t.policy.FallsBack(status) {
-						decision = retry.Fallback
-					}
+					// Waiting cannot help this call: decide as if
+					// this were the last try.
+					decision = t.policy.ClassifyError(status, errorCodeOf(err), t.policy.Tries())
 				} else {
 					wait = d
 				}
@@ -294,22 +291,29 @@ func retryAfterOf(err error) time.Duration {
 // ErrNoEligibleTarget), the context's error, or an *Error carrying every
 // attempt.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
-	tools := hasTools(&req)
 	return unary(c, ctx, req.Model, providers.OpChat,
 		func(ctx context.Context, t *tgt, a attempt) (openai.ChatCompletionResponse, error) {
-			r := req
-			r.Model = t.model
-			t.params.chat(&r)
-			extra := t.params.chatExtra
-			if tools && t.hasPrompt {
-				extra = t.params.chatExtraNoPrompt
-				a.note(t.ref + ": " + promptVersionKey + " not sent: the request carries tools")
-			}
-			return t.prov.Chat(ctx, providers.ChatRequest{Request: r, Call: providers.Call{
-				Header: a.header, RemoveHeader: t.removeHeader, Extra: extra,
-			}})
+			return t.prov.Chat(ctx, t.chatRequest(&req, a))
 		},
 		func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens })
+}
+
+// chatRequest is req as target t should see it on one attempt: its real
+// model, its override_params, and the attempt's headers and extra fields.
+// prompt_version_fqn is held back from a request that carries tools, and
+// the trace says so.
+func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, a attempt) providers.ChatRequest {
+	extra := t.params.chatExtra
+	if t.hasPrompt && hasTools(req) {
+		extra = t.params.chatExtraNoPrompt
+		a.note(t.ref + ": " + promptVersionKey + " not sent: the request carries tools")
+	}
+	out := providers.ChatRequest{Request: *req, Call: providers.Call{
+		Header: a.header, RemoveHeader: t.removeHeader, Extra: extra,
+	}}
+	out.Request.Model = t.model
+	t.params.chat(&out.Request)
+	return out
 }
 
 // Completion sends a legacy text completion through the virtual model

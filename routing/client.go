@@ -114,8 +114,9 @@ func WithDefaultMetadata(md metadata.MD) Option {
 // health, pins and traces, and how it waits between retries. Tests rarely
 // need one: the default uses the runtime's clock and timers, which
 // testing/synctest already virtualises. A simulator that replays traffic
-// in its own virtual time supplies one; per-attempt timeouts and stream
-// timers still use the runtime's timers.
+// in its own virtual time supplies one. Per-attempt timeouts, stream
+// timers and a stream's own timing (its TTFT and duration) use the
+// runtime's clock and timers whatever the Clock.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits d, or until ctx is done and then returns ctx's error.

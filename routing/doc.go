@@ -58,9 +58,10 @@
 //     no admins lets any caller change an open group.
 //   - Request headers set with [WithHeaders] are sent upstream on every
 //     attempt; a target's headers_override applies on top of them.
-//   - A cancelled call returns an *Error that unwraps to the context's
-//     error (errors.Is(err, context.Canceled) holds) and to every attempt
-//     made before it.
+//   - A call cancelled during its attempts returns an *Error that unwraps
+//     to the context's error (errors.Is(err, context.Canceled) holds) and
+//     to every attempt made before it; a context already done when the
+//     call starts is returned as it is.
 //   - A target being probed for recovery, or tried last because it is
 //     unhealthy, gets a single try: retrying a target known to fail only
 //     spends the caller's time.

@@ -152,11 +152,8 @@ func TestManifestNewErrors(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Path != "integrations[0].routing_config.load_balance_targets[1].target" {
 		t.Fatalf("New without openai-main: %v", err)
 	}
-	// Its line needs the Client to annotate the problems it finds with
-	// the manifest's lines (config.Manifest.Annotate).
-	if fe.Line == 0 {
-		t.Skip("routing does not annotate its problems with manifest lines yet")
-	}
+	// The Client annotates the problems it finds with the manifest's
+	// lines (config.Manifest.Annotate).
 	if fe.Line != 16 {
 		t.Errorf("unknown account reported on line %d, want 16", fe.Line)
 	}

@@ -304,7 +304,7 @@ func (c *Client) resolve(ctx context.Context, snap *snapshot, name string, op pr
 		return nil, fmt.Errorf("%w %s", ErrUnknownModel, strconv.Quote(name))
 	}
 	if err := c.authorize(ctx, m.group, RoleUser); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrForbidden, strconv.Quote(name))
+		return nil, fmt.Errorf("%w: %s", err, strconv.Quote(name))
 	}
 	if m.ops&(1<<op) == 0 {
 		return nil, fmt.Errorf("%w: %s does not serve %s", ErrUnsupportedOperation, strconv.Quote(name), op)
@@ -336,11 +336,14 @@ func (c *Client) authorize(ctx context.Context, g *group, need Role) error {
 		}
 		if g.hasTeams && c.teams != nil && !strings.HasPrefix(sub, "team:") {
 			teams, err := c.teams.Teams(ctx, sub)
-			if err == nil {
-				for _, t := range teams {
-					if r, ok := g.members["team:"+t]; ok && allows(r, need) {
-						return nil
-					}
+			if err != nil {
+				// Refuse, but say why: a resolver outage must not
+				// look like a plain refusal.
+				return fmt.Errorf("%w: looking up the teams of %s: %v", ErrForbidden, sub, err)
+			}
+			for _, t := range teams {
+				if r, ok := g.members["team:"+t]; ok && allows(r, need) {
+					return nil
 				}
 			}
 		}

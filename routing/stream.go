@@ -210,15 +210,8 @@ func (s *Stream) connect() error {
 // open is one try: start the upstream stream and read until the first
 // content chunk, bounded by the target's time-to-first-token budget.
 func (s *Stream) open(ctx context.Context, t *tgt, a attempt) (*upstream, error) {
-	r := s.req
-	r.Model = t.model
-	r.Stream = true
-	t.params.chat(&r)
-	extra := t.params.chatExtra
-	if t.hasPrompt && hasTools(&s.req) {
-		extra = t.params.chatExtraNoPrompt
-		a.note(t.ref + ": " + promptVersionKey + " not sent: the request carries tools")
-	}
+	req := t.chatRequest(&s.req, a)
+	req.Request.Stream = true
 	sctx, cancel := context.WithCancel(ctx)
 	u := &upstream{cancel: cancel, base: time.Now(), idle: t.idleTimeout}
 	if budget := firstTokenBudget(t); budget > 0 {
@@ -228,9 +221,7 @@ func (s *Stream) open(ctx context.Context, t *tgt, a attempt) (*upstream, error)
 			}
 		})
 	}
-	st, err := t.prov.(providers.Streamer).ChatStream(sctx, providers.ChatRequest{Request: r, Call: providers.Call{
-		Header: a.header, RemoveHeader: t.removeHeader, Extra: extra,
-	}})
+	st, err := t.prov.(providers.Streamer).ChatStream(sctx, req)
 	if err != nil {
 		return nil, u.fail(err)
 	}
@@ -419,8 +410,8 @@ func (s *Stream) report(status int, err error, total time.Duration) {
 	if tr := s.run.tr; tr != nil && s.rec < len(tr.Attempts) {
 		a := &tr.Attempts[s.rec]
 		a.Duration, a.TTFT = total, u.ttft
-		if u.outTokens > 1 {
-			a.TPOT = (total - u.ttft) / time.Duration(u.outTokens-1)
+		if u.outTokens > 0 {
+			a.TPOT = strategy.TPOT(o)
 		}
 		if err != nil {
 			a.Status, a.Class, a.Err = status, "interrupted", err

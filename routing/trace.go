@@ -51,8 +51,9 @@ type Attempt struct {
 	// Status is the upstream status: 200 on success, 408 for a timeout,
 	// 502 for a transport failure, 0 when the call was cancelled.
 	Status int
-	// Class is the outcome: "ok", "retry", "fallback", "stop" or
-	// "canceled".
+	// Class is the outcome: "ok", "retry", "fallback", "stop",
+	// "canceled" (the caller gave up), "interrupted" (a stream broke
+	// after its first content chunk) or "panic" (the provider panicked).
 	Class string
 	// Err is the attempt's error, nil on success.
 	Err error

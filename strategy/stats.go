@@ -167,7 +167,7 @@ func (s *Stats) record(o Outcome, failure bool) {
 		smp.tpot = micros(max(o.Latency, s.penalty()))
 		smp.ttft = failedTTFT
 	} else {
-		smp.tpot = micros(tpot(o))
+		smp.tpot = micros(TPOT(o))
 		smp.ttft = int32(min(micros(o.TTFT), math.MaxInt32))
 	}
 	t.mu.Lock()
@@ -217,7 +217,10 @@ func (s *Stats) penalty() time.Duration {
 }
 
 // tpot is an outcome's time per output token (see Stats).
-func tpot(o Outcome) time.Duration {
+// TPOT is an outcome's time per output token (SPEC §4): for a stream,
+// (total − TTFT)/(tokens − 1); otherwise total/tokens; with no token count
+// (embeddings), the total latency.
+func TPOT(o Outcome) time.Duration {
 	switch {
 	case o.OutputTokens >= 2 && o.TTFT > 0 && o.TTFT <= o.Latency:
 		return (o.Latency - o.TTFT) / time.Duration(o.OutputTokens-1)
