@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -18,6 +19,33 @@ const (
 	// or reset, EOF before headers, a malformed response.
 	StatusTransport = http.StatusBadGateway
 )
+
+// Codes for failures that carry no provider code of their own, shared by
+// every adapter so callers can match them whatever the provider.
+const (
+	// CodeStreamTruncated: a stream ended with neither its end marker
+	// nor a finish reason.
+	CodeStreamTruncated = "stream_truncated"
+	// CodeMalformedEvent: a stream event could not be decoded.
+	CodeMalformedEvent = "malformed_event"
+	// CodeTTFTTimeout: no content chunk arrived within the
+	// time-to-first-token budget.
+	CodeTTFTTimeout = "ttft_timeout"
+	// CodeStreamIdleTimeout: a stream waited longer than its idle timeout
+	// for a chunk.
+	CodeStreamIdleTimeout = "stream_idle_timeout"
+)
+
+// ContextError is the error a provider returns when its call's ctx is
+// done: for a passed deadline a timeout (*Error with StatusTimeout) that
+// still matches context.DeadlineExceeded; a cancellation as it is, since
+// the caller stopped and the provider did not fail.
+func ContextError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Status: StatusTimeout, Err: err}
+	}
+	return err
+}
 
 // Error is a failed provider call, in the form the routing layer
 // classifies: adapters translate their SDK's errors into it in one place.

@@ -45,8 +45,10 @@ type EmbeddingRequest struct {
 
 // Provider is one provider account. It must be safe for concurrent use.
 //
-// Chat must honour ctx: when ctx is done it returns promptly with ctx's
-// error. Any other failure should be an [*Error].
+// Chat must honour ctx: when ctx is done it returns promptly with
+// [ContextError] of ctx's error (a 408 *Error for a passed deadline,
+// context.Canceled itself for a cancellation). Any other failure should be
+// an [*Error].
 type Provider interface {
 	Chat(ctx context.Context, req ChatRequest) (openai.ChatCompletionResponse, error)
 }

@@ -41,8 +41,9 @@ func WithClock(now func() time.Time) Option {
 // Memory is a Store that holds pins in the process: the default for a
 // service with one replica, and for tests.
 //
-// It holds at most its MaxEntries pins, dropping the least recently used
-// one to make room for a new one. An expired pin is dropped when it is
+// It holds at most the pins WithMaxEntries allows (DefaultMaxEntries by
+// default), dropping the least recently used one to make room for a new
+// one. An expired pin is dropped when it is
 // next read, or when it is the least recently used; Memory starts no
 // goroutines, so it needs no Close.
 //

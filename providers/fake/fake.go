@@ -2,7 +2,6 @@ package fake
 
 import (
 	"context"
-	"errors"
 	"hash/fnv"
 	"math"
 	"strconv"
@@ -179,6 +178,7 @@ func (p *Provider) begin(c Call) (Step, string) {
 
 // Chat answers with the next step of the model's script.
 func (p *Provider) Chat(ctx context.Context, req providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+	ctx = orBackground(ctx)
 	st, id := p.begin(Call{Op: providers.OpChat, Model: req.Request.Model, Chat: req.Request, Call: req.Call})
 	if err := answer(ctx, st); err != nil {
 		return openai.ChatCompletionResponse{}, err
@@ -201,6 +201,7 @@ func (p *Provider) Chat(ctx context.Context, req providers.ChatRequest) (openai.
 
 // Completion answers with the next step of the model's script.
 func (p *Provider) Completion(ctx context.Context, req providers.CompletionRequest) (openai.CompletionResponse, error) {
+	ctx = orBackground(ctx)
 	st, id := p.begin(Call{Op: providers.OpCompletion, Model: req.Request.Model, Completion: req.Request, Call: req.Call})
 	if err := answer(ctx, st); err != nil {
 		return openai.CompletionResponse{}, err
@@ -227,6 +228,7 @@ func (p *Provider) Completion(ctx context.Context, req providers.CompletionReque
 // per input, each the step's [Vector] or, by default, a unit vector
 // derived from the input (of the request's Dimensions, or 8).
 func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
+	ctx = orBackground(ctx)
 	st, _ := p.begin(Call{Op: providers.OpEmbedding, Model: string(req.Request.Model), Embedding: req.Request, Call: req.Call})
 	if err := answer(ctx, st); err != nil {
 		return openai.EmbeddingResponse{}, err
@@ -276,7 +278,7 @@ func answer(ctx context.Context, st Step) error {
 // a synctest bubble.
 func wait(ctx context.Context, d time.Duration, forever bool, closed <-chan struct{}) error {
 	if err := ctx.Err(); err != nil {
-		return ctxError(err)
+		return providers.ContextError(err)
 	}
 	if !forever && d <= 0 {
 		return nil
@@ -291,23 +293,14 @@ func wait(ctx context.Context, d time.Duration, forever bool, closed <-chan stru
 	case <-fired:
 		// An answer due as the deadline passes counts as too late.
 		if err := ctx.Err(); err != nil {
-			return ctxError(err)
+			return providers.ContextError(err)
 		}
 		return nil
 	case <-ctx.Done():
-		return ctxError(ctx.Err())
+		return providers.ContextError(ctx.Err())
 	case <-closed:
 		return ErrStreamClosed
 	}
-}
-
-// ctxError translates a done ctx's error the way the real adapters do: a
-// passed deadline is a timeout (408); a cancellation is returned as is.
-func ctxError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &providers.Error{Status: providers.StatusTimeout, Err: err}
-	}
-	return err
 }
 
 // inputs returns the texts of a prompt or embedding input: a string, a
@@ -385,4 +378,13 @@ func vectorOf(s string, dims int) []float32 {
 		v[i] = float32(float64(v[i]) / norm)
 	}
 	return v
+}
+
+// orBackground treats a nil ctx as context.Background, as the real
+// adapters do, rather than panic on input.
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
 }

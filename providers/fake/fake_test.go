@@ -841,3 +841,16 @@ func TestWithout(t *testing.T) {
 		})
 	}
 }
+
+func TestNilContextIsBackground(t *testing.T) {
+	f := fake.New()
+	// A nil context is the input under test.
+	if _, err := f.Chat(nil, providers.ChatRequest{}); err != nil {
+		t.Errorf("Chat(nil ctx) = %v, want the default reply", err)
+	}
+	st, err := f.ChatStream(nil, providers.ChatRequest{})
+	if err != nil {
+		t.Fatalf("ChatStream(nil ctx) = %v", err)
+	}
+	st.Close()
+}

@@ -15,12 +15,6 @@ import (
 // of every reply to a model with no script.
 const DefaultReply = "ok"
 
-// Error codes of the stream faults, as the real adapters report them.
-const (
-	codeStreamTruncated = "stream_truncated"
-	codeMalformedEvent  = "malformed_event"
-)
-
 // ErrTransport is the cause of a [Transport] failure, standing in for a
 // connection refused or reset before the response headers.
 var ErrTransport = errors.New("fake: connection reset by peer")

@@ -31,6 +31,7 @@ import (
 // Recv after Close returns [ErrStreamClosed]. Cancelling ctx ends the
 // stream too.
 func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (providers.Stream, error) {
+	ctx = orBackground(ctx)
 	st, id := p.begin(Call{Op: providers.OpChat, Stream: true, Model: req.Request.Model, Chat: req.Request, Call: req.Call})
 	if err := wait(ctx, st.delay, st.hang, nil); err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 		s.endWait = st.every
 		s.end = &providers.Error{
 			Status:  providers.StatusTransport,
-			Code:    codeStreamTruncated,
+			Code:    providers.CodeStreamTruncated,
 			Message: "stream ended before a finish reason",
 			Err:     io.ErrUnexpectedEOF,
 		}
@@ -82,7 +83,7 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 		s.endWait = st.every
 		s.end = &providers.Error{
 			Status:  providers.StatusTransport,
-			Code:    codeMalformedEvent,
+			Code:    providers.CodeMalformedEvent,
 			Message: "malformed stream event",
 		}
 		return s, nil

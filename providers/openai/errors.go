@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -20,10 +19,10 @@ import (
 const (
 	// CodeStreamTruncated: the stream ended with neither "data: [DONE]"
 	// nor a finish reason on every choice.
-	CodeStreamTruncated = "stream_truncated"
+	CodeStreamTruncated = providers.CodeStreamTruncated
 	// CodeMalformedEvent: a stream event was not a JSON object that
 	// decodes as a chat completion chunk, or was too large.
-	CodeMalformedEvent = "malformed_event"
+	CodeMalformedEvent = providers.CodeMalformedEvent
 	// CodeClientValidation: the request was refused before it was sent,
 	// by go-openai's own checks (a model it knows cannot serve the
 	// operation, parameters a reasoning model rejects) or because extra
@@ -69,7 +68,7 @@ func translate(s *callState, err error) error {
 		return s.upstreamError(reqErr.HTTPStatusCode, "", "", bodyMessage(reqErr.Body, reqErr.HTTPStatusCode), err)
 	}
 	if ctxErr := s.Context.Err(); ctxErr != nil {
-		return ctxError(ctxErr)
+		return providers.ContextError(ctxErr)
 	}
 	if !s.sent {
 		return &providers.Error{
@@ -106,16 +105,6 @@ func translate(s *callState, err error) error {
 		err = fmt.Errorf("reading %d response: %w", s.status, err)
 	}
 	return &providers.Error{Status: status, Err: s.redactErr(err)}
-}
-
-// ctxError is the error for a call whose ctx is done: a passed deadline
-// is a timeout (408) that still matches context.DeadlineExceeded; a
-// cancellation is returned as is.
-func ctxError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &providers.Error{Status: providers.StatusTimeout, Err: err}
-	}
-	return err
 }
 
 // upstreamError is the error for an error response (status >= 400: the

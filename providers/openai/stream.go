@@ -125,7 +125,7 @@ func (s *stream) Recv() (goopenai.ChatCompletionStreamResponse, error) {
 		return chunk, s.end
 	}
 	if err := s.st.Context.Err(); err != nil {
-		s.end = ctxError(err)
+		s.end = providers.ContextError(err)
 		return chunk, s.end
 	}
 	for {
@@ -195,7 +195,7 @@ func (s *stream) endOfBody(partial []byte, err error) error {
 		return errStreamClosed
 	}
 	if ctxErr := s.st.Context.Err(); ctxErr != nil {
-		return ctxError(ctxErr)
+		return providers.ContextError(ctxErr)
 	}
 	partial = bytes.TrimSpace(partial)
 	// A last "data: [DONE]" without its line ending is still the end; a

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -460,20 +461,54 @@ func TestChatStreamClose(t *testing.T) {
 }
 
 func TestChatStreamCloseUnblocksRecv(t *testing.T) {
-	st, gone := openStream(t, t.Context())
+	synctest.Test(t, func(t *testing.T) {
+		body := &closableBody{first: strings.NewReader(content("Hel")), closed: make(chan struct{})}
+		p := memProvider(func(r *http.Request) (*http.Response, error) {
+			resp := respond(r, 200, http.Header{"Content-Type": {"text/event-stream"}}, "")
+			resp.Body = body
+			return resp, nil
+		})
+		st, err := p.ChatStream(t.Context(), providers.ChatRequest{Request: chatRequest()})
+		if err != nil {
+			t.Fatalf("ChatStream: %v", err)
+		}
+		if _, err := st.Recv(); err != nil {
+			t.Fatalf("first Recv: %v", err)
+		}
+		recvErr := make(chan error, 1)
+		go func() {
+			_, err := st.Recv() // blocks: the body sends nothing more
+			recvErr <- err
+		}()
+		synctest.Wait() // the reader is now blocked inside Recv
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := <-recvErr; !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Recv blocked when Close was called returned %v; want net.ErrClosed", err)
+		}
+	})
+}
 
-	recvErr := make(chan error, 1)
-	go func() {
-		_, err := st.Recv() // blocks: the server sends nothing more
-		recvErr <- err
-	}()
-	if err := st.Close(); err != nil {
-		t.Errorf("Close: %v", err)
+// closableBody yields first and then blocks until it is closed, as a
+// silent server's connection does.
+type closableBody struct {
+	first  *strings.Reader
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (b *closableBody) Read(p []byte) (int, error) {
+	if b.first.Len() > 0 {
+		return b.first.Read(p)
 	}
-	if err := <-recvErr; err == nil || errors.Is(err, io.EOF) {
-		t.Errorf("Recv: %v; want an error, not io.EOF", err)
-	}
-	<-gone
+	<-b.closed
+	return 0, net.ErrClosed
+}
+
+func (b *closableBody) Close() error {
+	b.once.Do(func() { close(b.closed) })
+	return nil
 }
 
 func TestChatStreamCancel(t *testing.T) {

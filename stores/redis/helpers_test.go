@@ -37,7 +37,7 @@ func skipOrFail(tb testing.TB, why string) {
 	if inCI() {
 		tb.Fatalf("%s; CI is set, so this test must run", why)
 	}
-	tb.Skipf("%s; skipping (start one with: eval \"$(stores/redis/testdata/start-redis.sh)\")", why)
+	tb.Skipf("%s; skipping (start one with: redis_env=$(stores/redis/testdata/start-redis.sh) && eval \"$redis_env\")", why)
 }
 
 // redisAddr returns the address of the shared test Redis.

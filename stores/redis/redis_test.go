@@ -142,6 +142,10 @@ func TestSetPinStoresTargetWithTTL(t *testing.T) {
 	if err := s.SetPin(context.Background(), "tiny", stores.Pin{Target: "a/m"}, time.Nanosecond); err != nil {
 		t.Errorf("SetPin(ttl 1ns) error = %v; want nil", err)
 	}
+	// PTTL is -2 once the key has expired, -1 for a key with no expiry.
+	if d, err := c.PTTL(context.Background(), prefix+"tiny").Result(); err != nil || d == -1 || d > time.Millisecond {
+		t.Errorf("PTTL after SetPin(ttl 1ns) = %v, %v; want at most 1ms or already gone", d, err)
+	}
 }
 
 func TestGetPinRefreshes(t *testing.T) {
