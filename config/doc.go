@@ -94,5 +94,5 @@
 // normalised, without a Client:
 //
 //	llmroute validate [-accounts a,b] FILE...
-//	llmroute show FILE
+//	llmroute show [-accounts a,b] FILE
 package config

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -150,7 +151,7 @@ func (e *encoder) stringMap(path string, m map[string]string) *yaml.Node {
 		return nil
 	}
 	n := mapping()
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		n.Content = append(n.Content, e.str(path, k), e.str(yamlpath.Join(path, k), m[k]))
 	}
 	return n

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -240,7 +241,7 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 			ip := fmt.Sprintf("%s.session_identifiers[%d]", sp, i)
 			switch id.Source {
 			case FromHeaders:
-				if !validHeaderName(id.Key) {
+				if !ValidHeaderName(id.Key) {
 					v.add(ip+".key", "%q is not a valid header name", clip(id.Key))
 				}
 				id.Key = http.CanonicalHeaderKey(id.Key)
@@ -358,7 +359,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	if len(t.MetadataMatch) > metadata.MaxKeys {
 		v.add(mp, "%d keys, at most %d", len(t.MetadataMatch), metadata.MaxKeys)
 	}
-	for _, k := range sortedKeys(t.MetadataMatch) {
+	for _, k := range slices.Sorted(maps.Keys(t.MetadataMatch)) {
 		switch n := utf8.RuneCountInString(k); {
 		case n == 0:
 			v.add(mp, "empty key")
@@ -370,9 +371,9 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	}
 	hp := p + ".headers_override"
 	canon := map[string]string{}
-	for _, k := range sortedKeys(t.Headers.Set) {
+	for _, k := range slices.Sorted(maps.Keys(t.Headers.Set)) {
 		switch {
-		case !validHeaderName(k):
+		case !ValidHeaderName(k):
 			v.add(hp+".set", "%q is not a valid header name", clip(k))
 		case !validHeaderValue(t.Headers.Set[k]):
 			v.add(hp+".set."+k, "value contains a control character (CR, LF or NUL)")
@@ -383,7 +384,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		}
 	}
 	for i, k := range t.Headers.Remove {
-		if !validHeaderName(k) {
+		if !ValidHeaderName(k) {
 			v.add(fmt.Sprintf("%s.remove[%d]", hp, i), "%q is not a valid header name", clip(k))
 		}
 	}
@@ -397,7 +398,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 // request must have the type of that field, and every other value must
 // be sendable as JSON.
 func (v *validator) params(p string, params map[string]any) {
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		val := params[k]
 		kp := p + "." + k
 		switch k {
@@ -506,17 +507,9 @@ func (v *validator) codes(p string, codes []int) {
 	}
 }
 
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// validHeaderName reports whether s is an HTTP token (RFC 9110 §5.6.2).
-func validHeaderName(s string) bool {
+// ValidHeaderName reports whether s is an HTTP header field name: a token
+// (RFC 9110 §5.6.2).
+func ValidHeaderName(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -150,14 +151,14 @@ type chosen struct {
 func resolve(groups []config.Group, sc *Scenario) (chosen, error) {
 	v := validator{lines: sc.lines}
 	var all []chosen
-	var found *chosen
+	found := -1
 	for gi := range groups {
 		g := &groups[gi]
 		for mi := range g.Models {
 			c := chosen{name: g.Name + "/" + g.Models[mi].Name, vm: &g.Models[mi]}
 			all = append(all, c)
 			if sc.Model != "" && (sc.Model == c.name || sc.Model == c.vm.Slug) {
-				found = &all[len(all)-1]
+				found = len(all) - 1
 			}
 		}
 	}
@@ -166,26 +167,27 @@ func resolve(groups []config.Group, sc *Scenario) (chosen, error) {
 		names[i] = c.name
 	}
 	switch {
-	case found != nil:
+	case found >= 0:
 	case sc.Model != "":
 		v.errorf("model", "%q is not a virtual model of the manifest (it has %s)", sc.Model, strings.Join(names, ", "))
 		return chosen{}, v.err()
 	case len(all) == 1:
-		found = &all[0]
+		found = 0
 	default:
 		v.errorf("model", "required: the manifest has %d virtual models (%s)", len(all), strings.Join(names, ", "))
 		return chosen{}, v.err()
 	}
-	refs := make([]string, len(found.vm.Routing.Targets))
-	for i, t := range found.vm.Routing.Targets {
+	model := all[found]
+	refs := make([]string, len(model.vm.Routing.Targets))
+	for i, t := range model.vm.Routing.Targets {
 		refs[i] = t.Ref
 	}
-	for _, ref := range sortedKeys(sc.Targets) {
+	for _, ref := range slices.Sorted(maps.Keys(sc.Targets)) {
 		if !slices.Contains(refs, ref) {
-			v.errorf(targetPath(ref), "not a target of %s (its targets: %s)", found.name, strings.Join(refs, ", "))
+			v.errorf(targetPath(ref), "not a target of %s (its targets: %s)", model.name, strings.Join(refs, ", "))
 		}
 	}
-	return *found, v.err()
+	return model, v.err()
 }
 
 // runner is one run's state.

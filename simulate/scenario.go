@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -197,7 +198,7 @@ func (w *Window) active(offset time.Duration) bool {
 }
 
 // Validate checks s on its own, without the manifest, and reports every
-// problem at once as Errors, each naming its field as the YAML form
+// problem at once as an ErrorList, each naming its field as the YAML form
 // spells it.
 func (s *Scenario) Validate() error {
 	v := validator{lines: s.lines}
@@ -218,7 +219,7 @@ func (s *Scenario) Validate() error {
 	for i := range s.Profiles {
 		v.profile(yamlpath.Index("profiles", i), &s.Profiles[i])
 	}
-	for _, ref := range sortedKeys(s.Targets) {
+	for _, ref := range slices.Sorted(maps.Keys(s.Targets)) {
 		b := s.Targets[ref]
 		v.behavior(targetPath(ref), ref, &b)
 	}
@@ -246,7 +247,7 @@ func (v *validator) profile(p string, pr *Profile) {
 	if pr.Weight < 0 {
 		v.errorf(p+".weight", "must not be negative, got %d", pr.Weight)
 	}
-	for _, k := range sortedKeys(pr.Metadata) {
+	for _, k := range slices.Sorted(maps.Keys(pr.Metadata)) {
 		if k == "" {
 			v.errorf(p+".metadata", "empty key")
 		}
@@ -254,8 +255,8 @@ func (v *validator) profile(p string, pr *Profile) {
 			v.errorf(p+".metadata."+k, "values are at most 128 characters, got %d", n)
 		}
 	}
-	for _, k := range sortedKeys(pr.Headers) {
-		if !validHeaderName(k) {
+	for _, k := range slices.Sorted(maps.Keys(pr.Headers)) {
+		if !config.ValidHeaderName(k) {
 			v.errorf(p+".headers", "invalid header name %q", k)
 		}
 		if strings.ContainsAny(pr.Headers[k], "\r\n\x00") {
@@ -266,7 +267,7 @@ func (v *validator) profile(p string, pr *Profile) {
 		sp := p + ".session"
 		switch s.Source {
 		case "headers":
-			if s.Key != "" && !validHeaderName(s.Key) {
+			if s.Key != "" && !config.ValidHeaderName(s.Key) {
 				v.errorf(sp+".key", "invalid header name %q", s.Key)
 			}
 		case "metadata":
@@ -400,23 +401,6 @@ func kindList() string {
 	return strings.Join(names, ", ")
 }
 
-// validHeaderName reports whether s is an HTTP header field name (a token).
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // FieldError is one problem in a scenario, naming its field by its path
 // in the YAML form (such as `targets["azure/gpt-4o"].windows[0].to`) and
 // its line in the scenario file (0 when unknown). It is the manifest's
@@ -474,13 +458,4 @@ func parentPath(p string) string {
 		return p[:i]
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

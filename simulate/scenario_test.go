@@ -171,8 +171,22 @@ func TestValidateGoScenario(t *testing.T) {
 	}
 }
 
-func TestRunChecksScenarioAgainstManifest(t *testing.T) {
-	twoModels := []byte(`
+// oneModel is a manifest whose only virtual model a scenario may leave
+// unnamed; its target is a/b, as in the fuzz seeds.
+var oneModel = []byte(`
+name: app
+type: provider-account/virtual-model
+integrations:
+  - name: one
+    type: integration/model/virtual
+    routing_config:
+      type: priority-based-routing
+      load_balance_targets: [{target: a/b, priority: 0}, {target: a/c, priority: 1}]
+`)
+
+// twoModels is a manifest with two virtual models, one of them with a
+// slug.
+var twoModels = []byte(`
 name: app
 type: provider-account/virtual-model
 integrations:
@@ -188,6 +202,8 @@ integrations:
       type: priority-based-routing
       load_balance_targets: [{target: acct/m2, priority: 0}]
 `)
+
+func TestRunChecksScenarioAgainstManifest(t *testing.T) {
 	for _, tc := range []struct {
 		name, scenario string
 		manifest       []byte
@@ -253,8 +269,22 @@ func FuzzParseScenario(f *testing.F) {
 			}
 			return
 		}
-		if err := sc.Validate(); err != nil {
-			t.Fatalf("a parsed scenario does not validate: %v", err)
+		// A scenario that parses also runs: against a fixed manifest it
+		// either names what does not fit, or replays every call it
+		// asked for and accounts for each one.
+		if sc.Requests > 200 {
+			sc.Requests = 200
+		}
+		res, err := simulate.Run(context.Background(), oneModel, sc)
+		if err != nil {
+			return
+		}
+		served := 0
+		for _, ts := range res.Targets {
+			served += ts.Served
+		}
+		if res.Calls != sc.Requests || served+res.Failed != res.Calls {
+			t.Fatalf("%d requests: %d calls, %d served, %d failed; want every call served or failed once", sc.Requests, res.Calls, served, res.Failed)
 		}
 	})
 }

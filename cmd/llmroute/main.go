@@ -4,7 +4,7 @@
 //
 //	llmroute validate [-accounts a,b] FILE...
 //	llmroute show [-accounts a,b] FILE
-//	llmroute simulate [-svg FILE] [-series] [-seed N] [-requests N] MANIFEST SCENARIO
+//	llmroute simulate [-svg FILE] [-series] [-seed N] [-requests N] [-bucket D] MANIFEST SCENARIO
 //
 // simulate runs the real routing.Client in virtual time over providers
 // whose latency, errors, outages and rate limits the scenario file sets

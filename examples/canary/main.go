@@ -151,7 +151,7 @@ func printCall(w io.Writer, n int, tr *routing.Trace, err error) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range tr.Attempts {
-		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\n", a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class)
+		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\t%s\n", a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
 	}
 	_ = tw.Flush()
 }

@@ -42,7 +42,7 @@ func TestRun(t *testing.T) {
 				}
 				// The canary's first call is printed too, with the
 				// retry after its scripted 500.
-				if !regexp.MustCompile(`served by acct/gpt-4o\n\s+acct/gpt-4o\s+try 1\s+status 500\s+wait 0s\s+retry\n\s+acct/gpt-4o\s+try 2\s+status 200`).MatchString(text) {
+				if !regexp.MustCompile(`served by acct/gpt-4o\n\s+acct/gpt-4o\s+try 1\s+status 500\s+wait 0s\s+retry\s+picked\n\s+acct/gpt-4o\s+try 2\s+status 200`).MatchString(text) {
 					t.Errorf("canary's first call not shown with its retry:\n%s", text)
 				}
 				if got := strings.Count(text, "try 1"); got < 5 {

@@ -115,9 +115,9 @@ func run(w io.Writer, o options) error {
 		elapsed := time.Since(start)
 		fmt.Fprintf(w, "\ncall %d:\n", n)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  target\ttry\tstatus\twait\tclass")
+		fmt.Fprintln(tw, "  target\ttry\tstatus\twait\tclass\twhy")
 		for _, a := range tr.Attempts {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%v\t%s\n", a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class)
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%v\t%s\t%s\n", a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
 		}
 		if err := tw.Flush(); err != nil {
 			return err
