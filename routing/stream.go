@@ -300,7 +300,7 @@ func (u *upstream) fail(err error) error {
 	expired := u.state.Load() == ttftExpired
 	u.release()
 	if expired {
-		return &providers.Error{Status: providers.StatusTimeout, Code: "ttft_timeout", Message: "no content before the time-to-first-token timeout", Err: context.DeadlineExceeded}
+		return &providers.Error{Status: providers.StatusTimeout, Code: providers.CodeTTFTTimeout, Message: "no content before the time-to-first-token timeout", Err: context.DeadlineExceeded}
 	}
 	return err
 }
@@ -437,7 +437,7 @@ func (s *Stream) interrupted(err error) error {
 		return s.err
 	}
 	if state == idleExpired {
-		err = &providers.Error{Status: providers.StatusTimeout, Code: "stream_idle_timeout", Message: "no chunk within the stream idle timeout", Err: context.DeadlineExceeded}
+		err = &providers.Error{Status: providers.StatusTimeout, Code: providers.CodeStreamIdleTimeout, Message: "no chunk within the stream idle timeout", Err: context.DeadlineExceeded}
 	}
 	status := statusOf(err, context.Background())
 	s.report(status, err, time.Since(u.base))
