@@ -2,6 +2,8 @@ package routing_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -167,4 +169,47 @@ func TestSwitchToLatencyRoutingStartsMeasuring(t *testing.T) {
 			t.Errorf("slow target served %d of 200 calls after the switch to latency routing, want only its exploration", slow)
 		}
 	})
+}
+
+func TestProbeCooldownOption(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		p := &outage{from: start, to: start.Add(time.Hour)}
+		c, err := routing.New(routing.WithProvider("acct", p), routing.WithProbeCooldown(2*time.Second), routing.WithGroup(routing.Group{
+			Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
+				Type:    routing.PriorityBased,
+				Targets: []target.Target{{Ref: "acct/primary", Retry: &target.Retry{}}, {Ref: "acct/backup", Priority: 1}},
+			}}},
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for time.Since(start) < 20*time.Second {
+			if _, err := c.Chat(t.Context(), openai.ChatCompletionRequest{Model: "grp/chat"}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// Two failures demote the primary; then one probe every 2s.
+		if n := len(p.calls); n < 2+8 || n > 2+10 {
+			t.Errorf("primary tried %d times in 20s with a 2s cooldown, want about 2 + 9", n)
+		}
+	})
+	if _, err := routing.New(routing.WithProbeCooldown(0)); err == nil || !strings.Contains(err.Error(), "WithProbeCooldown") {
+		t.Errorf("WithProbeCooldown(0) = %v, want an error naming the option", err)
+	}
+}
+
+func TestStreamWithNoStreamingTarget(t *testing.T) {
+	c, err := routing.New(routing.WithProvider("acct", fake.New().ChatOnly()), routing.WithGroup(routing.Group{
+		Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
+			Type: routing.PriorityBased, Targets: []target.Target{{Ref: "acct/m"}},
+		}}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ChatStream(t.Context(), openai.ChatCompletionRequest{Model: "grp/chat"}); !errors.Is(err, routing.ErrUnsupportedOperation) {
+		t.Errorf("ChatStream with no target able to stream = %v, want ErrUnsupportedOperation", err)
+	}
 }

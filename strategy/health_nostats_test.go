@@ -41,3 +41,29 @@ func TestHealthNoStats(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanRestrict(t *testing.T) {
+	w, err := strategy.NewWeighted([]int{50, 50, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strategy.NewPlan(strategy.PlanInfo{Strategy: w, Eligible: strategy.All(3)})
+	if !plan.Restrict(strategy.Of(1, 2)) {
+		t.Fatal("Restrict to two eligible targets reported none left")
+	}
+	var got []int
+	for {
+		s, ok := plan.Next()
+		if !ok {
+			break
+		}
+		got = append(got, s.Index)
+	}
+	if len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Errorf("order after Restrict = %v, want [1 2]", got)
+	}
+	empty := strategy.NewPlan(strategy.PlanInfo{Strategy: w, Eligible: strategy.Of(0)})
+	if empty.Restrict(strategy.Of(1)) {
+		t.Error("Restrict to a set with no eligible target reported some left")
+	}
+}

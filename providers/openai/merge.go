@@ -16,7 +16,8 @@ var errBodyNotObject = errors.New("openai: request body is not a JSON object")
 // level. A key the body already has is replaced in place (extra comes from
 // override_params, which override); the other keys follow the body's
 // fields, sorted, so the same inputs always give the same bytes. The
-// body's own fields are copied verbatim, never re-encoded.
+// body's own values are copied verbatim, never re-encoded; keys are
+// written again as JSON strings, which is the same JSON.
 func mergeExtra(body []byte, extra map[string]any) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
