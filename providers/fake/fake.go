@@ -388,3 +388,6 @@ func orBackground(ctx context.Context) context.Context {
 	}
 	return ctx
 }
+
+// Describe says the fake is the provider "fake", calling no server.
+func (p *Provider) Describe() providers.Info { return providers.Info{Name: "fake"} }

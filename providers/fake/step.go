@@ -20,7 +20,10 @@ const DefaultReply = "ok"
 var ErrTransport = errors.New("fake: connection reset by peer")
 
 // ErrStreamClosed is what Recv returns once the stream has been closed.
-var ErrStreamClosed = errors.New("fake: stream closed")
+//
+// Deprecated: it is [providers.ErrStreamClosed], which every adapter
+// returns; match that.
+var ErrStreamClosed = providers.ErrStreamClosed
 
 // A fault is how a stream step ends early.
 type fault uint8

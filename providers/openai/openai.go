@@ -151,3 +151,18 @@ func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (g
 	}
 	return resp, nil
 }
+
+// Describe says what p is and where it calls: "azure.ai.openai" for the
+// Azure API types, "openai" otherwise, with the host and port of the base
+// URL.
+func (p *Provider) Describe() providers.Info {
+	if !p.usable() {
+		return providers.Info{}
+	}
+	info := providers.HostInfo(p.baseURL)
+	info.Name = "openai"
+	if p.apiType == goopenai.APITypeAzure || p.apiType == goopenai.APITypeAzureAD {
+		info.Name = "azure.ai.openai"
+	}
+	return info
+}

@@ -75,7 +75,8 @@ var (
 )
 
 // errStreamClosed is what Recv returns after Close ended the stream.
-var errStreamClosed = fmt.Errorf("openai: stream closed: %w", net.ErrClosed)
+// It matches providers.ErrStreamClosed and, as before, net.ErrClosed.
+var errStreamClosed = fmt.Errorf("openai: %w (%w)", providers.ErrStreamClosed, net.ErrClosed)
 
 // Choice states for completeness tracking.
 const (
