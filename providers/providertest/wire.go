@@ -114,6 +114,9 @@ const (
 
 // Behaviour is what the upstream does with one call.
 type Behaviour struct {
+	// Stream is set when the call is ChatStream, Embed when it is
+	// Embed; a behaviour with neither is a Chat call.
+	Stream, Embed bool
 	// Fault, when not 0, fails the call with the provider's error
 	// response (for a stream: before any event), or, with Ending
 	// EndError, mid-stream.
@@ -130,6 +133,9 @@ type Behaviour struct {
 	Chunks int
 	// Ending is how a stream ends after its Chunks.
 	Ending Ending
+	// Vectors are the embeddings of an Embed call's answer, one per
+	// input.
+	Vectors [][]float32
 }
 
 // Harness connects the suite to one provider.
