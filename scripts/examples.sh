@@ -32,7 +32,9 @@ for dir in examples/*/; do
 		status=1
 		continue
 	fi
-	go build -o "$bin/$name" "./$dir"
+	# An example with its own go.mod (one that needs a nested module) builds
+	# in its own directory like the others.
+	(cd "$dir" && go build -o "$bin/$name" .)
 	if ! out=$("$bin/$name" 2>&1); then
 		echo "examples: $name failed:" >&2
 		echo "$out" >&2
