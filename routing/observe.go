@@ -23,7 +23,38 @@ const (
 	// ApplyManifest and SetGroup, with the context they were given (New:
 	// context.Background).
 	EventConfigWarning
+	// EventHealth: a target's health changed (Event.Target,
+	// Event.Health): demoted after repeated failures or an SLA breach,
+	// probed after its cooldown, or recovered.
+	EventHealth
 )
+
+// HealthChange is a change in a target's health, for EventHealth.
+type HealthChange uint8
+
+// Health changes.
+const (
+	// HealthDemoted: the target became unhealthy and is tried last.
+	HealthDemoted HealthChange = iota + 1
+	// HealthProbed: a call is trying the unhealthy target first again,
+	// after its cooldown.
+	HealthProbed
+	// HealthRecovered: the target is healthy again.
+	HealthRecovered
+)
+
+// String names h: "demoted", "probed" or "recovered".
+func (h HealthChange) String() string {
+	switch h {
+	case HealthDemoted:
+		return "demoted"
+	case HealthProbed:
+		return "probed"
+	case HealthRecovered:
+		return "recovered"
+	}
+	return "unknown"
+}
 
 // String names k.
 func (k EventKind) String() string {
@@ -34,6 +65,8 @@ func (k EventKind) String() string {
 		return "store_error"
 	case EventConfigWarning:
 		return "config_warning"
+	case EventHealth:
+		return "health"
 	}
 	return "unknown"
 }
@@ -49,6 +82,9 @@ type Event struct {
 	// Err is the failure, for EventStoreError, or the warning, for
 	// EventConfigWarning.
 	Err error
+	// Target and Health are the target and its change, for EventHealth.
+	Target string
+	Health HealthChange
 }
 
 // Observer receives a Client's events. Observe is called on the calling
