@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -287,7 +288,9 @@ func (s *Stream) open(ctx context.Context, t *tgt, req providers.ChatRequest) (*
 	u.ttft = time.Since(u.base)
 	u.waiting.Store(-1)
 	if u.idle > 0 && !u.eof {
-		u.idleTimer = time.AfterFunc(u.idle, u.checkIdle)
+		// Armed only once u.idleTimer is set, since checkIdle reads it.
+		u.idleTimer = time.AfterFunc(time.Duration(math.MaxInt64), u.checkIdle)
+		u.idleTimer.Reset(u.idle)
 	}
 	return u, nil
 }
