@@ -58,6 +58,10 @@ func FromError(err error) (*Error, bool) {
 	if errors.As(err, &ec) && ec.ErrorCode() != "" {
 		out.Code = ec.ErrorCode()
 	}
+	var rl RateLimitReporter
+	if errors.As(err, &rl) {
+		out.RateLimits = rl.RateLimits()
+	}
 	return out, true
 }
 

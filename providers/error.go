@@ -65,6 +65,11 @@ type Error struct {
 	Message string
 	// Err is the underlying cause, if any.
 	Err error
+	// RateLimits is what the provider's response said of its rate
+	// limits, when it said anything (see [ParseRateLimits]); a refusal
+	// with no budget left tells the router to stop sending until the
+	// reset.
+	RateLimits RateLimits
 }
 
 // Error describes the failure without revealing credentials.

@@ -38,7 +38,8 @@ type callState struct {
 	sent       bool // the request reached the HTTP client
 	status     int  // the response status, 0 if none arrived
 	retryAfter time.Duration
-	secrets    [4]string // credentials seen on the request, for redaction
+	limits     providers.RateLimits // read from an error's or a stream's response
+	secrets    [4]string            // credentials seen on the request, for redaction
 	body       io.ReadCloser
 }
 
@@ -132,6 +133,11 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 		// not one, and translate reports it as such.
 		_ = resp.Body.Close()
 		return nil, errNoAnswer
+	}
+	if resp.StatusCode >= http.StatusBadRequest || s.keepBody {
+		// A unary success carries its headers on the response
+		// go-openai returns; an error or a stream has only these.
+		s.limits = providers.ParseRateLimits(resp.Header, time.Now())
 	}
 	if resp.StatusCode >= http.StatusBadRequest {
 		s.retryAfter = retryAfter(resp.Header, time.Now())

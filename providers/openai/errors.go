@@ -102,6 +102,7 @@ func translate(s *callState, err error) error {
 			RetryAfter: s.retryAfter,
 			Message:    http.StatusText(s.status),
 			Err:        s.redactErr(err),
+			RateLimits: s.limits,
 		}
 	}
 	status := providers.StatusTransport
@@ -125,6 +126,7 @@ func (s *callState) upstreamError(status int, code, typ, msg string, cause error
 		Type:       s.redact(typ),
 		Message:    s.redact(msg),
 		Err:        s.redactErr(cause),
+		RateLimits: s.limits,
 	}
 }
 

@@ -76,6 +76,8 @@ var (
 
 // errStreamClosed is what Recv returns after Close ended the stream.
 // It matches providers.ErrStreamClosed and, as before, net.ErrClosed.
+var _ providers.RateLimitReporter = (*stream)(nil)
+
 var errStreamClosed = fmt.Errorf("openai: %w (%w)", providers.ErrStreamClosed, net.ErrClosed)
 
 // Choice states for completeness tracking.
@@ -145,6 +147,11 @@ func (s *stream) Recv() (goopenai.ChatCompletionStreamResponse, error) {
 		}
 	}
 }
+
+// RateLimits implements [providers.RateLimitReporter]: the rate limits
+// the response headers reported. They are read before the stream is
+// returned and never change, so any goroutine may call it at any time.
+func (s *stream) RateLimits() providers.RateLimits { return s.st.limits }
 
 // Close closes the response body, which stops the upstream request. It is
 // safe to call more than once and concurrently with Recv.
