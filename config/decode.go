@@ -30,15 +30,16 @@ var (
 	collaboratorKeys = []string{"subject", "role_id"}
 	modelKeys        = []string{"name", "type", "slug", "model_types", "routing_config"}
 	timeoutKeys      = []string{"request_timeout_ms", "ttft_timeout_ms", "stream_idle_timeout_ms"}
-	routingKeys      = append([]string{"type", "sticky_routing", "load_balance_targets"}, timeoutKeys...)
+	routingKeys      = append([]string{"type", "sticky_routing", "load_balance_targets", "rate_limit"}, timeoutKeys...)
 	stickyKeys       = []string{"ttl_seconds", "session_identifiers"}
 	sessionKeys      = []string{"source", "key"}
 	targetKeys       = append([]string{"target", "weight", "priority", "sla_cutoff", "retry_config",
 		"fallback_status_codes", "fallback_error_codes", "fallback_candidate", "metadata_match", "headers_override",
-		"override_params"}, timeoutKeys...)
+		"override_params", "rate_limit"}, timeoutKeys...)
 	slaKeys     = []string{"time_per_output_token_ms", "time_to_first_token_ms"}
 	retryKeys   = []string{"attempts", "delay", "on_status_codes"}
 	headersKeys = []string{"set", "remove"}
+	limitKeys   = []string{"requests_per_minute", "tokens_per_minute"}
 )
 
 // decoder turns the node trees of a manifest's documents into Groups,
@@ -528,6 +529,7 @@ func (d *decoder) routing(n *yaml.Node, path string) Routing {
 		r.Sticky = d.sticky(sn, yamlpath.Join(path, "sticky_routing"))
 	}
 	r.RequestTimeout, r.TTFTTimeout, r.StreamIdleTimeout = d.timeouts(f)
+	r.RateLimit = d.rateLimit(f)
 	if d.required(f, "load_balance_targets", "(at least one target)") {
 		items, _ := d.seq(f, "load_balance_targets")
 		for i, tn := range items {
@@ -542,6 +544,40 @@ func (d *decoder) timeouts(f *fields) (req, ttft, idle time.Duration) {
 	ttft, _ = d.positive(f, "ttft_timeout_ms", time.Millisecond)
 	idle, _ = d.positive(f, "stream_idle_timeout_ms", time.Millisecond)
 	return req, ttft, idle
+}
+
+// rateLimit reads the rate_limit at f, if any: at least one of its
+// budgets, each a positive whole number.
+func (d *decoder) rateLimit(f *fields) target.RateLimit {
+	var r target.RateLimit
+	n := f.get("rate_limit")
+	if n == nil {
+		return r
+	}
+	p := yamlpath.Join(f.path, "rate_limit")
+	lf := d.mapping(n, p, limitKeys)
+	if lf == nil {
+		return r
+	}
+	if len(lf.vals) == 0 {
+		d.errorf(p, lf.line, "set requests_per_minute, tokens_per_minute or both")
+	}
+	for _, k := range limitKeys {
+		v, ok := d.integer(lf, k)
+		if !ok {
+			continue
+		}
+		if v <= 0 {
+			d.errorf(yamlpath.Join(p, k), lf.get(k).Line, "must be positive, got %d", v)
+			continue
+		}
+		if k == "requests_per_minute" {
+			r.RequestsPerMinute = v
+		} else {
+			r.TokensPerMinute = v
+		}
+	}
+	return r
 }
 
 func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {
@@ -653,6 +689,7 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 		}
 	}
 	t.RequestTimeout, t.TTFTTimeout, t.StreamIdleTimeout = d.timeouts(f)
+	t.RateLimit = d.rateLimit(f)
 	return t
 }
 

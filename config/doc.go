@@ -40,10 +40,12 @@
 //	    routing_config:
 //	      type: priority-based-routing
 //	      request_timeout_ms: 30000             # default for every target
+//	      rate_limit: {requests_per_minute: 600}  # default for every target
 //	      load_balance_targets:
 //	        - target: azure-main/gpt-4o         # account/model
 //	          priority: 0
 //	          retry_config: {attempts: 2, delay: 100, on_status_codes: ["429", "503"]}
+//	          rate_limit: {requests_per_minute: 60, tokens_per_minute: 90000}
 //	        - target: openai-main/gpt-4o
 //	          priority: 1
 //	          fallback_candidate: true
@@ -53,11 +55,20 @@
 // allowed at both levels (a target's own value wins), and llmroute's
 // fallback_error_codes on a target: provider error codes, such as
 // context_length_exceeded, that move a call to the next target at once
-// whatever their status (Target.FallbackErrorCodes). Values map to the Go
-// types as follows: delays and timeouts are whole milliseconds and
-// ttl_seconds whole seconds (time.Duration in Go); status codes are
-// strings ("429") or integers; fallback_candidate: false is
-// Target.NoFallback; headers_override is Target.Headers; sla_cutoff is
+// whatever their status (Target.FallbackErrorCodes), and llmroute's
+// rate_limit at both levels: {requests_per_minute, tokens_per_minute},
+// each a positive whole number, at least one of them (Target.RateLimit,
+// Routing.RateLimit). A target's own rate_limit replaces the
+// routing_config's whole, so {requests_per_minute: 60} on a target drops
+// a default tokens_per_minute. Each target's limit is a budget of its
+// own, kept per virtual model: two virtual models that route to the same
+// deployment each have theirs. A call skips a target whose budget is
+// spent without sending it anything (see package routing).
+//
+// Values map to the Go types as follows: delays and timeouts are whole
+// milliseconds and ttl_seconds whole seconds (time.Duration in Go);
+// status codes are strings ("429") or integers; fallback_candidate: false
+// is Target.NoFallback; headers_override is Target.Headers; sla_cutoff is
 // Target.SLA; override_params keeps integers as int, other numbers as
 // float64, lists as []any and mappings as map[string]any.
 //
@@ -72,8 +83,8 @@
 //     reading, since Go's zero values cannot tell: every target of
 //     weight-based routing must have a weight; weight, priority and
 //     sla_cutoff are allowed only with their routing type; a delay,
-//     timeout or SLA cutoff that is written must be positive; model_types,
-//     if written, must not be empty.
+//     timeout, SLA cutoff or rate_limit budget that is written must be
+//     positive; model_types, if written, must not be empty.
 //   - A null value (key: or key: ~) is the same as leaving the key out.
 //   - YAML anchors and aliases work; merge keys (<<) do not.
 //   - Hostile input is bounded: at most 10000 YAML documents, values

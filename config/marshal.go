@@ -218,8 +218,27 @@ func (e *encoder) routing(p string, r *Routing) *yaml.Node {
 		"request_timeout_ms", e.ms(p+".request_timeout_ms", r.RequestTimeout, time.Millisecond),
 		"ttft_timeout_ms", e.ms(p+".ttft_timeout_ms", r.TTFTTimeout, time.Millisecond),
 		"stream_idle_timeout_ms", e.ms(p+".stream_idle_timeout_ms", r.StreamIdleTimeout, time.Millisecond),
+		"rate_limit", rateLimit(r.RateLimit),
 		"load_balance_targets", list(targets),
 	)
+}
+
+// rateLimit writes a rate_limit, or leaves the key out when it sets
+// nothing.
+func rateLimit(r target.RateLimit) *yaml.Node {
+	if r.IsZero() {
+		return nil
+	}
+	var req, tok *yaml.Node
+	if r.RequestsPerMinute != 0 {
+		req = integer(int64(r.RequestsPerMinute))
+	}
+	if r.TokensPerMinute != 0 {
+		tok = integer(int64(r.TokensPerMinute))
+	}
+	n := mapping("requests_per_minute", req, "tokens_per_minute", tok)
+	n.Style = yaml.FlowStyle
+	return n
 }
 
 func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node {
@@ -275,6 +294,7 @@ func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node
 		"request_timeout_ms", e.ms(p+".request_timeout_ms", t.RequestTimeout, time.Millisecond),
 		"ttft_timeout_ms", e.ms(p+".ttft_timeout_ms", t.TTFTTimeout, time.Millisecond),
 		"stream_idle_timeout_ms", e.ms(p+".stream_idle_timeout_ms", t.StreamIdleTimeout, time.Millisecond),
+		"rate_limit", rateLimit(t.RateLimit),
 	)
 }
 

@@ -88,6 +88,10 @@ type Routing struct {
 	RequestTimeout    time.Duration
 	TTFTTimeout       time.Duration
 	StreamIdleTimeout time.Duration
+	// RateLimit is the rate_limit of every target that does not set its
+	// own (a target's rate_limit replaces it whole); zero means none.
+	// Each target's limit is a budget of its own.
+	RateLimit target.RateLimit
 }
 
 // Sticky is a virtual model's sticky_routing.

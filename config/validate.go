@@ -263,6 +263,7 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 	v.duration(p+".request_timeout_ms", r.RequestTimeout)
 	v.duration(p+".ttft_timeout_ms", r.TTFTTimeout)
 	v.duration(p+".stream_idle_timeout_ms", r.StreamIdleTimeout)
+	v.rateLimit(p+".rate_limit", r.RateLimit)
 	tp := p + ".load_balance_targets"
 	switch {
 	case len(r.Targets) == 0:
@@ -392,6 +393,21 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	v.duration(p+".request_timeout_ms", t.RequestTimeout)
 	v.duration(p+".ttft_timeout_ms", t.TTFTTimeout)
 	v.duration(p+".stream_idle_timeout_ms", t.StreamIdleTimeout)
+	v.rateLimit(p+".rate_limit", t.RateLimit)
+}
+
+// MaxRateLimit is the largest budget a rate_limit may set.
+const MaxRateLimit = 1 << 40
+
+func (v *validator) rateLimit(p string, r target.RateLimit) {
+	for _, b := range []struct {
+		key string
+		n   int
+	}{{"requests_per_minute", r.RequestsPerMinute}, {"tokens_per_minute", r.TokensPerMinute}} {
+		if b.n < 0 || b.n > MaxRateLimit {
+			v.add(p+"."+b.key, "must be 0..%d, got %d", MaxRateLimit, b.n)
+		}
+	}
 }
 
 // params checks override_params: the keys routing sets on the typed

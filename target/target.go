@@ -82,7 +82,26 @@ type Target struct {
 	// StreamIdleTimeout bounds the gap between two chunks of a stream
 	// after its first content chunk; 0 means no bound of its own.
 	StreamIdleTimeout time.Duration
+	// RateLimit caps what the target is sent per minute (rate_limit);
+	// the zero value means the virtual model's default, if it has one.
+	// A call skips a target at its limit without sending it anything.
+	RateLimit RateLimit
 }
+
+// RateLimit is a target's rate_limit: how much it may be sent per
+// minute. A zero field sets no limit of its kind; the zero RateLimit
+// sets none.
+type RateLimit struct {
+	// RequestsPerMinute counts every request sent, retries included.
+	RequestsPerMinute int
+	// TokensPerMinute counts the tokens of every answer (prompt and
+	// output, from the usage the provider reports), estimated before a
+	// request is sent and corrected once its answer is in.
+	TokensPerMinute int
+}
+
+// IsZero reports whether r sets no limit.
+func (r RateLimit) IsZero() bool { return r == RateLimit{} }
 
 // Retry is a target's retry_config.
 type Retry struct {
