@@ -1,5 +1,5 @@
 // Package stores holds routing state that the replicas of a service
-// share: today the sticky-routing pins of SPEC §9, later target health.
+// share: sticky-routing pins, rate-limit budgets and target health.
 //
 // A [Store] maps a session key to a [Pin], the target serving that
 // session, for a time that each use of the pin extends. [Memory] keeps
@@ -27,6 +27,33 @@
 // A Store error never fails a call: the call goes on without the pin,
 // and the error goes to observers.
 //
-// The sub-package storetest is a contract suite that every Store
-// implementation runs in its tests.
+// # Rate limits
+//
+// A [Limiter] keeps rate-limit budgets: routing asks it, before each
+// request to a target with a rate_limit, to charge the request and its
+// estimated tokens, and skips the target when the budget has no room.
+// [MemoryLimiter] is the default, for one replica; stores/redis shares
+// budgets between replicas. Budgets are GCRA buckets (see Limiter):
+//
+//	l := stores.NewMemoryLimiter()
+//	lim := stores.Limit{Requests: 60, Tokens: 90_000} // per minute
+//	got, err := l.Take(ctx, stores.Take{Key: "team/chat|azure/gpt-4o", Limit: lim, Requests: 1, Tokens: 1200})
+//	if err == nil && !got.Allowed {
+//		// skip the target; it has room again in got.RetryAfter
+//	}
+//	// ... the answer used 900 tokens: give back the rest of the estimate
+//	_, err = l.Take(ctx, stores.Take{Key: "team/chat|azure/gpt-4o", Limit: lim, Tokens: -300})
+//
+// # Shared health
+//
+// A [HealthStore] shares targets' health among replicas: failures are
+// counted fleet-wide, a demotion reaches every replica on its next call,
+// and one probe per cooldown tests a demoted target, whichever replica
+// claims it (see HealthStore). [Memory] is one, for tests and
+// simulations of several Clients in one process; stores/redis is the one
+// for a fleet.
+//
+// The sub-package storetest holds the contract suites that every
+// implementation runs in its tests: Run for a Store, RunLimiter for a
+// Limiter, RunHealth for a HealthStore.
 package stores

@@ -47,6 +47,11 @@ func WithClock(now func() time.Time) Option {
 // next read, or when it is the least recently used; Memory starts no
 // goroutines, so it needs no Close.
 //
+// Memory is also a [HealthStore], for tests and simulations of several
+// Clients in one process: it keeps one small record per target reported
+// unhealthy, dropped once it has expired, and compares times with those
+// each call gives it rather than with its clock.
+//
 // A Memory is safe for concurrent use. Its operations never block on
 // anything but each other, never fail except on invalid input, and
 // ignore their ctx. The zero Memory is ready to use, with the default
@@ -60,6 +65,8 @@ type Memory struct {
 	// lru is the sentinel of a circular list of the entries, most recently
 	// used first: lru.next is the newest, lru.prev the next to evict.
 	lru entry
+
+	health memHealth
 }
 
 // entry is one pin and its place in the LRU list. The list is intrusive

@@ -1,6 +1,8 @@
-// Package storetest is the contract suite for [stores.Store]
-// implementations: every Store runs [Run] in its tests, so they all
-// behave alike where routing can tell.
+// Package storetest holds the contract suites of package stores: [Run]
+// for [stores.Store] implementations, [RunLimiter] for [stores.Limiter]
+// and [RunHealth] for [stores.HealthStore]. Every implementation runs
+// the suites of what it implements in its tests, so they all behave alike
+// where routing can tell.
 //
 //	func TestContract(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) stores.Store {
