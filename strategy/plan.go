@@ -133,13 +133,15 @@ func (p *Plan) Next() (Step, bool) {
 
 func (p *Plan) first() (Step, bool) {
 	in := &p.info
-	if pin := in.Pin & in.Eligible &^ in.Unhealthy; pin != 0 {
+	// Targets already used were skipped (Skip): the first pick is made
+	// again among the others.
+	if pin := in.Pin & in.Eligible &^ in.Unhealthy &^ p.used; pin != 0 {
 		return p.take(PickResult{Index: bits.TrailingZeros64(uint64(pin))}, ReasonSticky), true
 	}
-	if probe := in.Probe & in.Eligible; probe != 0 {
+	if probe := in.Probe & in.Eligible &^ p.used; probe != 0 {
 		return p.take(PickResult{Index: bits.TrailingZeros64(uint64(probe))}, ReasonProbe), true
 	}
-	cand := in.Eligible
+	cand := in.Eligible &^ p.used
 	if cand == 0 {
 		return Step{}, false
 	}
