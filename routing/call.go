@@ -40,6 +40,11 @@ type run struct {
 	made, retries, fallbacks, restarts int
 	stickyHit                          bool
 
+	// Targets skipped at their rate limits, and those the shared health
+	// had down when the call began.
+	skipped    []Skip
+	sharedDown strategy.Set
+
 	// resolved is the target that served, "account/model".
 	resolved string
 
@@ -88,13 +93,15 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	}
 	r.m = m
 	pin := c.pin(ctx, r, md)
+	now := c.now()
+	c.syncHealth(ctx, r, now)
 	r.plan = strategy.NewPlan(strategy.PlanInfo{
 		Strategy:   m.strategy,
 		Eligible:   elig,
 		NoFallback: m.noFallback,
 		Pin:        pin,
 		Health:     m.health,
-		Now:        c.now(),
+		Now:        now,
 		Rand:       c.rand,
 	})
 	return nil
@@ -124,6 +131,7 @@ func (r *run) end(err error, resp *Response) {
 	e := CallEnd{
 		Attempts: r.made, Retries: r.retries, Fallbacks: r.fallbacks, Restarts: r.restarts,
 		Sticky: r.stickyHit, Response: resp, Err: err, Duration: r.c.now().Sub(r.start),
+		Skipped: len(r.skipped),
 	}
 	if r.m != nil {
 		e.VirtualModel = r.m.name
@@ -150,6 +158,12 @@ type attempt struct {
 	rec  Attempt
 	info *AttemptInfo // with a Tracer only
 	done bool
+
+	// For the limits: what the try was charged, the tokens its answer
+	// used (0: not reported) and the rate limits it reported.
+	charge charge
+	used   int
+	limits providers.RateLimits
 }
 
 // begin starts an attempt on t; the request is built next, then started.
@@ -220,13 +234,14 @@ func (a *attempt) finish(r *run, class string, err error, dur time.Duration, o *
 		if o.Err == nil && o.OutputTokens > 0 {
 			rec.TPOT = strategy.TPOT(*o)
 		}
-		switch r.plan.Done(*o) {
+		switch r.shareHealth(a, o, r.plan.Done(*o)) {
 		case strategy.Demoted:
 			r.healthEvent(a.t, HealthDemoted)
 		case strategy.Recovered:
 			r.healthEvent(a.t, HealthRecovered)
 		}
 	}
+	r.settle(a, err, dur)
 	if tr := r.tr; tr != nil {
 		tr.Attempts = append(tr.Attempts, *rec)
 		if err == nil {
@@ -327,6 +342,9 @@ func (r *run) stopped(cause error) error {
 
 // exhausted is the call's error when its targets are used up.
 func (r *run) exhausted() error {
+	if r.made == 0 && len(r.skipped) > 0 {
+		return r.rateLimited()
+	}
 	return &Error{Model: r.name, Attempts: r.failed, made: r.made}
 }
 
@@ -338,6 +356,10 @@ type op[Req, Resp any] struct {
 	send   func(ctx context.Context, t *tgt, req Req) (Resp, error)
 	tokens func(Resp) int       // output tokens of an answer
 	facts  func(Resp) *Response // for a Tracer
+	// estimate is a request's tokens before it is sent; usage an
+	// answer's tokens and the rate limits it reported (unary only).
+	estimate func(Req) (prompt, output int)
+	usage    func(Resp) (int, providers.RateLimits)
 	// stream: a success commits the stream and leaves its attempt open
 	// until the stream ends; otherwise each try gets the target's
 	// request timeout and a success finishes the attempt at once.
@@ -360,8 +382,13 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], a *attempt) (Resp, error)
 		var bo backoff
 		var wait time.Duration
 		for try := 1; ; try++ {
-			r.begin(a, t, step, try, wait)
 			req := o.build(t, header, r.tr)
+			ch, ok := admit(r, o, t, step, try, req)
+			if !ok {
+				break
+			}
+			r.begin(a, t, step, try, wait)
+			a.charge = ch
 			if r.c.tracer != nil {
 				sent := new(Req)
 				*sent = req
@@ -375,6 +402,7 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], a *attempt) (Resp, error)
 					if a.info != nil {
 						f = o.facts(resp)
 					}
+					a.used, a.limits = o.usage(resp)
 					a.finish(r, "ok", nil, r.c.now().Sub(a.rec.Start), &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
 				}
 				r.c.repin(r, step.Index)
@@ -459,8 +487,10 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (op
 		send: func(ctx context.Context, t *tgt, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
 			return t.prov.Chat(ctx, r)
 		},
-		tokens: func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens },
-		facts:  chatFacts,
+		tokens:   func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens },
+		facts:    chatFacts,
+		estimate: chatEstimate,
+		usage:    chatUsage,
 	})
 }
 
@@ -505,7 +535,9 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 			}
 			return r.Usage.CompletionTokens
 		},
-		facts: completionFacts,
+		facts:    completionFacts,
+		estimate: completionEstimate,
+		usage:    completionUsage,
 	})
 }
 
@@ -524,7 +556,9 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 		send: func(ctx context.Context, t *tgt, r providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
 			return t.prov.(providers.Embedder).Embed(ctx, r)
 		},
-		tokens: func(openai.EmbeddingResponse) int { return 0 },
-		facts:  embeddingFacts,
+		tokens:   func(openai.EmbeddingResponse) int { return 0 },
+		facts:    embeddingFacts,
+		estimate: embeddingEstimate,
+		usage:    embeddingUsage,
 	})
 }

@@ -75,6 +75,9 @@ type settings struct {
 	observers []Observer
 	manifests []*config.Manifest
 	cooldown  time.Duration
+	limiter   stores.Limiter
+	replicas  int
+	shared    stores.HealthStore
 	errs      []error
 }
 
@@ -217,6 +220,8 @@ type Client struct {
 	observers []Observer
 	tracer    Tracer // the observers that are Tracers, or nil
 	cooldown  time.Duration
+	limits    *limits
+	shared    *shared // nil without WithSharedHealth
 }
 
 // WithProbeCooldown sets how long an unhealthy target waits before one call
@@ -260,9 +265,16 @@ func New(opts ...Option) (*Client, error) {
 		observers: s.observers,
 		tracer:    tracerOf(s.observers),
 		cooldown:  s.cooldown,
+		limits:    &limits{limiter: s.limiter, replicas: max(s.replicas, 1)},
 	}
 	if c.store == nil {
 		c.store = stores.NewMemory(stores.WithClock(c.now))
+	}
+	if c.limits.limiter == nil {
+		c.limits.limiter = stores.NewMemoryLimiter()
+	}
+	if s.shared != nil {
+		c.shared = &shared{store: s.shared}
 	}
 	snap, err := c.build(nil, s.groups)
 	if err != nil {

@@ -64,6 +64,9 @@ type CallEnd struct {
 	Attempts, Retries, Fallbacks int
 	// Restarts counts opt-in stream restarts.
 	Restarts int
+	// Skipped counts the targets passed over at their rate limits;
+	// they are not attempts.
+	Skipped int
 	// Sticky is set when a session pin chose the first target.
 	Sticky bool
 	// Response is what the serving attempt answered, or nil.

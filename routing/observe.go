@@ -28,6 +28,17 @@ const (
 	// Event.Health): demoted after repeated failures or an SLA breach,
 	// probed after its cooldown, or recovered.
 	EventHealth
+	// EventSkip: a call passed a target over without sending it
+	// anything, because it was at its rate limit (Event.Target,
+	// Event.Skip).
+	EventSkip
+	// EventLimiterError: the Limiter failed (Event.Err); for a second
+	// the Client enforces its own share of each budget
+	// (WithReplicas).
+	EventLimiterError
+	// EventHealthStoreError: the shared HealthStore failed (Event.Err);
+	// for a second the Client judges health on its own.
+	EventHealthStoreError
 )
 
 // HealthChange is a change in a target's health, for EventHealth.
@@ -68,6 +79,12 @@ func (k EventKind) String() string {
 		return "config_warning"
 	case EventHealth:
 		return "health"
+	case EventSkip:
+		return "skip"
+	case EventLimiterError:
+		return "limiter_error"
+	case EventHealthStoreError:
+		return "health_store_error"
 	}
 	return "unknown"
 }
@@ -80,12 +97,15 @@ type Event struct {
 	Model string
 	// Attempt is the attempt, for EventAttempt.
 	Attempt Attempt
-	// Err is the failure, for EventStoreError, or the warning, for
-	// EventConfigWarning.
+	// Err is the failure, for EventStoreError, EventLimiterError and
+	// EventHealthStoreError, or the warning, for EventConfigWarning.
 	Err error
-	// Target and Health are the target and its change, for EventHealth.
+	// Target is the target, for EventHealth, EventSkip and
+	// EventLimiterError; Health its change, for EventHealth.
 	Target string
 	Health HealthChange
+	// Skip is the skip, for EventSkip.
+	Skip Skip
 }
 
 // Observer receives a Client's events. Observe is called on the calling
@@ -113,9 +133,10 @@ func WithObserver(o Observer) Option {
 }
 
 // WithLogger logs the Client's events to l: failed attempts at Warn,
-// successful ones at Debug, Store failures at Warn, a target demoted at
-// Warn and probed or recovered at Info. Errors are logged as
-// the Client reports them, which never include API keys.
+// successful ones at Debug, Store, Limiter and HealthStore failures at
+// Warn, a target demoted at Warn and probed or recovered at Info, a
+// target skipped at its rate limit at Info. Errors are logged as the
+// Client reports them, which never include API keys.
 func WithLogger(l *slog.Logger) Option {
 	if l == nil {
 		return func(s *settings) { s.errs = append(s.errs, errors.New("routing: WithLogger: nil logger")) }
@@ -155,6 +176,16 @@ func WithLogger(l *slog.Logger) Option {
 			}
 			l.LogAttrs(ctx, level, "llmroute target health", slog.String("model", e.Model),
 				slog.String("target", e.Target), slog.String("change", e.Health.String()))
+		case EventSkip:
+			l.LogAttrs(ctx, slog.LevelInfo, "llmroute target skipped at its rate limit", slog.String("model", e.Model),
+				slog.String("target", e.Target), slog.String("reason", e.Skip.Reason.String()),
+				slog.Duration("free_in", e.Skip.FreeAt.Sub(e.Skip.At)))
+		case EventLimiterError:
+			l.LogAttrs(ctx, slog.LevelWarn, "llmroute limiter failed; enforcing this replica's share of the limits",
+				slog.String("model", e.Model), slog.String("error", e.Err.Error()))
+		case EventHealthStoreError:
+			l.LogAttrs(ctx, slog.LevelWarn, "llmroute health store failed; judging health locally",
+				slog.String("model", e.Model), slog.String("error", e.Err.Error()))
 		}
 	}))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/retry"
 	"github.com/llmroute/llmroute/slug"
+	"github.com/llmroute/llmroute/stores"
 	"github.com/llmroute/llmroute/strategy"
 	"github.com/llmroute/llmroute/target"
 )
@@ -48,6 +49,7 @@ type model struct {
 	health     *strategy.Health
 	sticky     *sticky        // nil without sticky_routing
 	index      map[string]int // target ref → index
+	refs       []string       // target refs by index
 }
 
 type tgt struct {
@@ -64,6 +66,9 @@ type tgt struct {
 	requestTimeout time.Duration
 	ttftTimeout    time.Duration
 	idleTimeout    time.Duration
+	limit          stores.Limit // zero: no rate_limit
+	limitKey       string       // the budget's key: "group/model|account/model"
+	quota          *quota       // what the provider said of its budget
 }
 
 // build returns a new snapshot: old's groups with groups added or
@@ -133,6 +138,7 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 	prios := make([]int, len(rc.Targets))
 	m.targets = make([]tgt, len(rc.Targets))
 	m.index = make(map[string]int, len(rc.Targets))
+	m.refs = make([]string, len(rc.Targets))
 	if rc.Sticky != nil {
 		ids := slices.Clone(rc.Sticky.SessionIdentifiers)
 		for i := range ids {
@@ -165,8 +171,12 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 			requestTimeout: orDefault(t.RequestTimeout, rc.RequestTimeout),
 			ttftTimeout:    orDefault(t.TTFTTimeout, rc.TTFTTimeout),
 			idleTimeout:    orDefault(t.StreamIdleTimeout, rc.StreamIdleTimeout),
+			limit:          limitOf(t, rc),
+			limitKey:       m.name + "|" + t.Ref,
+			quota:          c.limits.quotaFor(t.Ref),
 		}
 		m.index[t.Ref] = i
+		m.refs[i] = t.Ref
 		bit := strategy.Of(i)
 		if _, ok := m.targets[i].prov.(providers.Streamer); ok {
 			m.streamers |= bit

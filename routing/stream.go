@@ -198,8 +198,9 @@ func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionReques
 			r.Request.Stream = true
 			return r
 		},
-		send:   s.open,
-		stream: true,
+		send:     s.open,
+		stream:   true,
+		estimate: chatEstimate,
 	}
 	err := c.start(ctx, &s.run, req.Model, providers.OpChat, true)
 	if err == errNilContext {
@@ -262,6 +263,9 @@ func (s *Stream) open(ctx context.Context, t *tgt, req providers.ChatRequest) (*
 		return nil, u.fail(err)
 	}
 	u.st = st
+	if rr, ok := st.(providers.RateLimitReporter); ok {
+		s.a.limits = rr.RateLimits()
+	}
 	for {
 		chunk, err := st.Recv()
 		if err == io.EOF {
@@ -499,6 +503,7 @@ func (s *Stream) finish(class string, err error, o *strategy.Outcome) {
 	if a.info != nil || s.run.call != nil {
 		resp = u.facts()
 	}
+	a.used = u.streamTokens(a.charge.prompt)
 	a.finish(&s.run, class, err, total, o, resp)
 	s.cancel()
 	callErr := err
@@ -565,6 +570,7 @@ func (s *Stream) interrupted(err error) error {
 		return se
 	}
 	// The interrupted attempt ends here, the call goes on.
+	s.a.used = u.streamTokens(s.a.charge.prompt)
 	s.a.finish(r, "interrupted", err, time.Since(u.base), &strategy.Outcome{Status: status, Err: err, TTFT: u.ttft, OutputTokens: u.outTokens}, nil)
 	r.fallback = true
 	r.restarts++

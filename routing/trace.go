@@ -20,6 +20,9 @@ type Trace struct {
 	Resolved string
 	// Attempts are every attempt, in order.
 	Attempts []Attempt
+	// Skipped are the targets the call passed over at their rate
+	// limits, sending them nothing, in order. They are not attempts.
+	Skipped []Skip
 	// Notes record decisions a caller may want to know about, such as a
 	// prompt_version_fqn override not sent because the request carries
 	// tools.
@@ -78,5 +81,6 @@ func (tr *Trace) reset(model string) {
 	tr.VirtualModel = ""
 	tr.Resolved = ""
 	tr.Attempts = tr.Attempts[:0]
+	tr.Skipped = tr.Skipped[:0]
 	tr.Notes = tr.Notes[:0]
 }

@@ -183,7 +183,7 @@ func (p *Provider) Chat(ctx context.Context, req providers.ChatRequest) (openai.
 	if err := answer(ctx, st); err != nil {
 		return openai.ChatCompletionResponse{}, err
 	}
-	return openai.ChatCompletionResponse{
+	resp := openai.ChatCompletionResponse{
 		ID:      id,
 		Object:  "chat.completion",
 		Created: time.Now().Unix(),
@@ -196,7 +196,9 @@ func (p *Provider) Chat(ctx context.Context, req providers.ChatRequest) (openai.
 			FinishReason: st.finishReason(),
 		}},
 		Usage: st.usageFor(chatWords(req.Request)),
-	}, nil
+	}
+	resp.SetHeader(st.header())
+	return resp, nil
 }
 
 // Completion answers with the next step of the model's script.
@@ -211,7 +213,7 @@ func (p *Provider) Completion(ctx context.Context, req providers.CompletionReque
 		words += wordCount(in)
 	}
 	u := st.usageFor(words)
-	return openai.CompletionResponse{
+	resp := openai.CompletionResponse{
 		ID:      id,
 		Object:  "text_completion",
 		Created: time.Now().Unix(),
@@ -221,7 +223,9 @@ func (p *Provider) Completion(ctx context.Context, req providers.CompletionReque
 			FinishReason: string(st.finishReason()),
 		}},
 		Usage: &u,
-	}, nil
+	}
+	resp.SetHeader(st.header())
+	return resp, nil
 }
 
 // Embed answers with the next step of the model's script: one embedding
@@ -253,12 +257,14 @@ func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (o
 	if st.usage != nil {
 		u = *st.usage
 	}
-	return openai.EmbeddingResponse{
+	resp := openai.EmbeddingResponse{
 		Object: "list",
 		Data:   data,
 		Model:  req.Request.Model,
 		Usage:  u,
-	}, nil
+	}
+	resp.SetHeader(st.header())
+	return resp, nil
 }
 
 // answer waits out the step's delay (or hang) and returns its failure.

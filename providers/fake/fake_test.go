@@ -854,3 +854,47 @@ func TestNilContextIsBackground(t *testing.T) {
 	}
 	st.Close()
 }
+
+func TestWithRateLimits(t *testing.T) {
+	rl := providers.RateLimits{
+		Requests: providers.Quota{Reported: true, Limit: 60, Remaining: 0, Reset: 2 * time.Second},
+		Tokens:   providers.Quota{Reported: true, Remaining: 500},
+	}
+	ctx := context.Background()
+	p := fake.New()
+	p.Script("m", fake.Reply("hi").WithRateLimits(rl), fake.Fail(429).WithRateLimits(rl), fake.Stream("a", "b").WithRateLimits(rl), fake.Reply("plain"))
+	resp, err := p.Chat(ctx, providers.ChatRequest{Request: openai.ChatCompletionRequest{Model: "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(providers.ParseRateLimits(resp.Header(), time.Now()), rl); diff != "" {
+		t.Errorf("reply's rate limits (-got +want):\n%s", diff)
+	}
+	_, err = p.Chat(ctx, providers.ChatRequest{Request: openai.ChatCompletionRequest{Model: "m"}})
+	pe, ok := providers.AsError(err)
+	if !ok {
+		t.Fatalf("failure %v is not a *providers.Error", err)
+	}
+	if diff := cmp.Diff(pe.RateLimits, rl); diff != "" {
+		t.Errorf("failure's rate limits (-got +want):\n%s", diff)
+	}
+	st, err := p.ChatStream(ctx, providers.ChatRequest{Request: openai.ChatCompletionRequest{Model: "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rr, ok := st.(providers.RateLimitReporter)
+	if !ok {
+		t.Fatalf("stream %T does not report rate limits", st)
+	}
+	if diff := cmp.Diff(rr.RateLimits(), rl); diff != "" {
+		t.Errorf("stream's rate limits (-got +want):\n%s", diff)
+	}
+	resp, err = p.Chat(ctx, providers.ChatRequest{Request: openai.ChatCompletionRequest{Model: "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := resp.Header(); len(h) != 0 {
+		t.Errorf("a reply with no rate limits has headers %v", h)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -75,6 +76,8 @@ type Step struct {
 	every      time.Duration
 	fault      fault
 	faultAfter int
+
+	limits providers.RateLimits
 }
 
 // Reply is a successful answer with the given content and finish reason
@@ -248,6 +251,37 @@ func (s Step) withFault(f fault, n int) Step {
 	return s
 }
 
+// WithRateLimits makes the answer report rl, as a provider reports its
+// rate limits on every response: a reply carries them as OpenAI's
+// x-ratelimit-* headers on the response's Header(), a failure in its
+// [providers.Error.RateLimits], and a stream through
+// [providers.RateLimitReporter].
+func (s Step) WithRateLimits(rl providers.RateLimits) Step {
+	s.limits = rl
+	return s
+}
+
+// header returns the step's rate limits as OpenAI's headers, or nil.
+func (s Step) header() http.Header {
+	if s.limits.IsZero() {
+		return nil
+	}
+	h := http.Header{}
+	for kind, q := range map[string]providers.Quota{"requests": s.limits.Requests, "tokens": s.limits.Tokens} {
+		if !q.Reported {
+			continue
+		}
+		h.Set("x-ratelimit-remaining-"+kind, strconv.FormatInt(q.Remaining, 10))
+		if q.Limit > 0 {
+			h.Set("x-ratelimit-limit-"+kind, strconv.FormatInt(q.Limit, 10))
+		}
+		if q.Reset > 0 {
+			h.Set("x-ratelimit-reset-"+kind, q.Reset.String())
+		}
+	}
+	return h
+}
+
 // failure returns the error the step answers with, or nil for a success.
 // Every call gets its own *providers.Error.
 func (s Step) failure() *providers.Error {
@@ -260,6 +294,7 @@ func (s Step) failure() *providers.Error {
 			Type:       s.typ,
 			Message:    s.message,
 			Err:        ErrTransport,
+			RateLimits: s.limits,
 		}
 	case s.status == 0 || (s.status >= 200 && s.status < 300):
 		return nil
@@ -274,6 +309,7 @@ func (s Step) failure() *providers.Error {
 		Code:       s.code,
 		Type:       s.typ,
 		Message:    msg,
+		RateLimits: s.limits,
 	}
 }
 

@@ -40,7 +40,7 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 	if failure != nil && !st.inBand {
 		return nil, failure
 	}
-	s := &stream{ctx: ctx, closed: make(chan struct{})}
+	s := &stream{ctx: ctx, closed: make(chan struct{}), limits: st.limits}
 	if failure != nil {
 		s.endWait, s.end = st.firstChunk, failure
 		return s, nil
@@ -118,6 +118,8 @@ type stream struct {
 
 	closed    chan struct{}
 	closeOnce sync.Once
+
+	limits providers.RateLimits // read-only
 }
 
 type event struct {
@@ -154,6 +156,10 @@ func (s *stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 	s.ended = true
 	return openai.ChatCompletionStreamResponse{}, s.end
 }
+
+// RateLimits implements [providers.RateLimitReporter]: the step's
+// [Step.WithRateLimits].
+func (s *stream) RateLimits() providers.RateLimits { return s.limits }
 
 // Close ends the stream; a blocked Recv returns [ErrStreamClosed].
 func (s *stream) Close() error {
