@@ -263,6 +263,28 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 	v.duration(p+".request_timeout_ms", r.RequestTimeout)
 	v.duration(p+".ttft_timeout_ms", r.TTFTTimeout)
 	v.duration(p+".stream_idle_timeout_ms", r.StreamIdleTimeout)
+	if b := r.RetryBudget; b != nil {
+		bp := p + ".retry_budget"
+		if b.Percent < 0 || b.Percent > 100 {
+			v.add(bp+".percent", "must be 1 to 100, got %d", b.Percent)
+		}
+		if b.MinPerSecond < 0 || math.IsNaN(b.MinPerSecond) || math.IsInf(b.MinPerSecond, 0) {
+			v.add(bp+".min_per_second", "must be a positive number, got %v", b.MinPerSecond)
+		}
+	}
+	if h := r.Hedge; h != nil {
+		hp := p + ".hedge"
+		v.duration(hp+".after_ms", h.After)
+		switch {
+		case h.AfterPercentile != 0 && (h.AfterPercentile < 50 || h.AfterPercentile > 99.9 || math.IsNaN(h.AfterPercentile)):
+			v.add(hp+".after_percentile", "must be 50 to 99.9, got %v", h.AfterPercentile)
+		case h.After == 0 && h.AfterPercentile == 0:
+			v.add(hp, "set after_ms or after_percentile (or both: after_ms then serves until the percentile has samples)")
+		}
+		if h.Max < 0 || h.Max > strategy.MaxTargets {
+			v.add(hp+".max_hedges", "must be 1 to %d, got %d", strategy.MaxTargets, h.Max)
+		}
+	}
 	tp := p + ".load_balance_targets"
 	switch {
 	case len(r.Targets) == 0:

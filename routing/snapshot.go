@@ -46,8 +46,10 @@ type model struct {
 	streamers  strategy.Set    // targets whose provider can stream
 	rc         *config.Routing // what the model was compiled from
 	health     *strategy.Health
-	sticky     *sticky        // nil without sticky_routing
-	index      map[string]int // target ref → index
+	budgets    []*retry.Budget // one per target; nil with retry_budget disabled
+	hedge      *hedging        // nil without hedge
+	sticky     *sticky         // nil without sticky_routing
+	index      map[string]int  // target ref → index
 }
 
 type tgt struct {
@@ -180,6 +182,8 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 			m.catchAll |= bit
 		}
 	}
+	m.budgets = compileBudgets(rc.RetryBudget, len(rc.Targets))
+	m.hedge = compileHedge(rc.Hedge, len(rc.Targets))
 	m.health = reuseHealth(old, m, rc)
 	if m.health == nil {
 		slas := make([]target.SLACutoff, len(rc.Targets))
