@@ -112,6 +112,23 @@ const (
 	EndError
 )
 
+// String names e.
+func (e Ending) String() string {
+	switch e {
+	case EndComplete:
+		return "complete"
+	case EndCut:
+		return "cut"
+	case EndStall:
+		return "stall"
+	case EndMalformed:
+		return "malformed"
+	case EndError:
+		return "error-event"
+	}
+	return "unknown"
+}
+
 // Behaviour is what the upstream does with one call.
 type Behaviour struct {
 	// Stream is set when the call is ChatStream, Embed when it is
@@ -151,4 +168,21 @@ type Harness struct {
 	Key string
 	// Model is the model name the suite asks for.
 	Model string
+	// Omits says what of an answer the provider's wire format cannot
+	// carry back, so that the suite does not expect it.
+	Omits Omits
+}
+
+// Omits lists facts of an [Answer] that a provider's responses do not
+// carry. The zero value expects them all.
+type Omits struct {
+	// ID: responses have no id of their own. The suite then wants any
+	// non-empty id instead of the Answer's, the same on every chunk of
+	// a stream.
+	ID bool
+	// Model: responses do not name the model that answered. The suite
+	// then wants the requested model, Harness.Model.
+	Model bool
+	// StreamUsage: streams report no usage.
+	StreamUsage bool
 }
