@@ -110,6 +110,7 @@ func (s *Server) serve(w Wire, b Behaviour, rw http.ResponseWriter, r *http.Requ
 	case b.Embed:
 		w.(EmbedWire).Embeddings(rw, r, b.Vectors, b.Answer.PromptTokens)
 	case b.Stream:
+		rw := &streamWriter{ResponseWriter: rw, answer: b.Answer}
 		w.StreamStart(rw, r, b.Answer)
 		for _, text := range split(b.Answer.Text, b.Chunks) {
 			w.StreamText(rw, text)
@@ -130,6 +131,35 @@ func (s *Server) serve(w Wire, b Behaviour, rw http.ResponseWriter, r *http.Requ
 	default:
 		w.Answer(rw, r, b.Answer)
 	}
+}
+
+// streamWriter is the ResponseWriter a Wire's stream methods get: it
+// carries the stream's Answer for [AnswerOf].
+type streamWriter struct {
+	http.ResponseWriter
+	answer Answer
+}
+
+// Flush flushes the underlying writer, so that a Wire may use
+// http.Flusher as well as http.ResponseController.
+func (w *streamWriter) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// AnswerOf returns the Answer of the stream [Serve] is writing to w, for
+// the Wire methods that are not handed it (StreamText, StreamError,
+// StreamMalformed) when the wire format repeats the answer's id or model
+// in every event, as OpenAI's does. It reports false for a writer that
+// is not one of Serve's streams.
+func AnswerOf(w http.ResponseWriter) (Answer, bool) {
+	sw, ok := w.(*streamWriter)
+	if !ok {
+		return Answer{}, false
+	}
+	return sw.answer, true
 }
 
 // hold keeps the request open until its client goes away (or the test
