@@ -112,7 +112,7 @@ func (s *Server) serve(w Wire, b Behaviour, rw http.ResponseWriter, r *http.Requ
 	case b.Stream:
 		rw := &streamWriter{ResponseWriter: rw, answer: b.Answer}
 		w.StreamStart(rw, r, b.Answer)
-		for _, text := range split(b.Answer.Text, b.Chunks) {
+		for _, text := range Chunks(b) {
 			w.StreamText(rw, text)
 		}
 		switch b.Ending {
@@ -175,6 +175,15 @@ func (s *Server) hold(r *http.Request) {
 	s.gone++
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// Chunks returns the content of each StreamText event a stream of b
+// sends: b.Answer.Text cut into b.Chunks pieces of as even a length in
+// characters as it goes, at least one and no more than the text has
+// characters. A harness for a provider with no wire (a fake) scripts its
+// stream with them.
+func Chunks(b Behaviour) []string {
+	return split(b.Answer.Text, b.Chunks)
 }
 
 // split cuts text into n pieces of as even a length in characters as it
