@@ -1,0 +1,138 @@
+package providertest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmroute/llmroute/providers"
+)
+
+// errWant is the error a behaviour must come to.
+type errWant struct {
+	status  int
+	code    string // exact Code, if not ""
+	anyCode bool   // any non-empty Code
+	// retryAfter is the RetryAfter wanted; with retryAfterMin, the most
+	// of a range.
+	retryAfter, retryAfterMin time.Duration
+	is                        error // errors.Is target, if not nil
+}
+
+func (w errWant) String() string {
+	var parts []string
+	if w.status != 0 {
+		parts = append(parts, fmt.Sprintf("status %d", w.status))
+	}
+	switch {
+	case w.code != "":
+		parts = append(parts, fmt.Sprintf("code %q", w.code))
+	case w.anyCode:
+		parts = append(parts, "the provider's code")
+	}
+	switch {
+	case w.retryAfterMin > 0:
+		parts = append(parts, fmt.Sprintf("retry after %v to %v", w.retryAfterMin, w.retryAfter))
+	case w.retryAfter > 0:
+		parts = append(parts, fmt.Sprintf("retry after %v", w.retryAfter))
+	}
+	if w.is != nil {
+		parts = append(parts, fmt.Sprintf("matching %v", w.is))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkFailure reports how err differs from want; what names the call.
+func checkFailure(t *testing.T, what string, err error, want errWant) {
+	t.Helper()
+	switch {
+	case err == nil:
+		t.Errorf("%s error = nil; want an error with %v", what, want)
+		return
+	case errors.Is(err, io.EOF):
+		t.Errorf("%s error = %v, matching io.EOF; want an error with %v (a failure must never look like the end of an answer)", what, err, want)
+		return
+	}
+	if want.is != nil && !errors.Is(err, want.is) {
+		t.Errorf("%s error = %v (%T), not matching %v; want an error with %v", what, err, err, want.is, want)
+	}
+	if want.status == 0 && want.code == "" && !want.anyCode && want.retryAfter == 0 {
+		return
+	}
+	pe, ok := providers.FromError(err)
+	if !ok {
+		t.Errorf("%s error = %v (%T), with no status; want a *providers.Error with %v", what, err, err, want)
+		return
+	}
+	if want.status != 0 && pe.Status != want.status {
+		t.Errorf("%s error status = %d (%v); want %d", what, pe.Status, err, want.status)
+	}
+	if want.code != "" && pe.Code != want.code {
+		t.Errorf("%s error code = %q (%v); want %q", what, pe.Code, err, want.code)
+	}
+	if want.anyCode && pe.Code == "" {
+		t.Errorf("%s error code is empty (%v); want the provider's code", what, err)
+	}
+	switch {
+	case want.retryAfterMin > 0:
+		if pe.RetryAfter < want.retryAfterMin || pe.RetryAfter > want.retryAfter {
+			t.Errorf("%s error RetryAfter = %v; want %v to %v", what, pe.RetryAfter, want.retryAfterMin, want.retryAfter)
+		}
+	case want.retryAfter > 0:
+		if pe.RetryAfter != want.retryAfter {
+			t.Errorf("%s error RetryAfter = %v; want %v", what, pe.RetryAfter, want.retryAfter)
+		}
+	}
+}
+
+// checkKey fails t if err, or any error in its chain, shows the harness's
+// key, however it is printed.
+func (c *call) checkKey(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil || c.h.Key == "" {
+		return
+	}
+	for _, e := range chain(err) {
+		for _, format := range []string{"%v", "%+v", "%#v", "%q"} {
+			if text := fmt.Sprintf(format, e); strings.Contains(text, c.h.Key) {
+				t.Errorf("%s error %T printed with %s shows the API key: %s", what, e, format, text)
+			}
+		}
+		if pe, ok := e.(*providers.Error); ok {
+			for _, field := range []string{pe.Code, pe.Type, pe.Message} {
+				if strings.Contains(field, c.h.Key) {
+					t.Errorf("%s error has the API key in a field: %#v", what, pe)
+				}
+			}
+		}
+	}
+}
+
+// maxChain bounds how much of an error chain checkKey walks, in case an
+// error wraps itself.
+const maxChain = 64
+
+// chain returns err and every error it wraps, depth first.
+func chain(err error) []error {
+	var out []error
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil || len(out) >= maxChain {
+			return
+		}
+		out = append(out, e)
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				walk(inner)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
