@@ -68,22 +68,22 @@ func checkFailure(t *testing.T, what string, err error, want errWant) {
 		return
 	}
 	if want.status != 0 && pe.Status != want.status {
-		t.Errorf("%s error status = %d (%v); want %d", what, pe.Status, err, want.status)
+		t.Errorf("%s error status = %d; want %d\n\terror: %v", what, pe.Status, want.status, err)
 	}
 	if want.code != "" && pe.Code != want.code {
-		t.Errorf("%s error code = %q (%v); want %q", what, pe.Code, err, want.code)
+		t.Errorf("%s error code = %q; want %q\n\terror: %v", what, pe.Code, want.code, err)
 	}
 	if want.anyCode && pe.Code == "" {
-		t.Errorf("%s error code is empty (%v); want the provider's code", what, err)
+		t.Errorf("%s error code is empty; want the provider's code\n\terror: %v", what, err)
 	}
 	switch {
 	case want.retryAfterMin > 0:
 		if pe.RetryAfter < want.retryAfterMin || pe.RetryAfter > want.retryAfter {
-			t.Errorf("%s error RetryAfter = %v; want %v to %v", what, pe.RetryAfter, want.retryAfterMin, want.retryAfter)
+			t.Errorf("%s error RetryAfter = %v; want %v to %v\n\terror: %v", what, pe.RetryAfter, want.retryAfterMin, want.retryAfter, err)
 		}
 	case want.retryAfter > 0:
 		if pe.RetryAfter != want.retryAfter {
-			t.Errorf("%s error RetryAfter = %v; want %v", what, pe.RetryAfter, want.retryAfter)
+			t.Errorf("%s error RetryAfter = %v; want %v\n\terror: %v", what, pe.RetryAfter, want.retryAfter, err)
 		}
 	}
 }
