@@ -46,6 +46,8 @@ func (f Fault) String() string {
 		return "context-length"
 	case FaultOverloaded:
 		return "overloaded"
+	case 0:
+		return "none"
 	}
 	return "unknown"
 }
