@@ -92,6 +92,14 @@ type mutant struct {
 	recv   func(n int, chunk openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error)
 	close  func(st providers.Stream) error
 	embed  func(resp openai.EmbeddingResponse, err error) (openai.EmbeddingResponse, error)
+	info   *providers.Info
+}
+
+func (m *mutant) Describe() providers.Info {
+	if m.info != nil {
+		return *m.info
+	}
+	return m.Provider.Describe()
 }
 
 func (m *mutant) Chat(ctx context.Context, req providers.ChatRequest) (openai.ChatCompletionResponse, error) {
@@ -230,6 +238,13 @@ var mutants = []struct {
 	name, run, want string
 	m               func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant
 }{
+	{"no provider name", "Describe", "Describe().Name", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+		return &mutant{Provider: f, info: &providers.Info{Name: "Fake Provider"}}
+	}},
+	{"another server", "Describe", "address and port mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+		providertest.Serve(t, dummyWire{}, b)
+		return &mutant{Provider: f, info: &providers.Info{Name: "fake", Address: "127.0.0.1", Port: 1}}
+	}},
 	{"answer text", "Chat/Answer", "Chat answer mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Choices[0].Message.Content += "!" })}
 	}},
