@@ -157,12 +157,15 @@ type Behaviour struct {
 	Vectors [][]float32
 }
 
-// Harness connects the suite to one provider.
+// Harness connects the suite to one provider. Its zero value is not
+// usable: New and Model are required.
 type Harness struct {
 	// New returns a provider whose next call acts out b, with Key as
 	// its credential. An HTTP adapter usually starts [Serve] with its
 	// Wire and points a new provider at the server's URL. The suite
-	// makes one call per provider New returns.
+	// makes one call per provider New returns (a few at once in the
+	// concurrency subtest), and t is the subtest's: pass it to Serve so
+	// that the suite finds the server.
 	New func(t *testing.T, b Behaviour) providers.Provider
 	// Key is the API key New gives every provider; the suite checks that
 	// it never appears in any error. Empty for a provider with no key
