@@ -56,6 +56,9 @@ func Run(t *testing.T, h Harness) {
 			if caps.known {
 				skipUnless(t, tc.b, caps.streamer, caps.embedder, "the provider")
 			}
+			if tc.now != nil {
+				tc.now(&tc.b)
+			}
 			p := h.New(t, tc.b)
 			if p == nil {
 				t.Fatalf("Harness.New(%+v) = nil; want a provider", tc.b)
@@ -96,6 +99,9 @@ type testCase struct {
 	// set, none with noCall.
 	requests int
 	noCall   bool
+	// now, when set, fills in what the behaviour must take from the
+	// time its subtest starts.
+	now func(b *Behaviour)
 }
 
 func cases(h Harness) []testCase {
@@ -123,7 +129,9 @@ func cases(h Harness) []testCase {
 	}
 	// An HTTP date has whole seconds: ask for 30 s ahead and accept what
 	// a whole-second date and a little lag make of it.
-	date := time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
+	dateAhead := func(b *Behaviour) {
+		b.RetryAfter = time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
+	}
 	rateLimited := errWant{status: 429, retryAfter: 7 * time.Second}
 
 	return []testCase{
@@ -131,7 +139,7 @@ func cases(h Harness) []testCase {
 		{name: "Chat/Answer", b: Behaviour{Answer: answer}, test: testChat},
 		{name: "Chat/Concurrent", b: Behaviour{Answer: answer}, test: testConcurrent, requests: concurrency},
 		{name: "Chat/RateLimited/Seconds", b: fault(FaultRateLimited, "7"), test: wantFailure(rateLimited)},
-		{name: "Chat/RateLimited/Date", b: fault(FaultRateLimited, date), test: wantFailure(errWant{status: 429, retryAfterMin: 25 * time.Second, retryAfter: 31 * time.Second})},
+		{name: "Chat/RateLimited/Date", b: fault(FaultRateLimited, ""), now: dateAhead, test: wantFailure(errWant{status: 429, retryAfterMin: 25 * time.Second, retryAfter: 31 * time.Second})},
 		{name: "Chat/ServerError", b: fault(FaultServerError, ""), test: wantFailure(errWant{status: 500})},
 		{name: "Chat/BadRequest", b: fault(FaultBadRequest, ""), test: wantFailure(errWant{status: 400, anyCode: true})},
 		{name: "Chat/ContextLength", b: fault(FaultContextLength, ""), test: wantFailure(errWant{status: 400, code: "context_length_exceeded"})},
