@@ -42,6 +42,9 @@ func (w errWant) String() string {
 	if w.is != nil {
 		parts = append(parts, fmt.Sprintf("matching %v", w.is))
 	}
+	if len(parts) == 0 {
+		return "any status"
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -428,6 +428,26 @@ var mutants = []struct {
 			return c, err
 		}}
 	}},
+	{"failed stream goes on", "Stream/Cut", "Recv after it failed error = nil", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+		failed := false
+		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
+			if failed {
+				return c, nil
+			}
+			failed = err != nil
+			return c, err
+		}}
+	}},
+	{"failed stream ends as io.EOF", "Stream/ErrorEvent/Overloaded", "Recv after it failed error = EOF, matching io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+		failed := false
+		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
+			if failed {
+				return c, io.EOF
+			}
+			failed = err != nil
+			return c, err
+		}}
+	}},
 	{"malformed without code", "Stream/Malformed", `code = ""; want "malformed_event"`, func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
 		return &mutant{Provider: f, recv: recvErr(func(err error) error { return withError(err, func(e *providers.Error) { e.Code = "" }) })}
 	}},
