@@ -160,12 +160,13 @@ type Behaviour struct {
 // Harness connects the suite to one provider. Its zero value is not
 // usable: New and Model are required.
 type Harness struct {
-	// New returns a provider whose next call acts out b, with Key as
+	// New returns a provider whose calls act out b, with Key as
 	// its credential. An HTTP adapter usually starts [Serve] with its
 	// Wire and points a new provider at the server's URL. The suite
 	// makes one call per provider New returns (a few at once in the
 	// concurrency subtest), and t is the subtest's: pass it to Serve so
-	// that the suite finds the server.
+	// that the suite finds the server. New must not call t.Parallel: the
+	// suite's subtests run one at a time.
 	New func(t *testing.T, b Behaviour) providers.Provider
 	// Key is the API key New gives every provider; the suite checks that
 	// it never appears in any error. Empty for a provider with no key
