@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,100 +237,134 @@ func get(ctx context.Context, url string) {
 // subtest to run (below TestBroken), want a phrase its failure must say.
 var mutants = []struct {
 	name, run, want string
-	m               func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant
+	m               func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider
 }{
-	{"no provider name", "Describe", "Describe().Name", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"no provider name", "Describe", "Describe().Name", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, info: &providers.Info{Name: "Fake Provider"}}
 	}},
-	{"another server", "Describe", "address and port mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"no Describe", "Describe", "is not a providers.Describer", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		return struct{ providers.Provider }{f}
+	}},
+	{"another server", "Describe", "address and port mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		providertest.Serve(t, dummyWire{}, b)
 		return &mutant{Provider: f, info: &providers.Info{Name: "fake", Address: "127.0.0.1", Port: 1}}
 	}},
-	{"answer text", "Chat/Answer", "Chat answer mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"not safe for concurrent use", "Chat/Concurrent", "concurrent Chat calls", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		var mu sync.Mutex
+		inFlight, arrived := 0, make(chan struct{})
+		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
+			mu.Lock()
+			inFlight++
+			first := inFlight == 1
+			if inFlight == 2 {
+				close(arrived)
+			}
+			mu.Unlock()
+			select { // wait for a second call to overlap this one
+			case <-arrived:
+			case <-time.After(time.Second):
+			}
+			if !first {
+				return openai.ChatCompletionResponse{}, errors.New("busy with another call")
+			}
+			return resp, err
+		}}
+	}},
+	{"no request sent", "Chat/Answer", "received 0 requests; want 1", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		providertest.Serve(t, dummyWire{}, b)
+		return f
+	}},
+	{"answer text", "Chat/Answer", "Chat answer mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Choices[0].Message.Content += "!" })}
 	}},
-	{"answer usage", "Chat/Answer", "CompletionTokens", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"answer usage", "Chat/Answer", "CompletionTokens", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Usage.CompletionTokens = 0 })}
 	}},
-	{"answer total tokens", "Chat/Answer", "TotalTokens", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"answer total tokens", "Chat/Answer", "TotalTokens", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Usage.TotalTokens = 0 })}
 	}},
-	{"answer finish reason", "Chat/Answer", "Finish", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"answer finish reason", "Chat/Answer", "Finish", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Choices[0].FinishReason = "" })}
 	}},
-	{"answer role", "Chat/Answer", "Role", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"answer role", "Chat/Answer", "Role", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Choices[0].Message.Role = "" })}
 	}},
-	{"answer model", "Chat/Answer", "Model", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"answer model", "Chat/Answer", "Model", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Model = "gpt-4o-mini" })}
 	}},
-	{"answer id", "Chat/Answer", "ID", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"answer id", "Chat/Answer", "ID", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.ID = "" })}
 	}},
-	{"answer choices", "Chat/Answer", "Choices", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"answer choices", "Chat/Answer", "Choices", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatResp(func(r *openai.ChatCompletionResponse) { r.Choices = append(r.Choices, r.Choices[0]) })}
 	}},
-	{"retry-after seconds lost", "Chat/RateLimited/Seconds", "RetryAfter = 0s; want 7s", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"retry-after seconds lost", "Chat/RateLimited/Seconds", "RetryAfter = 0s; want 7s", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.RetryAfter = 0 })}
 	}},
-	{"retry-after date wrong", "Chat/RateLimited/Date", "want 25s to 31s", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"retry-after date wrong", "Chat/RateLimited/Date", "want 25s to 31s", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.RetryAfter += 10 * time.Second })}
 	}},
-	{"rate limit status", "Chat/RateLimited/Seconds", "status = 500; want 429", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"rate limit status", "Chat/RateLimited/Seconds", "status = 500; want 429", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Status = 500 })}
 	}},
-	{"server error status", "Chat/ServerError", "status = 502; want 500", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"server error status", "Chat/ServerError", "status = 502; want 500", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Status = 502 })}
 	}},
-	{"bad request code", "Chat/BadRequest", "code is empty", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"bad request code", "Chat/BadRequest", "code is empty", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Code = "" })}
 	}},
-	{"bad request status", "Chat/BadRequest", "status = 422; want 400", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"bad request status", "Chat/BadRequest", "status = 422; want 400", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Status = 422 })}
 	}},
-	{"context length code", "Chat/ContextLength", `code = "invalid_request_error"; want "context_length_exceeded"`, func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"context length code", "Chat/ContextLength", `code = "invalid_request_error"; want "context_length_exceeded"`, func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Code = "invalid_request_error" })}
 	}},
-	{"overload status", "Chat/Overloaded", "status = 529; want 503", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"overload status", "Chat/Overloaded", "status = 529; want 503", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Status = 529 })}
 	}},
-	{"error is nil", "Chat/ServerError", "error = nil", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"error is nil", "Chat/ServerError", "error = nil", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: func(context.Context, openai.ChatCompletionResponse, error) (openai.ChatCompletionResponse, error) {
 			return openai.ChatCompletionResponse{}, nil
 		}}
 	}},
-	{"deadline without status", "Chat/Silent/Deadline", "with no status", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"deadline without status", "Chat/Silent/Deadline", "with no status", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
 			return resp, context.DeadlineExceeded
 		}}
 	}},
-	{"deadline not matching", "Chat/Silent/Deadline", "not matching context deadline exceeded", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"deadline not matching", "Chat/Silent/Deadline", "not matching context deadline exceeded", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Err = errors.New("timeout") })}
 	}},
-	{"deadline noticed late", "Chat/Silent/Deadline", "returned after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"deadline noticed late", "Chat/Silent/Deadline", "returned after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
 			time.Sleep(time.Second)
 			return resp, err
 		}}
 	}},
-	{"deadline ignored", "Chat/Silent/Deadline", "Chat still running after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"deadline ignored", "Chat/Silent/Deadline", "Chat still running after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
 			time.Sleep(time.Minute)
 			return resp, err
 		}}
 	}},
-	{"cancel as a timeout", "Chat/Silent/Canceled", "not matching context canceled", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"cancel as a timeout", "Chat/Silent/Canceled", "not matching context canceled", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
 			return resp, &providers.Error{Status: providers.StatusTimeout}
 		}}
 	}},
-	{"key in message", "Chat/ServerError", "shows the API key", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"cancel noticed late", "Chat/Silent/Canceled", "returned after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
+			time.Sleep(time.Second)
+			return resp, err
+		}}
+	}},
+	{"key in message", "Chat/ServerError", "shows the API key", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Message = "bad key " + key })}
 	}},
-	{"key in a wrapped cause", "Chat/ServerError", "printed with %#v shows the API key", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"key in a wrapped cause", "Chat/ServerError", "printed with %#v shows the API key", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Err = fmt.Errorf("wrapped: %w", holder{key}) })}
 	}},
-	{"leaked goroutine", "Chat/Answer", "goroutine(s) it started still running", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"leaked goroutine", "Chat/Answer", "goroutine(s) it started still running", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		stop := make(chan struct{})
 		t.Cleanup(func() { close(stop) })
 		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
@@ -337,7 +372,7 @@ var mutants = []struct {
 			return resp, err
 		}}
 	}},
-	{"retried", "Chat/ServerError", "received 2 requests; want 1", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"retried", "Chat/ServerError", "received 2 requests; want 1", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		srv := providertest.Serve(t, dummyWire{}, b)
 		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
 			get(ctx, srv.URL)
@@ -345,7 +380,7 @@ var mutants = []struct {
 			return resp, err
 		}}
 	}},
-	{"request left open", "Chat/Silent/Deadline", "request was still open", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"request left open", "Chat/Silent/Deadline", "request was still open", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		srv := providertest.Serve(t, dummyWire{}, b)
 		return &mutant{Provider: f, chat: func(ctx context.Context, resp openai.ChatCompletionResponse, err error) (openai.ChatCompletionResponse, error) {
 			sent := make(chan struct{})
@@ -358,17 +393,25 @@ var mutants = []struct {
 		}}
 	}},
 
-	{"stream text lost", "Stream/Answer", "delivered text", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"no stream and no error", "Stream/Answer", "ChatStream = nil, nil", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		return &mutant{Provider: f, stream: func(providers.Stream, error) (providers.Stream, error) { return nil, nil }}
+	}},
+	{"stream never ends", "Stream/Answer", "without ending", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
+			return c, nil
+		}}
+	}},
+	{"stream text lost", "Stream/Answer", "delivered text", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvChunk(func(n int, c *openai.ChatCompletionStreamResponse) {
 			if n == 3 {
 				c.Choices[0].Delta.Content = ""
 			}
 		})}
 	}},
-	{"stream end not io.EOF", "Stream/Answer", "want io.EOF itself", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream end not io.EOF", "Stream/Answer", "want io.EOF itself", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(err error) error { return fmt.Errorf("done: %w", err) })}
 	}},
-	{"stream goes on after io.EOF", "Stream/Answer", "Recv after io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream goes on after io.EOF", "Stream/Answer", "Recv after io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		eofs := 0
 		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
 			if err == io.EOF {
@@ -379,48 +422,48 @@ var mutants = []struct {
 			return c, err
 		}}
 	}},
-	{"stream usage lost", "Stream/Answer", "reported no usage", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream usage lost", "Stream/Answer", "reported no usage", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvChunk(func(n int, c *openai.ChatCompletionStreamResponse) { c.Usage = nil })}
 	}},
-	{"stream usage wrong", "Stream/Answer", "usage mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream usage wrong", "Stream/Answer", "usage mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvChunk(func(n int, c *openai.ChatCompletionStreamResponse) {
 			if c.Usage != nil {
 				c.Usage.PromptTokens++
 			}
 		})}
 	}},
-	{"stream finish reason lost", "Stream/Answer", "finish reasons mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream finish reason lost", "Stream/Answer", "finish reasons mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvChunk(func(n int, c *openai.ChatCompletionStreamResponse) {
 			for i := range c.Choices {
 				c.Choices[i].FinishReason = ""
 			}
 		})}
 	}},
-	{"stream chunk without id", "Stream/Answer", "chunk ids", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream chunk without id", "Stream/Answer", "chunk ids", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvChunk(func(n int, c *openai.ChatCompletionStreamResponse) {
 			if n == 2 {
 				c.ID = ""
 			}
 		})}
 	}},
-	{"stream chunk with another model", "Stream/Answer", "chunk models", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream chunk with another model", "Stream/Answer", "chunk models", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvChunk(func(n int, c *openai.ChatCompletionStreamResponse) {
 			if n == 1 {
 				c.Model = "gpt-4o-mini"
 			}
 		})}
 	}},
-	{"stream fault after the stream started", "Stream/RateLimited", "want the upstream's failure from ChatStream itself", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream fault after the stream started", "Stream/RateLimited", "want the upstream's failure from ChatStream itself", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		f.Script(fake.AnyModel, faultSteps[providertest.FaultRateLimited].InBand())
 		return &mutant{Provider: f}
 	}},
-	{"cut as io.EOF", "Stream/Cut", "matching io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"cut as io.EOF", "Stream/Cut", "matching io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(error) error { return io.EOF })}
 	}},
-	{"cut without code", "Stream/Cut", `code = ""; want "stream_truncated"`, func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"cut without code", "Stream/Cut", `code = ""; want "stream_truncated"`, func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(err error) error { return withError(err, func(e *providers.Error) { e.Code = "" }) })}
 	}},
-	{"cut loses text", "Stream/Cut", "delivered text", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"cut loses text", "Stream/Cut", "delivered text", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
 			if n == 4 {
 				return openai.ChatCompletionStreamResponse{}, &providers.Error{Status: 502, Code: providers.CodeStreamTruncated}
@@ -428,7 +471,7 @@ var mutants = []struct {
 			return c, err
 		}}
 	}},
-	{"failed stream goes on", "Stream/Cut", "Recv after it failed error = nil", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"failed stream goes on", "Stream/Cut", "Recv after it failed error = nil", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		failed := false
 		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
 			if failed {
@@ -438,7 +481,7 @@ var mutants = []struct {
 			return c, err
 		}}
 	}},
-	{"failed stream ends as io.EOF", "Stream/ErrorEvent/Overloaded", "Recv after it failed error = EOF, matching io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"failed stream ends as io.EOF", "Stream/ErrorEvent/Overloaded", "Recv after it failed error = EOF, matching io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		failed := false
 		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
 			if failed {
@@ -448,25 +491,43 @@ var mutants = []struct {
 			return c, err
 		}}
 	}},
-	{"malformed without code", "Stream/Malformed", `code = ""; want "malformed_event"`, func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"malformed without code", "Stream/Malformed", `code = ""; want "malformed_event"`, func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(err error) error { return withError(err, func(e *providers.Error) { e.Code = "" }) })}
 	}},
-	{"error event status", "Stream/ErrorEvent/Overloaded", "status = 502; want 503", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"error event status", "Stream/ErrorEvent/Overloaded", "status = 502; want 503", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(err error) error { return withError(err, func(e *providers.Error) { e.Status = 502 }) })}
 	}},
-	{"error event not an Error", "Stream/ErrorEvent/ServerError", "with no status", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"error event not an Error", "Stream/ErrorEvent/ServerError", "with no status", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(err error) error { return errors.New(err.Error()) })}
 	}},
-	{"stall deadline as io.EOF", "Stream/Stall/Deadline", "matching io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stall deadline as io.EOF", "Stream/Stall/Deadline", "matching io.EOF", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(error) error { return io.EOF })}
 	}},
-	{"stall cancel as a failure", "Stream/Stall/Canceled", "not matching context canceled", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stall cancel as a failure", "Stream/Stall/Canceled", "not matching context canceled", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(error) error { return &providers.Error{Status: 502} })}
 	}},
-	{"Close does not unblock Recv", "Stream/Stall/Close", "Recv still blocked after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stall deadline noticed late", "Stream/Stall/Deadline", "ended after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		return &mutant{Provider: f, recv: recvErr(func(err error) error {
+			time.Sleep(time.Second)
+			return err
+		})}
+	}},
+	{"stall cancel noticed late", "Stream/Stall/Canceled", "Recv returned after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		return &mutant{Provider: f, recv: recvErr(func(err error) error {
+			time.Sleep(time.Second)
+			return err
+		})}
+	}},
+	{"Close noticed late", "Stream/Stall/Close", "Recv returned after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+		return &mutant{Provider: f, recv: recvErr(func(err error) error {
+			time.Sleep(time.Second)
+			return err
+		})}
+	}},
+	{"Close does not unblock Recv", "Stream/Stall/Close", "Recv still blocked after", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, close: func(providers.Stream) error { return nil }}
 	}},
-	{"Recv after Close", "Stream/Stall/Close", "Recv after Close error", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"Recv after Close", "Stream/Stall/Close", "Recv after Close error", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: func(n int, c openai.ChatCompletionStreamResponse, err error) (openai.ChatCompletionStreamResponse, error) {
 			if n > 4 {
 				return c, io.EOF
@@ -474,7 +535,7 @@ var mutants = []struct {
 			return c, err
 		}}
 	}},
-	{"closed stream as a failure", "Stream/Stall/Close", "closed while Recv waits: Recv error", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"closed stream as a failure", "Stream/Stall/Close", "closed while Recv waits: Recv error", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, recv: recvErr(func(err error) error {
 			if errors.Is(err, providers.ErrStreamClosed) {
 				return &providers.Error{Status: 502, Code: providers.CodeStreamTruncated}
@@ -482,7 +543,7 @@ var mutants = []struct {
 			return err
 		})}
 	}},
-	{"stream deadline before headers", "Stream/Silent/Deadline", "with no status", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"stream deadline before headers", "Stream/Silent/Deadline", "with no status", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, stream: func(st providers.Stream, err error) (providers.Stream, error) {
 			if err != nil {
 				err = context.DeadlineExceeded
@@ -491,19 +552,19 @@ var mutants = []struct {
 		}}
 	}},
 
-	{"embed order", "Embed/Answer", "Embed vectors mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"embed order", "Embed/Answer", "Embed vectors mismatch", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, embed: func(r openai.EmbeddingResponse, err error) (openai.EmbeddingResponse, error) {
 			r.Data[0].Embedding, r.Data[1].Embedding = r.Data[1].Embedding, r.Data[0].Embedding
 			return r, err
 		}}
 	}},
-	{"embed usage", "Embed/Answer", "Embed usage prompt tokens = 0; want 12", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"embed usage", "Embed/Answer", "Embed usage prompt tokens = 0; want 12", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, embed: func(r openai.EmbeddingResponse, err error) (openai.EmbeddingResponse, error) {
 			r.Usage.PromptTokens = 0
 			return r, err
 		}}
 	}},
-	{"embed retry-after", "Embed/RateLimited", "RetryAfter = 0s; want 7s", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) *mutant {
+	{"embed retry-after", "Embed/RateLimited", "RetryAfter = 0s; want 7s", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, embed: func(r openai.EmbeddingResponse, err error) (openai.EmbeddingResponse, error) {
 			return r, withError(err, func(e *providers.Error) { e.RetryAfter = 0 })
 		}}
@@ -548,6 +609,9 @@ func TestSuiteCatches(t *testing.T) {
 	}
 	for _, mt := range mutants {
 		t.Run(mt.name, func(t *testing.T) {
+			// Most mutants wait out a short bound; two at a time (the
+			// default -test.parallel on two cores) halves the wait.
+			t.Parallel()
 			pattern := "^TestBroken$"
 			for part := range strings.SplitSeq(mt.run, "/") {
 				pattern += "/^" + regexp.QuoteMeta(part) + "$"
