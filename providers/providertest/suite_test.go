@@ -361,7 +361,7 @@ var mutants = []struct {
 	{"key in message", "Chat/ServerError", "shows the API key", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Message = "bad key " + key })}
 	}},
-	{"key in a wrapped cause", "Chat/ServerError", "printed with %#v shows the API key", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
+	{"key in a wrapped cause", "Chat/ServerError", "shows the API key when printed with %#v;", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
 		return &mutant{Provider: f, chat: chatErr(func(e *providers.Error) { e.Err = fmt.Errorf("wrapped: %w", holder{key}) })}
 	}},
 	{"leaked goroutine", "Chat/Answer", "goroutine(s) it started still running", func(t *testing.T, b providertest.Behaviour, f *fake.Provider) providers.Provider {
