@@ -70,7 +70,9 @@ type Wire interface {
 	Answer(w http.ResponseWriter, r *http.Request, a Answer)
 	// Fail writes the provider's error response for f. retryAfter is
 	// the Retry-After header value to send (delay-seconds or an HTTP
-	// date), or "" for none.
+	// date), or "" for none. A wire may quote the request's credential
+	// back in a message, as some servers do, to give the suite's check
+	// that the key never reaches an error something to catch.
 	Fail(w http.ResponseWriter, r *http.Request, f Fault, retryAfter string)
 	// StreamStart writes a stream's response headers and any opening
 	// events that carry no content.
