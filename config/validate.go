@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/llmroute/llmroute/internal/problems"
@@ -493,9 +494,12 @@ func describeValue(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-func (v *validator) duration(p string, d interface{ Milliseconds() int64 }) {
-	if ms := d.Milliseconds(); ms < 0 {
-		v.add(p, "must not be negative, got %d", ms)
+// duration checks a delay or timeout of a group built in Go (a manifest's
+// must be positive, which Load checks). The value is shown with its unit,
+// since a Go caller wrote a time.Duration, not milliseconds.
+func (v *validator) duration(p string, d time.Duration) {
+	if d < 0 {
+		v.add(p, "must not be negative, got %v", d)
 	}
 }
 

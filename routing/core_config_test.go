@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
@@ -123,6 +124,16 @@ func TestNewRejects(t *testing.T) {
 			}},
 			wantPath: tgt1 + ".weight",
 			wantMsg:  "weight-based",
+		},
+		{
+			// A Go caller wrote a time.Duration, so the value is
+			// shown with its unit, not as milliseconds.
+			name: "negative retry delay",
+			group: routing.Group{Name: coreGrp, Models: []routing.VirtualModel{
+				model("chat", "", ok(), target.Target{Ref: coreRef("other"), Retry: &target.Retry{Delay: -time.Second}}),
+			}},
+			wantPath: tgt1 + ".retry_config.delay",
+			wantMsg:  "must not be negative, got -1s",
 		},
 		{
 			name: "no targets",
