@@ -294,11 +294,15 @@ func (c *Client) apply(ctx context.Context, groups []Group, manifests ...*config
 		old := c.snap.Load()
 		for i := range groups {
 			if cur, ok := old.groups[groups[i].Name]; ok {
-				if err := c.authorize(ctx, cur, RoleManager); err != nil {
-					return fmt.Errorf("%w: changing group %q needs the %s role", ErrForbidden, groups[i].Name, RoleManager)
+				if ok, why := c.authorize(ctx, cur, RoleManager); !ok {
+					return forbidden(fmt.Sprintf("changing group %q needs the %s role", groups[i].Name, RoleManager), why)
 				}
 			} else if len(c.admins) > 0 && !c.isAdmin(ctx) {
-				return fmt.Errorf("%w: only a Client admin may add group %q", ErrForbidden, groups[i].Name)
+				why := ""
+				if sub, _ := SubjectFrom(ctx); sub == "" {
+					why = noSubject
+				}
+				return forbidden(fmt.Sprintf("only a Client admin may add group %q", groups[i].Name), why)
 			}
 		}
 		next, err := c.build(old, groups)
