@@ -192,6 +192,47 @@ func TestForbiddenSaysWhy(t *testing.T) {
 	}
 }
 
+// TestUnknownModelSuggests checks that an unknown name gets the nearest
+// name the caller may call, and never a model of a closed group the caller
+// may not use, by name or by slug.
+func TestUnknownModelSuggests(t *testing.T) {
+	tests := []struct {
+		name    string
+		subject string
+		model   string
+		want    string // the error's whole text
+	}{
+		{"typo in an open group", "", "lobby/chta", `routing: unknown model "lobby/chta" (did you mean "lobby/chat"?)`},
+		{"typo in the group name", "", "lobyy/chat", `routing: unknown model "lobyy/chat" (did you mean "lobby/chat"?)`},
+		{"typo in a member's group", "user:alice@example.com", "vault/secret-modle",
+			`routing: unknown model "vault/secret-modle" (did you mean "vault/secret-model"?)`},
+		{"typo in a member's slug", "user:alice@example.com", "topsecre", `routing: unknown model "topsecre" (did you mean "topsecret"?)`},
+		{"team member's slug", "user:carol@example.com", "topsecrte", `routing: unknown model "topsecrte" (did you mean "topsecret"?)`},
+		{"stranger, slug of a closed group", "user:eve@example.com", "topsecre", `routing: unknown model "topsecre"`},
+		{"no subject, slug of a closed group", "", "topsecre", `routing: unknown model "topsecre"`},
+		{"stranger, typo in a closed group's name", "user:eve@example.com", "vaul/secret-model", `routing: unknown model "vaul/secret-model"`},
+		{"team lookup fails", "user:erin@example.com", "vaul/secret-model", `routing: unknown model "vaul/secret-model"`},
+		{"nothing close", "", "something-else/entirely", `routing: unknown model "something-else/entirely"`},
+		{"empty name", "", "", `routing: unknown model ""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := accessClient(t, fake.New())
+			ctx := context.Background()
+			if tt.subject != "" {
+				ctx = routing.WithSubject(ctx, tt.subject)
+			}
+			_, err := c.Chat(ctx, coreReq(tt.model))
+			if !errors.Is(err, routing.ErrUnknownModel) {
+				t.Fatalf("error %v does not match ErrUnknownModel", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error text:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestOperations checks that every operation routes, that an operation a
 // model does not list fails with ErrUnsupportedOperation before any
 // attempt, and that the slug and "group/model" name the same model.

@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/suggest"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/retry"
@@ -24,6 +26,7 @@ type snapshot struct {
 	order  []string          // group names in the order they were added
 	groups map[string]*group // by name
 	models map[string]*model // by "group/model" and by slug
+	names  []string          // the keys of models, sorted, for suggestions
 }
 
 type group struct {
@@ -105,6 +108,7 @@ func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) 
 		order = append(order, g.Name)
 	}
 	snap.order = order
+	snap.names = slices.Sorted(maps.Keys(snap.models))
 	return snap, nil
 }
 
@@ -303,7 +307,7 @@ func (c *Client) resolve(ctx context.Context, snap *snapshot, name string, op pr
 				}
 			}
 		}
-		return nil, fmt.Errorf("%w %s", ErrUnknownModel, strconv.Quote(name))
+		return nil, c.unknown(ctx, snap, name)
 	}
 	if ok, why := c.authorize(ctx, m.group, RoleUser); !ok {
 		return nil, forbidden(strconv.Quote(name), why)
@@ -312,6 +316,22 @@ func (c *Client) resolve(ctx context.Context, snap *snapshot, name string, op pr
 		return nil, fmt.Errorf("%w: %s does not serve %s", ErrUnsupportedOperation, strconv.Quote(name), op)
 	}
 	return m, nil
+}
+
+// unknown is the error for a name the Client does not serve. It suggests
+// the nearest name the caller may call, never one of a group closed to
+// them.
+func (c *Client) unknown(ctx context.Context, snap *snapshot, name string) error {
+	if name != "" {
+		visible := func(n string) bool {
+			ok, _ := c.authorize(ctx, snap.models[n].group, RoleUser)
+			return ok
+		}
+		if s := suggest.ClosestAllowed(name, snap.names, visible); s != "" {
+			return fmt.Errorf("%w %s (did you mean %s?)", ErrUnknownModel, strconv.Quote(name), strconv.Quote(s))
+		}
+	}
+	return fmt.Errorf("%w %s", ErrUnknownModel, strconv.Quote(name))
 }
 
 // forbidden is the error of a refusal to do what, with why when there is a
