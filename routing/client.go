@@ -79,7 +79,8 @@ type settings struct {
 }
 
 // WithProvider registers a provider account under name; targets name it
-// as "name/<model>". Names follow the group-name rules of SPEC §1.
+// as "name/<model>", and a target is split at its first '/', so name
+// must hold none.
 func WithProvider(name string, p providers.Provider) Option {
 	return func(s *settings) {
 		switch {
@@ -213,7 +214,8 @@ type Client struct {
 }
 
 // WithProbeCooldown sets how long an unhealthy target waits before one call
-// may probe it (SPEC §6); the default is strategy.DefaultCooldown, 15 s.
+// may probe it (see docs/behaviour.md, Health); the default is
+// strategy.DefaultCooldown, 15 s.
 func WithProbeCooldown(d time.Duration) Option {
 	return func(s *settings) {
 		if d <= 0 {

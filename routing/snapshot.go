@@ -392,8 +392,8 @@ func allows(have, need Role) bool {
 	return have == RoleManager || have == need
 }
 
-// eligible returns the targets a request with metadata md may use
-// (SPEC §7): the targets whose metadata_match holds, when any does;
+// eligible returns the targets a request with metadata md may use: the
+// targets whose metadata_match holds, when any does;
 // otherwise the catch-all targets.
 func (m *model) eligible(md metadata.MD) (strategy.Set, error) {
 	var matched strategy.Set
