@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/llmroute/llmroute/config"
@@ -103,16 +104,22 @@ func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }
 // WithObserver adds an observer of every call's events.
 func WithObserver(o Observer) Option {
 	return func(s *settings) {
-		if o != nil {
-			s.observers = append(s.observers, o)
+		if o == nil {
+			s.errs = append(s.errs, errors.New("routing: WithObserver: nil observer"))
+			return
 		}
+		s.observers = append(s.observers, o)
 	}
 }
 
 // WithLogger logs the Client's events to l: failed attempts at Warn,
-// successful ones at Debug, Store failures at Warn. Errors are logged as
+// successful ones at Debug, Store failures at Warn, a target demoted at
+// Warn and probed or recovered at Info. Errors are logged as
 // the Client reports them, which never include API keys.
 func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		return func(s *settings) { s.errs = append(s.errs, errors.New("routing: WithLogger: nil logger")) }
+	}
 	return WithObserver(ObserverFunc(func(ctx context.Context, e Event) {
 		switch e.Kind {
 		case EventAttempt:
@@ -141,6 +148,13 @@ func WithLogger(l *slog.Logger) Option {
 				slog.String("model", e.Model), slog.String("error", e.Err.Error()))
 		case EventConfigWarning:
 			l.LogAttrs(ctx, slog.LevelWarn, "llmroute configuration warning", slog.String("warning", e.Err.Error()))
+		case EventHealth:
+			level := slog.LevelInfo
+			if e.Health == HealthDemoted {
+				level = slog.LevelWarn
+			}
+			l.LogAttrs(ctx, level, "llmroute target health", slog.String("model", e.Model),
+				slog.String("target", e.Target), slog.String("change", e.Health.String()))
 		}
 	}))
 }
