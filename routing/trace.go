@@ -49,11 +49,14 @@ type Attempt struct {
 	Start    time.Time
 	Duration time.Duration
 	// Status is the upstream status: 200 on success, 408 for a timeout,
-	// 502 for a transport failure, 0 when the call was cancelled.
+	// 502 for a transport failure, 0 when the call was cancelled or the
+	// request refused.
 	Status int
 	// Class is the outcome: "ok", "retry", "fallback", "stop",
 	// "canceled" (the caller gave up), "interrupted" (a stream broke
-	// after its first content chunk) or "panic" (the provider panicked).
+	// after its first content chunk), "invalid" (the provider refused to
+	// send what the caller wrote: ErrInvalidRequest) or "panic" (the
+	// provider panicked).
 	Class string
 	// Err is the attempt's error, nil on success.
 	Err error
