@@ -72,6 +72,12 @@
 //   - A target being probed for recovery, or tried last because it is
 //     unhealthy, gets a single try: retrying a target known to fail only
 //     spends the caller's time.
+//   - A request the caller wrote wrongly (a header that cannot be sent,
+//     a body that cannot be encoded) is refused with ErrInvalidRequest,
+//     never sent to another target and never counted against one.
+//   - An opt-in stream restart is announced (ErrStreamRestarted) only
+//     once another target has committed; with none left, Recv returns
+//     the interruption itself.
 //   - For a stream, request_timeout_ms bounds the time to the first
 //     content chunk, like ttft_timeout_ms; after it, only
 //     stream_idle_timeout_ms and the caller's context bound the stream.
@@ -83,9 +89,11 @@
 //
 // # Errors
 //
-// Failures before any provider attempt are the sentinels
-// [ErrUnknownModel], [ErrForbidden], [ErrUnsupportedOperation] and
-// [ErrNoEligibleTarget], matched with errors.Is. A failure after attempts
+// A call refused before anything is sent fails with an error matching one
+// of the sentinels [ErrUnknownModel] (suggesting the nearest name the
+// caller may call), [ErrForbidden] (saying what the caller can fix, if
+// anything), [ErrUnsupportedOperation], [ErrNoEligibleTarget] and
+// [ErrInvalidRequest], matched with errors.Is. A failure after attempts
 // is an [*Error]: errors.As finds its StatusCode (the final upstream
 // status), and it unwraps to every attempt's *target.Error.
 //
