@@ -180,10 +180,17 @@ func SeededRand(seed uint64) func() float64 {
 	}
 }
 
-// WithAdmins names subjects that may call and change every group.
+// WithAdmins names subjects that may call and change every group. An
+// empty subject is an error: it would make every context that carries no
+// subject an admin (WithAdmins(os.Getenv("ADMIN")) with the variable
+// unset, say).
 func WithAdmins(subjects ...string) Option {
 	return func(s *settings) {
 		for _, sub := range subjects {
+			if sub == "" {
+				s.errs = append(s.errs, errors.New("routing: WithAdmins: empty subject"))
+				continue
+			}
 			s.admins[sub] = true
 		}
 	}

@@ -226,6 +226,9 @@ func TestNewRejectsOptions(t *testing.T) {
 		{"nil rand", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithRand(nil), routing.WithGroup(g)}, "WithRand"},
 		{"nil clock", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithClock(nil), routing.WithGroup(g)}, "WithClock"},
 		{"duplicate group", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithGroup(g), routing.WithGroup(g)}, "duplicate group"},
+		// An empty admin would make every caller without a subject an
+		// admin of every closed group.
+		{"empty admin", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithAdmins("user:root@example.com", ""), routing.WithGroup(g)}, "WithAdmins: empty subject"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
