@@ -56,7 +56,8 @@ type Attempt struct {
 	Start    time.Time
 	Duration time.Duration
 	// Status is the upstream status: 200 on success, 408 for a timeout,
-	// 502 for a transport failure, 0 when the call was cancelled.
+	// 502 for a transport failure, 0 when the call was cancelled or the
+	// request refused.
 	Status int
 	// Class is the outcome: "ok", "retry", "fallback", "stop",
 	// "canceled" (the caller gave up or closed the stream),
