@@ -375,7 +375,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		switch {
 		case !ValidHeaderName(k):
 			v.add(hp+".set", "%q is not a valid header name", clip(k))
-		case !validHeaderValue(t.Headers.Set[k]):
+		case !ValidHeaderValue(t.Headers.Set[k]):
 			v.add(hp+".set."+k, "value contains a control character (CR, LF or NUL)")
 		case canon[http.CanonicalHeaderKey(k)] != "":
 			v.add(hp+".set."+k, "same header as %q (header names ignore case)", canon[http.CanonicalHeaderKey(k)])
@@ -525,8 +525,9 @@ func ValidHeaderName(s string) bool {
 	return true
 }
 
-// validHeaderValue rejects values that could split or smuggle headers.
-func validHeaderValue(s string) bool {
+// ValidHeaderValue reports whether s may be sent as an HTTP header value:
+// it rejects CR, LF and NUL, which could split or smuggle headers.
+func ValidHeaderValue(s string) bool {
 	return !strings.ContainsAny(s, "\r\n\x00")
 }
 

@@ -191,7 +191,13 @@ func WithAdmins(subjects ...string) Option {
 // WithTeamResolver sets how team membership is found for collaborators of
 // the form "team:<name>".
 func WithTeamResolver(r TeamResolver) Option {
-	return func(s *settings) { s.teams = r }
+	return func(s *settings) {
+		if r == nil {
+			s.errs = append(s.errs, errors.New("routing: WithTeamResolver: nil resolver"))
+			return
+		}
+		s.teams = r
+	}
 }
 
 // Client serves virtual models. It is safe for concurrent use. Its
@@ -209,6 +215,7 @@ type Client struct {
 	restart   bool
 	store     stores.Store
 	observers []Observer
+	tracer    Tracer // the observers that are Tracers, or nil
 	cooldown  time.Duration
 }
 
@@ -251,6 +258,7 @@ func New(opts ...Option) (*Client, error) {
 		restart:   s.restart,
 		store:     s.store,
 		observers: s.observers,
+		tracer:    tracerOf(s.observers),
 		cooldown:  s.cooldown,
 	}
 	if c.store == nil {

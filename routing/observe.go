@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/llmroute/llmroute/config"
@@ -103,9 +104,11 @@ func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }
 // WithObserver adds an observer of every call's events.
 func WithObserver(o Observer) Option {
 	return func(s *settings) {
-		if o != nil {
-			s.observers = append(s.observers, o)
+		if o == nil {
+			s.errs = append(s.errs, errors.New("routing: WithObserver: nil observer"))
+			return
 		}
+		s.observers = append(s.observers, o)
 	}
 }
 
@@ -113,6 +116,9 @@ func WithObserver(o Observer) Option {
 // successful ones at Debug, Store failures at Warn. Errors are logged as
 // the Client reports them, which never include API keys.
 func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		return func(s *settings) { s.errs = append(s.errs, errors.New("routing: WithLogger: nil logger")) }
+	}
 	return WithObserver(ObserverFunc(func(ctx context.Context, e Event) {
 		switch e.Kind {
 		case EventAttempt:

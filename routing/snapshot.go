@@ -54,6 +54,7 @@ type tgt struct {
 	ref            string // "account/model"
 	model          string // the provider's own model name
 	prov           providers.Provider
+	info           providers.Info
 	policy         retry.Policy
 	md             metadata.MD
 	setHeader      http.Header
@@ -154,6 +155,7 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 			ref:            t.Ref,
 			model:          ref.Model,
 			prov:           c.accounts[ref.Account],
+			info:           providers.Describe(c.accounts[ref.Account]),
 			policy:         retry.NewPolicy(t.RetryOrDefault(), t.FallbackCodesOrDefault(), t.FallbackErrorCodes...),
 			md:             t.MetadataMatch,
 			setHeader:      canonicalHeaders(t.Headers.Set),

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -19,9 +20,11 @@ import (
 // without its pin and observers get an EventStoreError.
 func WithStore(st stores.Store) Option {
 	return func(s *settings) {
-		if st != nil {
-			s.store = st
+		if st == nil {
+			s.errs = append(s.errs, errors.New("routing: WithStore: nil store"))
+			return
 		}
+		s.store = st
 	}
 }
 
