@@ -72,19 +72,22 @@
 // ("stream_truncated", "malformed_event", "ttft_timeout",
 // "stream_idle_timeout"); else "timeout" for a 408 or a passed deadline;
 // else the HTTP status as a string ("500", "502" for a transport
-// failure); "canceled" when the caller cancelled; "panic" when the
-// provider panicked; "_OTHER" otherwise. A call that failed before any
-// attempt has "unknown_model", "forbidden", "unsupported_operation" or
-// "no_eligible_target"; one that failed after attempts has its last
-// attempt's type; a stream interrupted after its first chunk has the
-// interruption's.
+// failure); "canceled" when the caller cancelled or closed a stream
+// before its end; "invalid_request" when the request could not be sent as
+// written (nothing was sent); "panic" when the provider panicked;
+// "_OTHER" otherwise. A call that failed before any attempt has
+// "unknown_model", "forbidden", "unsupported_operation",
+// "no_eligible_target" or "invalid_request"; one that failed after
+// attempts has its last attempt's type; a stream interrupted after its
+// first chunk has the interruption's.
 //
 // # Metrics
 //
 // Per attempt, after the conventions and with their advised bucket
 // boundaries: gen_ai.client.operation.duration (s, with error.type on
-// failures), gen_ai.client.token.usage ({token}, by gen_ai.token.type,
-// when the provider reported usage), and for streams
+// failures), gen_ai.client.token.usage ({token}, by gen_ai.token.type;
+// a count of 0, which is what a provider that reports no usage leaves, is
+// not recorded), and for streams
 // gen_ai.client.operation.time_to_first_chunk and
 // gen_ai.client.operation.time_per_output_chunk (s). Their attributes are
 // gen_ai.operation.name, gen_ai.provider.name, gen_ai.request.model,

@@ -31,16 +31,21 @@ const (
 	ErrorTypeForbidden            = "forbidden"
 	ErrorTypeUnsupportedOperation = "unsupported_operation"
 	ErrorTypeNoEligibleTarget     = "no_eligible_target"
+	// ErrorTypeInvalidRequest: the request could not be sent as the
+	// caller wrote it; nothing was sent.
+	ErrorTypeInvalidRequest = "invalid_request"
 )
 
 // attemptErrorType is the error.type of a failed attempt with the given
 // status and class.
 func attemptErrorType(err error, status int, class string) string {
-	if class == "panic" {
+	switch {
+	case class == "panic":
 		return ErrorTypePanic
-	}
-	if errors.Is(err, context.Canceled) {
+	case errors.Is(err, context.Canceled), errors.Is(err, providers.ErrStreamClosed):
 		return ErrorTypeCanceled
+	case errors.Is(err, providers.ErrInvalidRequest):
+		return ErrorTypeInvalidRequest
 	}
 	if pe, ok := providers.FromError(err); ok {
 		if pe.Code != "" {
@@ -72,8 +77,10 @@ func callErrorType(err error) string {
 	var re *routing.Error
 	var se *routing.StreamError
 	switch {
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, routing.ErrStreamClosed):
 		return ErrorTypeCanceled
+	case errors.Is(err, routing.ErrInvalidRequest), errors.Is(err, providers.ErrInvalidRequest):
+		return ErrorTypeInvalidRequest
 	case errors.As(err, &se):
 		return callErrorType(se.Err)
 	case errors.As(err, &re):

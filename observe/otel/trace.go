@@ -382,11 +382,14 @@ func (o *Observer) EndAttempt(ctx context.Context, a *routing.AttemptInfo, rec *
 	if a.Stream && ttft > 0 {
 		m.ttfc.Record(ctx, ttft.Seconds(), withSet(st.attrs, respModel))
 	}
-	if resp != nil && resp.InputTokens+resp.OutputTokens > 0 {
+	// A count of 0 is what a provider that reports no usage leaves, so
+	// it is not recorded: the conventions ask for no usage rather than
+	// a made-up one.
+	if resp != nil && resp.InputTokens > 0 {
 		m.tokens.Record(ctx, int64(resp.InputTokens), withSet(st.attrs, respModel, GenAITokenTypeKey.String(TokenTypeInput)))
-		if a.Operation != providers.OpEmbedding {
-			m.tokens.Record(ctx, int64(resp.OutputTokens), withSet(st.attrs, respModel, GenAITokenTypeKey.String(TokenTypeOutput)))
-		}
+	}
+	if resp != nil && resp.OutputTokens > 0 && a.Operation != providers.OpEmbedding {
+		m.tokens.Record(ctx, int64(resp.OutputTokens), withSet(st.attrs, respModel, GenAITokenTypeKey.String(TokenTypeOutput)))
 	}
 	if class == "interrupted" {
 		m.interruptions.Add(ctx, 1, withSet(nil, nil,
@@ -414,8 +417,11 @@ func responseAttrs(attrs []attribute.KeyValue, r *routing.Response) []attribute.
 	if len(r.FinishReasons) > 0 {
 		attrs = append(attrs, GenAIResponseFinishReasonsKey.StringSlice(r.FinishReasons))
 	}
-	if r.InputTokens+r.OutputTokens > 0 {
-		attrs = append(attrs, GenAIUsageInputTokensKey.Int(r.InputTokens), GenAIUsageOutputTokensKey.Int(r.OutputTokens))
+	if r.InputTokens > 0 {
+		attrs = append(attrs, GenAIUsageInputTokensKey.Int(r.InputTokens))
+	}
+	if r.OutputTokens > 0 {
+		attrs = append(attrs, GenAIUsageOutputTokensKey.Int(r.OutputTokens))
 	}
 	if r.CachedTokens > 0 {
 		attrs = append(attrs, GenAIUsageCacheReadInputTokensKey.Int(r.CachedTokens))
