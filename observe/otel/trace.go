@@ -23,6 +23,13 @@ type (
 	attemptKey struct{ o *Observer }
 )
 
+// The span kinds as start options, made once: an option built per call
+// costs an allocation.
+var (
+	internalKind = trace.WithSpanKind(trace.SpanKindInternal)
+	clientKind   = trace.WithSpanKind(trace.SpanKindClient)
+)
+
 // callState is what an Observer keeps of a call between StartCall and
 // EndCall.
 type callState struct {
@@ -83,7 +90,7 @@ func (o *Observer) StartCall(ctx context.Context, call *routing.CallInfo) contex
 		attrs = append(attrs, GenAIRequestStreamKey.Bool(true))
 	}
 	ctx, span := o.tracer.Start(ctx, spanName(op, call.Model),
-		trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+		internalKind, trace.WithAttributes(attrs...))
 	return context.WithValue(ctx, callKey{o}, &callState{span: span, op: op, stream: call.Stream})
 }
 
@@ -131,31 +138,58 @@ func (o *Observer) EndCall(ctx context.Context, call *routing.CallInfo, end *rou
 	}
 	cs.span.End()
 
+	// Each set is built only for an instrument that records: under a
+	// no-op MeterProvider, none does.
 	m := &o.m
 	kv := make([]attribute.KeyValue, 0, 3)
 	kv = append(kv, GenAIOperationNameKey.String(cs.op), VirtualModelKey.String(end.VirtualModel))
 	if cs.stream {
 		kv = append(kv, GenAIRequestStreamKey.Bool(true))
 	}
-	counted := withSet(kv, nil)
-	if errType != "" {
-		m.callDuration.Record(ctx, end.Duration.Seconds(), withSet(kv, nil, ErrorTypeKey.String(errType)))
-	} else {
-		m.callDuration.Record(ctx, end.Duration.Seconds(), counted)
+	if m.callDuration.Enabled(ctx) {
+		if errType != "" {
+			m.callDuration.Record(ctx, end.Duration.Seconds(), withSet(kv, nil, ErrorTypeKey.String(errType)))
+		} else {
+			m.callDuration.Record(ctx, end.Duration.Seconds(), withSet(kv, nil))
+		}
 	}
-	m.callAttempts.Record(ctx, int64(end.Attempts), counted)
-	if end.Retries > 0 {
-		m.retries.Add(ctx, int64(end.Retries), counted)
+	counted := lazySet{kv: kv}
+	if m.callAttempts.Enabled(ctx) {
+		m.callAttempts.Record(ctx, int64(end.Attempts), counted.get())
 	}
-	if end.Fallbacks > 0 {
-		m.fallbacks.Add(ctx, int64(end.Fallbacks), counted)
+	for _, c := range [...]struct {
+		inst metric.Int64Counter
+		n    int
+	}{
+		{m.retries, end.Retries},
+		{m.fallbacks, end.Fallbacks},
+		{m.restarts, end.Restarts},
+		{m.sticky, boolInt(end.Sticky)},
+	} {
+		if c.n > 0 && c.inst.Enabled(ctx) {
+			c.inst.Add(ctx, int64(c.n), counted.get())
+		}
 	}
-	if end.Restarts > 0 {
-		m.restarts.Add(ctx, int64(end.Restarts), counted)
+}
+
+// lazySet builds its measurement option the first time it is needed.
+type lazySet struct {
+	kv  []attribute.KeyValue
+	opt metric.MeasurementOption
+}
+
+func (l *lazySet) get() metric.MeasurementOption {
+	if l.opt == nil {
+		l.opt = withSet(l.kv, nil)
 	}
-	if end.Sticky {
-		m.sticky.Add(ctx, 1, counted)
+	return l.opt
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
 	}
+	return 0
 }
 
 // StartAttempt starts the attempt's span, a CLIENT child of the call's
@@ -182,11 +216,11 @@ func (o *Observer) StartAttempt(ctx context.Context, a *routing.AttemptInfo) con
 			st.attrs = append(st.attrs, ServerPortKey.Int(a.Provider.Port))
 		}
 	}
-	if a.Stream {
+	if a.Stream && o.m.tpoc.Enabled(ctx) {
 		st.chunkOpts[0] = withSet(st.attrs, nil)
 	}
 
-	ctx, st.span = o.tracer.Start(ctx, spanName(op, a.Model), trace.WithSpanKind(trace.SpanKindClient))
+	ctx, st.span = o.tracer.Start(ctx, spanName(op, a.Model), clientKind)
 	if st.span.IsRecording() {
 		attrs := make([]attribute.KeyValue, 0, len(st.attrs)+16)
 		attrs = append(attrs, st.attrs...)
@@ -323,7 +357,9 @@ func (o *Observer) StreamChunk(ctx context.Context, _ *routing.AttemptInfo) {
 		return
 	}
 	prev := st.lastChunk.Swap(now)
-	o.m.tpoc.Record(ctx, time.Duration(now-prev).Seconds(), st.chunkOpts[:]...)
+	if st.chunkOpts[0] != nil {
+		o.m.tpoc.Record(ctx, time.Duration(now-prev).Seconds(), st.chunkOpts[:]...)
+	}
 }
 
 // EndAttempt ends the attempt's span with what the provider answered and
@@ -374,24 +410,28 @@ func (o *Observer) EndAttempt(ctx context.Context, a *routing.AttemptInfo, rec *
 	if resp != nil && resp.Model != "" {
 		respModel = []attribute.KeyValue{GenAIResponseModelKey.String(resp.Model)}
 	}
-	if errType != "" {
-		m.duration.Record(ctx, duration.Seconds(), withSet(st.attrs, respModel, ErrorTypeKey.String(errType)))
-	} else {
-		m.duration.Record(ctx, duration.Seconds(), withSet(st.attrs, respModel))
+	if m.duration.Enabled(ctx) {
+		if errType != "" {
+			m.duration.Record(ctx, duration.Seconds(), withSet(st.attrs, respModel, ErrorTypeKey.String(errType)))
+		} else {
+			m.duration.Record(ctx, duration.Seconds(), withSet(st.attrs, respModel))
+		}
 	}
-	if a.Stream && ttft > 0 {
+	if a.Stream && ttft > 0 && m.ttfc.Enabled(ctx) {
 		m.ttfc.Record(ctx, ttft.Seconds(), withSet(st.attrs, respModel))
 	}
 	// A count of 0 is what a provider that reports no usage leaves, so
 	// it is not recorded: the conventions ask for no usage rather than
 	// a made-up one.
-	if resp != nil && resp.InputTokens > 0 {
-		m.tokens.Record(ctx, int64(resp.InputTokens), withSet(st.attrs, respModel, GenAITokenTypeKey.String(TokenTypeInput)))
+	if resp != nil && m.tokens.Enabled(ctx) {
+		if resp.InputTokens > 0 {
+			m.tokens.Record(ctx, int64(resp.InputTokens), withSet(st.attrs, respModel, GenAITokenTypeKey.String(TokenTypeInput)))
+		}
+		if resp.OutputTokens > 0 && a.Operation != providers.OpEmbedding {
+			m.tokens.Record(ctx, int64(resp.OutputTokens), withSet(st.attrs, respModel, GenAITokenTypeKey.String(TokenTypeOutput)))
+		}
 	}
-	if resp != nil && resp.OutputTokens > 0 && a.Operation != providers.OpEmbedding {
-		m.tokens.Record(ctx, int64(resp.OutputTokens), withSet(st.attrs, respModel, GenAITokenTypeKey.String(TokenTypeOutput)))
-	}
-	if class == "interrupted" {
+	if class == "interrupted" && m.interruptions.Enabled(ctx) {
 		m.interruptions.Add(ctx, 1, withSet(nil, nil,
 			VirtualModelKey.String(a.VirtualModel), TargetKey.String(a.Target), ErrorTypeKey.String(errType)))
 	}
