@@ -169,6 +169,16 @@ func (r *run) begin(a *attempt, t *tgt, step strategy.Step, try int, wait time.D
 	if r.made == 1 && step.Reason == strategy.ReasonSticky {
 		r.stickyHit = true
 	}
+	if try == 1 && step.Reason == strategy.ReasonProbe {
+		r.healthEvent(t, HealthProbed)
+	}
+}
+
+// healthEvent tells observers a target's health changed.
+func (r *run) healthEvent(t *tgt, h HealthChange) {
+	if len(r.c.observers) > 0 {
+		r.c.observe(r.ctx, Event{Kind: EventHealth, Model: r.m.name, Target: t.ref, Health: h})
+	}
 }
 
 // started tells the Tracer, if there is one, that the attempt is about to
@@ -210,7 +220,12 @@ func (a *attempt) finish(r *run, class string, err error, dur time.Duration, o *
 		if o.Err == nil && o.OutputTokens > 0 {
 			rec.TPOT = strategy.TPOT(*o)
 		}
-		r.plan.Done(*o)
+		switch r.plan.Done(*o) {
+		case strategy.Demoted:
+			r.healthEvent(a.t, HealthDemoted)
+		case strategy.Recovered:
+			r.healthEvent(a.t, HealthRecovered)
+		}
 	}
 	if tr := r.tr; tr != nil {
 		tr.Attempts = append(tr.Attempts, *rec)

@@ -113,7 +113,8 @@ func WithObserver(o Observer) Option {
 }
 
 // WithLogger logs the Client's events to l: failed attempts at Warn,
-// successful ones at Debug, Store failures at Warn. Errors are logged as
+// successful ones at Debug, Store failures at Warn, a target demoted at
+// Warn and probed or recovered at Info. Errors are logged as
 // the Client reports them, which never include API keys.
 func WithLogger(l *slog.Logger) Option {
 	if l == nil {
@@ -147,6 +148,13 @@ func WithLogger(l *slog.Logger) Option {
 				slog.String("model", e.Model), slog.String("error", e.Err.Error()))
 		case EventConfigWarning:
 			l.LogAttrs(ctx, slog.LevelWarn, "llmroute configuration warning", slog.String("warning", e.Err.Error()))
+		case EventHealth:
+			level := slog.LevelInfo
+			if e.Health == HealthDemoted {
+				level = slog.LevelWarn
+			}
+			l.LogAttrs(ctx, level, "llmroute target health", slog.String("model", e.Model),
+				slog.String("target", e.Target), slog.String("change", e.Health.String()))
 		}
 	}))
 }

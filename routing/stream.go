@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -50,7 +51,8 @@ type StreamError struct {
 	Target string
 	// Delivered is the content text delivered before the break.
 	Delivered string
-	// Chunks is the number of chunks delivered before the break.
+	// Chunks is the number of content chunks delivered before the break
+	// (chunks that carry only a role or usage are not counted).
 	Chunks int
 	// Err is the cause: a *providers.Error (a cut stream, a malformed
 	// event, an error event, 408 for a stall) or the context's error.
@@ -287,7 +289,9 @@ func (s *Stream) open(ctx context.Context, t *tgt, req providers.ChatRequest) (*
 	u.ttft = time.Since(u.base)
 	u.waiting.Store(-1)
 	if u.idle > 0 && !u.eof {
-		u.idleTimer = time.AfterFunc(u.idle, u.checkIdle)
+		// Armed only once u.idleTimer is set, since checkIdle reads it.
+		u.idleTimer = time.AfterFunc(time.Duration(math.MaxInt64), u.checkIdle)
+		u.idleTimer.Reset(u.idle)
 	}
 	return u, nil
 }
@@ -441,7 +445,9 @@ func (s *Stream) next() (openai.ChatCompletionStreamResponse, error) {
 // deliver records what a chunk handed to the caller adds to the answer.
 func (s *Stream) deliver(ch *openai.ChatCompletionStreamResponse) {
 	u := s.u
-	u.chunks++
+	if hasContent(ch) {
+		u.chunks++
+	}
 	for i := range ch.Choices {
 		c := &ch.Choices[i]
 		if c.Delta.Content != "" {
