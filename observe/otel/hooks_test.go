@@ -289,11 +289,18 @@ func TestStream(t *testing.T) {
 	}
 	resp := &routing.Response{ID: "s-1", Model: "model-a", FinishReasons: []string{"stop"}, InputTokens: 3, OutputTokens: 4}
 	o.EndAttempt(actx, a, &routing.Attempt{Class: "ok", Status: 200, TTFT: 150 * time.Millisecond, Duration: time.Second}, resp)
-	// A chunk after the end (a Close racing a Recv) records nothing.
+	// A chunk after the end (a Close racing a Recv) records nothing, and
+	// a second end does nothing.
 	o.StreamChunk(actx, a)
-	o.EndCall(cctx, call, &routing.CallEnd{VirtualModel: "app/chat", Resolved: "acct-a/model-a", Attempts: 1, Response: resp, Duration: time.Second})
+	o.EndAttempt(actx, a, &routing.Attempt{Class: "ok", Status: 200, Duration: time.Second}, resp)
+	end := &routing.CallEnd{VirtualModel: "app/chat", Resolved: "acct-a/model-a", Attempts: 1, Response: resp, Duration: time.Second}
+	o.EndCall(cctx, call, end)
+	o.EndCall(cctx, call, end)
 
 	spans := r.spans()
+	if got := len(spans); got != 2 {
+		t.Fatalf("got %d spans %v, want 2", got, names(spans))
+	}
 	// The call was made by slug: its span is renamed after the virtual
 	// model once resolved.
 	callSpan := spanNamed(t, spans, "chat app/chat")
@@ -330,6 +337,9 @@ func TestStream(t *testing.T) {
 		t.Errorf("%s attributes (-got +want):\n%s", routeotel.MetricTimePerOutputChunk, diff)
 	}
 	cd := histPoints(t, ms[routeotel.MetricCallDuration])
+	if len(cd) != 1 || cd[0].Count != 1 {
+		t.Fatalf("%s: got %+v, want one call", routeotel.MetricCallDuration, cd)
+	}
 	if got, want := setAttrs(cd[0].Attributes)["gen_ai.request.stream"], any(true); got != want {
 		t.Errorf("%s gen_ai.request.stream: got %v, want %v", routeotel.MetricCallDuration, got, want)
 	}
@@ -717,6 +727,9 @@ func TestForeignContext(t *testing.T) {
 	r.o.EndAttempt(ctx, a, &routing.Attempt{Class: "ok"}, nil)
 	r.o.EndCall(ctx, call, &routing.CallEnd{})
 	r.o.EndCall(context.Background(), call, nil)
+	// Nil pointers, which the Client never passes, are ignored.
+	r.o.EndAttempt(r.o.StartAttempt(context.Background(), nil), nil, nil, nil)
+	r.o.EndCall(r.o.StartCall(context.Background(), nil), nil, nil)
 	if got := len(r.spans()); got != 0 {
 		t.Errorf("got %d spans from a foreign context, want 0", got)
 	}
@@ -748,6 +761,25 @@ func TestTwoObservers(t *testing.T) {
 			t.Errorf("observer %d: spans (-got +want):\n%s", i+1, diff)
 		}
 	}
+}
+
+// TestZeroObserver: the zero Observer records nothing and does not
+// panic.
+func TestZeroObserver(t *testing.T) {
+	var o routeotel.Observer
+	call := &routing.CallInfo{Operation: providers.OpChat, Model: "app/chat"}
+	a := chatAttempt("acct/m", "m", infoA, 1)
+	ctx := context.Background()
+	if got := o.StartCall(ctx, call); got != ctx {
+		t.Errorf("StartCall changed the context")
+	}
+	if got := o.StartAttempt(ctx, a); got != ctx {
+		t.Errorf("StartAttempt changed the context")
+	}
+	o.StreamChunk(ctx, a)
+	o.EndAttempt(ctx, a, &routing.Attempt{}, nil)
+	o.EndCall(ctx, call, &routing.CallEnd{})
+	o.Observe(ctx, routing.Event{Kind: routing.EventHealth})
 }
 
 // TestNilOptions: a nil option, or a nil provider, means the global

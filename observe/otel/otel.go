@@ -19,7 +19,7 @@ const ScopeName = "github.com/llmroute/llmroute/observe/otel"
 // both routing.Observer and routing.Tracer.
 //
 // An Observer is safe for concurrent use and may serve several Clients.
-// Make one with New; the zero Observer is not usable.
+// Make one with New; the zero Observer records nothing.
 type Observer struct {
 	tracer  trace.Tracer
 	content bool
@@ -98,6 +98,9 @@ const schemaURL = "https://opentelemetry.io/schemas/" + SemConvVersion
 // (MetricConfigWarnings). Attempts are recorded by the Tracer methods, so
 // EventAttempt is ignored here rather than counted twice.
 func (o *Observer) Observe(ctx context.Context, e routing.Event) {
+	if o.tracer == nil {
+		return
+	}
 	switch e.Kind {
 	case routing.EventHealth:
 		o.m.health.Add(ctx, 1, withSet(nil, nil,

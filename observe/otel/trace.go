@@ -36,6 +36,7 @@ type callState struct {
 	span   trace.Span
 	op     string
 	stream bool
+	ended  atomic.Bool // EndCall runs once, whatever calls it twice
 }
 
 // attemptState is what an Observer keeps of an attempt between
@@ -83,6 +84,9 @@ func spanName(op, model string) string {
 // "{operation} {model as called}"; EndCall renames it after the resolved
 // virtual model.
 func (o *Observer) StartCall(ctx context.Context, call *routing.CallInfo) context.Context {
+	if o.tracer == nil || call == nil {
+		return ctx
+	}
 	op := operationName(call.Operation)
 	attrs := make([]attribute.KeyValue, 0, 3)
 	attrs = append(attrs, GenAIOperationNameKey.String(op), GenAIRequestModelKey.String(call.Model))
@@ -91,15 +95,19 @@ func (o *Observer) StartCall(ctx context.Context, call *routing.CallInfo) contex
 	}
 	ctx, span := o.tracer.Start(ctx, spanName(op, call.Model),
 		internalKind, trace.WithAttributes(attrs...))
-	return context.WithValue(ctx, callKey{o}, &callState{span: span, op: op, stream: call.Stream})
+	cs := &callState{span: span, op: op, stream: call.Stream}
+	return context.WithValue(ctx, callKey{o}, cs)
 }
 
 // EndCall ends the call's span, with the status the caller saw, and
 // records the call's metrics.
 func (o *Observer) EndCall(ctx context.Context, call *routing.CallInfo, end *routing.CallEnd) {
 	cs, _ := ctx.Value(callKey{o}).(*callState)
-	if cs == nil {
+	if cs == nil || cs.ended.Swap(true) {
 		return
+	}
+	if call == nil {
+		call = &routing.CallInfo{}
 	}
 	if end == nil {
 		end = &routing.CallEnd{}
@@ -197,6 +205,9 @@ func boolInt(b bool) int {
 // The context it returns reaches the provider, so spans of HTTP
 // instrumentation under the provider are the attempt's children.
 func (o *Observer) StartAttempt(ctx context.Context, a *routing.AttemptInfo) context.Context {
+	if o.tracer == nil || a == nil {
+		return ctx
+	}
 	op := operationName(a.Operation)
 	provider := a.Provider.Name
 	if provider == "" {
@@ -366,7 +377,7 @@ func (o *Observer) StreamChunk(ctx context.Context, _ *routing.AttemptInfo) {
 // the attempt's outcome, and records the attempt's metrics.
 func (o *Observer) EndAttempt(ctx context.Context, a *routing.AttemptInfo, rec *routing.Attempt, resp *routing.Response) {
 	st, _ := ctx.Value(attemptKey{o}).(*attemptState)
-	if st == nil || st.ended.Swap(true) {
+	if st == nil || a == nil || st.ended.Swap(true) {
 		return
 	}
 	var (
