@@ -8,8 +8,8 @@ replace (
 )
 
 require (
-	github.com/llmroute/llmroute v0.0.0-00010101000000-000000000000
-	github.com/llmroute/llmroute/observe/otel v0.0.0-00010101000000-000000000000
+	github.com/llmroute/llmroute v0.0.0
+	github.com/llmroute/llmroute/observe/otel v0.0.0
 	github.com/sashabaranov/go-openai v1.43.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0

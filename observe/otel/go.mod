@@ -6,7 +6,7 @@ replace github.com/llmroute/llmroute => ../..
 
 require (
 	github.com/google/go-cmp v0.7.0
-	github.com/llmroute/llmroute v0.0.0-00010101000000-000000000000
+	github.com/llmroute/llmroute v0.0.0
 	github.com/sashabaranov/go-openai v1.43.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/otel v1.47.0
