@@ -137,5 +137,5 @@ func (p *Provider) Chat(ctx context.Context, req providers.ChatRequest) (openai.
 		return openai.ChatCompletionResponse{}, translate(ctx, st, "", err)
 	}
 	requestID, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
-	return toResponse(out, req.Request.Model, requestID, time.Now().Unix())
+	return toResponse(out, req.Request.Model, st.redact(requestID), time.Now().Unix())
 }

@@ -128,6 +128,10 @@ func translate(ctx context.Context, st *callState, requestID string, err error) 
 		status = st.status
 	}
 
+	if status >= 100 && status < 200 || status >= 300 && status < 400 {
+		return &providers.Error{Status: providers.StatusTransport, Code: CodeUnexpectedStatus,
+			Message: "unexpected status " + strconv.Itoa(status) + " " + http.StatusText(status), Err: st.redactErr(err)}
+	}
 	// A complete answer from Bedrock wins over a ctx that ended meanwhile:
 	// the upstream's answer is the more useful fact.
 	var apiErr smithy.APIError
@@ -151,13 +155,9 @@ func translate(ctx context.Context, st *callState, requestID string, err error) 
 				Message: st.redact("AWS credentials unavailable: " + err.Error()), Err: st.redactErr(err)}
 		}
 	}
-	if status >= 100 && status < 200 || status >= 300 && status < 400 {
-		return &providers.Error{Status: providers.StatusTransport, Code: CodeUnexpectedStatus,
-			Message: "unexpected status " + strconv.Itoa(status) + " " + http.StatusText(status), Err: st.redactErr(err)}
-	}
 	if status >= 400 {
 		// An error response whose body is not a Bedrock error.
-		return &providers.Error{Status: status, RetryAfter: st.wait(), Message: withRequestID(http.StatusText(status), requestID),
+		return &providers.Error{Status: status, RetryAfter: st.wait(), Message: st.redact(withRequestID(http.StatusText(status), requestID)),
 			Err: st.redactErr(err)}
 	}
 	code := providers.StatusTransport
@@ -168,10 +168,22 @@ func translate(ctx context.Context, st *callState, requestID string, err error) 
 	return &providers.Error{Status: code, Err: st.redactErr(err)}
 }
 
+// unknownError is the code (and message) the SDK gives an error response
+// that names no exception.
+const unknownError = "UnknownError"
+
 // apiError builds the error for a Bedrock exception.
 func (s *callState) apiError(apiErr smithy.APIError, status int, requestID string, cause error) *providers.Error {
 	code := apiErr.ErrorCode()
 	msg := apiErr.ErrorMessage()
+	if code == unknownError {
+		// The SDK's stand-in for an error response that named no
+		// exception (an empty body, say): there is no code to report.
+		code = ""
+		if msg == unknownError {
+			msg = http.StatusText(status)
+		}
+	}
 	var mse *types.ModelStreamErrorException
 	if errors.As(cause, &mse) && (mse.OriginalStatusCode != nil || mse.OriginalMessage != nil) {
 		msg += " (from the model"
@@ -189,6 +201,9 @@ func (s *callState) apiError(apiErr smithy.APIError, status int, requestID strin
 	}
 	if msg == "" {
 		msg = code
+	}
+	if msg == "" {
+		msg = "error"
 	}
 	out := &providers.Error{
 		Status:     status,

@@ -61,8 +61,19 @@ type server struct {
 
 func newServer(t testing.TB, h handler) *server {
 	t.Helper()
+	return startServer(t, h, false)
+}
+
+// newTLSServer is newServer over HTTPS.
+func newTLSServer(t testing.TB, h handler) *server {
+	t.Helper()
+	return startServer(t, h, true)
+}
+
+func startServer(t testing.TB, h handler, tls bool) *server {
+	t.Helper()
 	s := &server{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
 			return // the client went away
@@ -84,6 +95,11 @@ func newServer(t testing.TB, h handler) *server {
 		s.mu.Unlock()
 		h(w, r, req)
 	}))
+	if tls {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	t.Cleanup(s.Close)
 	return s
 }

@@ -59,7 +59,7 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 		es:        es,
 		events:    es.Events(),
 		done:      make(chan struct{}),
-		requestID: requestID,
+		requestID: st.redact(requestID),
 		model:     req.Request.Model,
 		created:   time.Now().Unix(),
 	}
