@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -184,40 +185,39 @@ func inference(r *openai.ChatCompletionRequest) (*types.InferenceConfiguration, 
 func (p *params) addMessages(msgs []openai.ChatCompletionMessage) error {
 	for i := range msgs {
 		m := &msgs[i]
-		field := fmt.Sprintf("messages[%d]", i)
 		if m.Content != "" && len(m.MultiContent) > 0 {
-			return invalid(field, "content and multi-part content are both set")
+			return invalid(msgField(i, ""), "content and multi-part content are both set")
 		}
 		if m.FunctionCall != nil {
-			return invalid(field+".function_call", "legacy function calls are not supported; use tool_calls")
+			return invalid(msgField(i, ".function_call"), "legacy function calls are not supported; use tool_calls")
 		}
 		switch m.Role {
 		case openai.ChatMessageRoleSystem, openai.ChatMessageRoleDeveloper:
-			if err := p.addSystem(m, field); err != nil {
+			if err := p.addSystem(m, i); err != nil {
 				return err
 			}
 		case openai.ChatMessageRoleUser:
-			blocks, err := userBlocks(m, field)
+			blocks, err := userBlocks(m, i)
 			if err != nil {
 				return err
 			}
 			p.add(types.ConversationRoleUser, blocks)
 		case openai.ChatMessageRoleAssistant:
-			blocks, err := assistantBlocks(m, field)
+			blocks, err := assistantBlocks(m, i)
 			if err != nil {
 				return err
 			}
 			p.add(types.ConversationRoleAssistant, blocks)
 		case openai.ChatMessageRoleTool:
-			block, err := toolResult(m, field)
+			block, err := toolResult(m, i)
 			if err != nil {
 				return err
 			}
 			p.add(types.ConversationRoleUser, []types.ContentBlock{block})
 		case openai.ChatMessageRoleFunction:
-			return invalid(field+".role", "legacy function messages are not supported; use tool messages")
+			return invalid(msgField(i, ".role"), "legacy function messages are not supported; use tool messages")
 		default:
-			return invalid(field+".role", "unknown role %q", m.Role)
+			return invalid(msgField(i, ".role"), "unknown role %q", m.Role)
 		}
 	}
 	if len(p.messages) == 0 {
@@ -253,7 +253,18 @@ func parts(m *openai.ChatCompletionMessage) []openai.ChatMessagePart {
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
-func (p *params) addSystem(m *openai.ChatCompletionMessage, field string) error {
+// msgField names a field of message i; field names are built only for
+// an error, never on the way of a good request.
+func msgField(i int, rest string) string {
+	return "messages[" + strconv.Itoa(i) + "]" + rest
+}
+
+// partField names a field of part j of message i.
+func partField(i, j int, rest string) string {
+	return msgField(i, ".content["+strconv.Itoa(j)+"]"+rest)
+}
+
+func (p *params) addSystem(m *openai.ChatCompletionMessage, i int) error {
 	for j, part := range parts(m) {
 		switch part.Type {
 		case openai.ChatMessagePartTypeText:
@@ -261,13 +272,13 @@ func (p *params) addSystem(m *openai.ChatCompletionMessage, field string) error 
 				p.system = append(p.system, &types.SystemContentBlockMemberText{Value: part.Text})
 			}
 		default:
-			return invalid(fmt.Sprintf("%s.content[%d]", field, j), "a %s message takes only text, not %q", m.Role, part.Type)
+			return invalid(partField(i, j, ""), "a %s message takes only text, not %q", m.Role, part.Type)
 		}
 	}
 	return nil
 }
 
-func userBlocks(m *openai.ChatCompletionMessage, field string) ([]types.ContentBlock, error) {
+func userBlocks(m *openai.ChatCompletionMessage, i int) ([]types.ContentBlock, error) {
 	ps := parts(m)
 	blocks := make([]types.ContentBlock, 0, len(ps))
 	for j, part := range ps {
@@ -277,24 +288,24 @@ func userBlocks(m *openai.ChatCompletionMessage, field string) ([]types.ContentB
 				blocks = append(blocks, &types.ContentBlockMemberText{Value: part.Text})
 			}
 		case openai.ChatMessagePartTypeImageURL:
-			img, err := imageBlock(part.ImageURL, fmt.Sprintf("%s.content[%d].image_url", field, j))
+			img, err := imageBlock(part.ImageURL, i, j)
 			if err != nil {
 				return nil, err
 			}
 			blocks = append(blocks, &types.ContentBlockMemberImage{Value: img})
 		default:
-			return nil, invalid(fmt.Sprintf("%s.content[%d].type", field, j), "unknown part type %q", part.Type)
+			return nil, invalid(partField(i, j, ".type"), "unknown part type %q", part.Type)
 		}
 	}
 	return blocks, nil
 }
 
-func assistantBlocks(m *openai.ChatCompletionMessage, field string) ([]types.ContentBlock, error) {
+func assistantBlocks(m *openai.ChatCompletionMessage, i int) ([]types.ContentBlock, error) {
 	ps := parts(m)
 	blocks := make([]types.ContentBlock, 0, len(ps)+len(m.ToolCalls))
 	for j, part := range ps {
 		if part.Type != openai.ChatMessagePartTypeText {
-			return nil, invalid(fmt.Sprintf("%s.content[%d]", field, j), "an assistant message takes only text, not %q", part.Type)
+			return nil, invalid(partField(i, j, ""), "an assistant message takes only text, not %q", part.Type)
 		}
 		if !blank(part.Text) {
 			blocks = append(blocks, &types.ContentBlockMemberText{Value: part.Text})
@@ -302,14 +313,14 @@ func assistantBlocks(m *openai.ChatCompletionMessage, field string) ([]types.Con
 	}
 	for j := range m.ToolCalls {
 		tc := &m.ToolCalls[j]
-		f := fmt.Sprintf("%s.tool_calls[%d]", field, j)
+		f := func(rest string) string { return msgField(i, ".tool_calls["+strconv.Itoa(j)+"]"+rest) }
 		switch {
 		case tc.Type != "" && tc.Type != openai.ToolTypeFunction:
-			return nil, invalid(f+".type", "only function tool calls are supported, not %q", tc.Type)
+			return nil, invalid(f(".type"), "only function tool calls are supported, not %q", tc.Type)
 		case tc.ID == "":
-			return nil, invalid(f+".id", "required")
+			return nil, invalid(f(".id"), "required")
 		case tc.Function.Name == "":
-			return nil, invalid(f+".function.name", "required")
+			return nil, invalid(f(".function.name"), "required")
 		}
 		args := tc.Function.Arguments
 		if blank(args) {
@@ -317,7 +328,7 @@ func assistantBlocks(m *openai.ChatCompletionMessage, field string) ([]types.Con
 		}
 		input, err := jsonDocument([]byte(args))
 		if err != nil {
-			return nil, invalid(f+".function.arguments", "%v", err)
+			return nil, invalid(f(".function.arguments"), "%v", err)
 		}
 		blocks = append(blocks, &types.ContentBlockMemberToolUse{Value: types.ToolUseBlock{
 			ToolUseId: aws.String(tc.ID),
@@ -328,9 +339,9 @@ func assistantBlocks(m *openai.ChatCompletionMessage, field string) ([]types.Con
 	return blocks, nil
 }
 
-func toolResult(m *openai.ChatCompletionMessage, field string) (types.ContentBlock, error) {
+func toolResult(m *openai.ChatCompletionMessage, i int) (types.ContentBlock, error) {
 	if m.ToolCallID == "" {
-		return nil, invalid(field+".tool_call_id", "required")
+		return nil, invalid(msgField(i, ".tool_call_id"), "required")
 	}
 	ps := parts(m)
 	content := make([]types.ToolResultContentBlock, 0, len(ps))
@@ -341,13 +352,13 @@ func toolResult(m *openai.ChatCompletionMessage, field string) (types.ContentBlo
 				content = append(content, &types.ToolResultContentBlockMemberText{Value: part.Text})
 			}
 		case openai.ChatMessagePartTypeImageURL:
-			img, err := imageBlock(part.ImageURL, fmt.Sprintf("%s.content[%d].image_url", field, j))
+			img, err := imageBlock(part.ImageURL, i, j)
 			if err != nil {
 				return nil, err
 			}
 			content = append(content, &types.ToolResultContentBlockMemberImage{Value: img})
 		default:
-			return nil, invalid(fmt.Sprintf("%s.content[%d].type", field, j), "unknown part type %q", part.Type)
+			return nil, invalid(partField(i, j, ".type"), "unknown part type %q", part.Type)
 		}
 	}
 	return &types.ContentBlockMemberToolResult{Value: types.ToolResultBlock{
@@ -369,40 +380,43 @@ var imageFormats = map[string]types.ImageFormat{
 // S3 location, never a URL to fetch: a base64 data URL is sent as bytes,
 // an s3:// URL as an S3 location (its format from the file extension),
 // and an http(s) URL is refused.
-func imageBlock(u *openai.ChatMessageImageURL, field string) (types.ImageBlock, error) {
+func imageBlock(u *openai.ChatMessageImageURL, i, j int) (types.ImageBlock, error) {
 	var img types.ImageBlock
+	invalid := func(format string, args ...any) *providers.Error {
+		return invalid(partField(i, j, ".image_url"), format, args...)
+	}
 	if u == nil || u.URL == "" {
-		return img, invalid(field, "required")
+		return img, invalid("required")
 	}
 	url := u.URL
 	switch {
 	case strings.HasPrefix(url, "data:"):
 		meta, data, ok := strings.Cut(url[len("data:"):], ",")
 		if !ok || !strings.HasSuffix(meta, ";base64") {
-			return img, invalid(field, "a data URL must be base64 (data:image/png;base64,...)")
+			return img, invalid("a data URL must be base64 (data:image/png;base64,...)")
 		}
 		mediaType, _, _ := strings.Cut(meta, ";")
 		format, ok := imageFormats[strings.ToLower(mediaType)]
 		if !ok {
-			return img, invalid(field, "media type %q is not one Bedrock takes (png, jpeg, gif, webp)", mediaType)
+			return img, invalid("media type %q is not one Bedrock takes (png, jpeg, gif, webp)", mediaType)
 		}
 		raw, err := base64.StdEncoding.DecodeString(data)
 		if err != nil {
 			if raw, err = base64.RawStdEncoding.DecodeString(data); err != nil {
-				return img, invalid(field, "not valid base64")
+				return img, invalid("not valid base64")
 			}
 		}
 		img.Format, img.Source = format, &types.ImageSourceMemberBytes{Value: raw}
 	case strings.HasPrefix(url, "s3://"):
 		format, ok := imageFormats[strings.ToLower(path.Ext(url))]
 		if !ok {
-			return img, invalid(field, "cannot tell the image format of %q from its extension (.png, .jpg, .jpeg, .gif, .webp)", path.Base(url))
+			return img, invalid("cannot tell the image format of %q from its extension (.png, .jpg, .jpeg, .gif, .webp)", path.Base(url))
 		}
 		img.Format, img.Source = format, &types.ImageSourceMemberS3Location{Value: types.S3Location{Uri: aws.String(url)}}
 	case strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://"):
-		return img, invalid(field, "Bedrock takes image bytes or an s3:// location, not a URL to fetch; send the image as a data: URL")
+		return img, invalid("Bedrock takes image bytes or an s3:// location, not a URL to fetch; send the image as a data: URL")
 	default:
-		return img, invalid(field, "not a data: or s3:// URL")
+		return img, invalid("not a data: or s3:// URL")
 	}
 	return img, nil
 }
@@ -475,7 +489,7 @@ func toolConfig(r *openai.ChatCompletionRequest) (*types.ToolConfiguration, erro
 	cfg := &types.ToolConfiguration{Tools: make([]types.Tool, 0, len(r.Tools))}
 	found := false
 	for i := range r.Tools {
-		spec, err := toolSpec(&r.Tools[i], fmt.Sprintf("tools[%d]", i))
+		spec, err := toolSpec(&r.Tools[i], i)
 		if err != nil {
 			return nil, err
 		}
@@ -512,23 +526,24 @@ func toolHistory(msgs []openai.ChatCompletionMessage) int {
 // emptySchema is the input schema of a tool that takes no parameters.
 var emptySchema = []byte(`{"type":"object","properties":{}}`)
 
-func toolSpec(t *openai.Tool, field string) (types.ToolSpecification, error) {
+func toolSpec(t *openai.Tool, i int) (types.ToolSpecification, error) {
 	var spec types.ToolSpecification
+	field := func(rest string) string { return "tools[" + strconv.Itoa(i) + "]" + rest }
 	if t.Type != openai.ToolTypeFunction {
-		return spec, invalid(field+".type", "only function tools are supported, not %q", t.Type)
+		return spec, invalid(field(".type"), "only function tools are supported, not %q", t.Type)
 	}
 	f := t.Function
 	if f == nil {
-		return spec, invalid(field+".function", "required")
+		return spec, invalid(field(".function"), "required")
 	}
 	if f.Name == "" {
-		return spec, invalid(field+".function.name", "required")
+		return spec, invalid(field(".function.name"), "required")
 	}
 	raw := emptySchema
 	if f.Parameters != nil {
 		b, err := json.Marshal(f.Parameters)
 		if err != nil {
-			return spec, invalid(field+".function.parameters", "cannot be encoded as JSON: %v", err)
+			return spec, invalid(field(".function.parameters"), "cannot be encoded as JSON: %v", err)
 		}
 		if string(b) != "null" {
 			raw = b
@@ -536,7 +551,7 @@ func toolSpec(t *openai.Tool, field string) (types.ToolSpecification, error) {
 	}
 	schema, err := jsonDocument(raw)
 	if err != nil {
-		return spec, invalid(field+".function.parameters", "%v", err)
+		return spec, invalid(field(".function.parameters"), "%v", err)
 	}
 	spec.Name = aws.String(f.Name)
 	spec.InputSchema = &types.ToolInputSchemaMemberJson{Value: schema}
