@@ -151,11 +151,15 @@
 //     an event that cannot be decoded, or tool input for a block that
 //     never started as a tool use.
 //   - the ctx errors below once ctx is done; an error matching
-//     providers.ErrStreamClosed after Close.
+//     providers.ErrStreamClosed after Close. Once messageStop has arrived
+//     the answer is whole, and a later Close or cancel still ends it
+//     with io.EOF.
 //
 // Close stops the upstream request (it closes the event stream and the
 // response body), unblocks a Recv waiting on another goroutine, and
-// returns once the SDK's reader goroutines have ended.
+// returns once the SDK's reader goroutines have ended. A done ctx does
+// the same by itself, so those goroutines end with the call even if the
+// caller never calls Close.
 //
 // # Errors
 //

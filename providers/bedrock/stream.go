@@ -64,6 +64,9 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 		created:   time.Now().Unix(),
 	}
 	s.usage = req.Request.StreamOptions != nil && req.Request.StreamOptions.IncludeUsage
+	// A done ctx shuts the stream down even if the caller never calls
+	// Close, so that the SDK's reader goroutines end with the call.
+	s.stopWatch = context.AfterFunc(ctx, s.shutdown)
 	return s, nil
 }
 
@@ -77,19 +80,20 @@ type stream struct {
 	es     *bedrockruntime.ConverseStreamEventStream
 	events <-chan types.ConverseStreamOutput
 
-	done      chan struct{} // closed by Close
-	closed    atomic.Bool
-	closeOnce sync.Once
+	done      chan struct{} // closed by shutdown
+	closed    atomic.Bool   // Close was called
+	shutOnce  sync.Once
+	stopWatch func() bool // stops the ctx watch that calls shutdown
 
 	requestID string
 	model     string
 	created   int64
 	usage     bool // stream_options.include_usage: send the usage chunk
 
-	end     error // the sticky result once the stream is over
-	stopped bool  // messageStop arrived: the answer is complete
-	blocks  []toolBlock
-	tools   int // tool calls seen so far: the next tool call's index
+	end    error // the sticky result once the stream is over
+	stop   bool  // messageStop arrived: the answer is complete
+	blocks []toolBlock
+	tools  int // tool calls seen so far: the next tool call's index
 }
 
 // toolBlock ties a tool use content block to its OpenAI tool call index.
@@ -108,8 +112,9 @@ type toolBlock struct {
 // [*providers.Error] with the status of that exception; an event that
 // cannot be decoded is Code [CodeMalformedEvent]. A done ctx ends the
 // stream as for Chat; after Close, Recv returns an error matching
-// [providers.ErrStreamClosed]. Once Recv has returned an error, it
-// returns the same error again.
+// [providers.ErrStreamClosed]; either is io.EOF once messageStop has
+// arrived. Once Recv has returned an error, it returns the same error
+// again.
 func (s *stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 	var chunk openai.ChatCompletionStreamResponse
 	if s.end != nil {
@@ -122,10 +127,10 @@ func (s *stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 	for {
 		select {
 		case <-s.done:
-			s.end = errStreamClosed
+			s.end = s.stopped()
 			return chunk, s.end
 		case <-s.ctx.Done():
-			s.end = providers.ContextError(s.ctx.Err())
+			s.end = s.stopped()
 			return chunk, s.end
 		case ev, ok := <-s.events:
 			if !ok {
@@ -149,29 +154,55 @@ func (s *stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 // end, so nothing the stream started outlives it. It is safe to call more
 // than once and concurrently with Recv.
 func (s *stream) Close() error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
+	s.closed.Store(true)
+	s.stopWatch()
+	s.shutdown()
+	return nil
+}
+
+// shutdown closes the event stream, and with it the response body, and
+// waits for the SDK's reader goroutines to end. It runs once, from Close
+// or when the ctx is done.
+func (s *stream) shutdown() {
+	s.shutOnce.Do(func() {
 		close(s.done)
 		_ = s.es.Close()
 		if r, ok := s.es.Reader.(interface{ Closed() <-chan struct{} }); ok {
 			<-r.Closed()
 		}
 	})
-	return nil
+}
+
+// stopped is the end of a stream that Close or its ctx stopped: a
+// complete answer (messageStop seen) is still io.EOF, as nothing of it
+// is lost; otherwise the stream is closed, or its ctx error.
+func (s *stream) stopped() error {
+	switch {
+	case s.stop:
+		return io.EOF
+	case s.closed.Load():
+		return errStreamClosed
+	case s.ctx.Err() != nil:
+		return providers.ContextError(s.ctx.Err())
+	}
+	return errStreamClosed
 }
 
 // finish decides what the end of the event channel means.
 func (s *stream) finish() error {
-	if s.closed.Load() {
-		return errStreamClosed
-	}
-	if s.stopped {
+	if s.stop {
 		// The answer is complete; a failure after messageStop (before or
 		// instead of the metadata event) loses nothing of it.
 		return io.EOF
 	}
+	if s.closed.Load() {
+		return errStreamClosed
+	}
 	if err := s.es.Err(); err != nil {
 		return s.streamError(err)
+	}
+	if s.ctx.Err() != nil {
+		return s.stopped()
 	}
 	return &providers.Error{
 		Status:  providers.StatusTransport,
@@ -251,7 +282,7 @@ func (s *stream) translate(ev types.ConverseStreamOutput, chunk *openai.ChatComp
 		if err != nil {
 			return false, err
 		}
-		s.stopped = true
+		s.stop = true
 		s.delta(chunk, openai.ChatCompletionStreamChoiceDelta{})
 		chunk.Choices[0].FinishReason = fr
 		return true, nil

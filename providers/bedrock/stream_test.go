@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -429,4 +430,82 @@ func TestStreamsSurviveTheSDKClosingTheRequestBody(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("%d of 200 streams broke; want none", failed)
 	}
+}
+
+// sdkReaders counts the SDK's event stream goroutines still running.
+func sdkReaders() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "readEventStream") || strings.Contains(g, "converseStreamOutputReader).pipe") || strings.Contains(g, "waitStreamClose") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestStreamCancelWithoutClose: a done ctx alone ends the stream and every
+// goroutine the SDK started for it, even if the caller never calls Close;
+// an answer complete before the ctx ended is still io.EOF.
+func TestStreamCancelWithoutClose(t *testing.T) {
+	t.Run("mid-answer", func(t *testing.T) {
+		gone := make(chan struct{})
+		srv := newServer(t, stall(gone))
+		ctx, cancel := context.WithCancel(t.Context())
+		st, err := srv.provider(t).ChatStream(ctx, streamRequest(false))
+		if err != nil {
+			t.Fatalf("ChatStream: %v", err)
+		}
+		if _, err := st.Recv(); err != nil {
+			t.Fatalf("Recv: %v", err)
+		}
+		if n := sdkReaders(); n == 0 {
+			t.Fatal("no SDK reader goroutines while the stream is open; the check below could not fail")
+		}
+		cancel()
+		deadline := time.Now().Add(5 * time.Second)
+		for sdkReaders() > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d SDK reader goroutines still running 5s after the ctx ended", sdkReaders())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if _, err := st.Recv(); err != context.Canceled {
+			t.Errorf("Recv after the cancel = %v; want context.Canceled", err)
+		}
+		<-gone
+	})
+	t.Run("after messageStop", func(t *testing.T) {
+		stopped := make(chan struct{})
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, req bedrocktest.Request) {
+			ev := bedrocktest.NewEvents(w, "req-s1")
+			_ = ev.MessageStart()
+			_ = ev.Text(0, "Hello")
+			_ = ev.MessageStop("end_turn")
+			close(stopped)
+			<-r.Context().Done() // the metadata event never comes
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		st, err := srv.provider(t).ChatStream(ctx, streamRequest(true))
+		if err != nil {
+			t.Fatalf("ChatStream: %v", err)
+		}
+		defer st.Close()
+		var finish openai.FinishReason
+		for finish == "" {
+			chunk, err := st.Recv()
+			if err != nil {
+				t.Fatalf("Recv: %v", err)
+			}
+			if len(chunk.Choices) > 0 {
+				finish = chunk.Choices[0].FinishReason
+			}
+		}
+		<-stopped
+		cancel()
+		if _, err := st.Recv(); err != io.EOF {
+			t.Errorf("Recv after messageStop and a cancel = %v; want io.EOF: the answer is whole", err)
+		}
+	})
 }
