@@ -41,8 +41,7 @@ var faults = map[providertest.Fault]struct {
 		"tokens", "rate_limit_exceeded")},
 	providertest.FaultServerError: {http.StatusInternalServerError, apiError(
 		"The server had an error while processing your request. Sorry about that!", "server_error", nil)},
-	providertest.FaultBadRequest: {http.StatusBadRequest, apiErrorParam(
-		"Invalid value for 'temperature': expected a number between 0 and 2.", "invalid_request_error", "temperature", "invalid_value")},
+	providertest.FaultBadRequest: {http.StatusBadRequest, ""}, // see Fail
 	providertest.FaultContextLength: {http.StatusBadRequest, apiErrorParam(
 		"This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
 		"invalid_request_error", "messages", "context_length_exceeded")},
@@ -84,6 +83,13 @@ func (wire) Fail(w http.ResponseWriter, r *http.Request, f providertest.Fault, r
 	ft, ok := faults[f]
 	if !ok {
 		ft.status, ft.body = http.StatusInternalServerError, apiError("unknown fault", "server_error", nil)
+	}
+	if f == providertest.FaultBadRequest {
+		// Some OpenAI-compatible servers quote the request back,
+		// credential and all: the suite's planted key must not reach
+		// the caller's error through them.
+		ft.body = apiErrorParam("Invalid value for 'temperature' in request with "+r.Header.Get("Authorization"),
+			"invalid_request_error", "temperature", "invalid_value")
 	}
 	if retryAfter != "" {
 		w.Header().Set("Retry-After", retryAfter)

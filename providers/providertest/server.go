@@ -14,7 +14,8 @@ import (
 // that [Run] can check that a call sent exactly one request and that the
 // client went away when the call ended early.
 //
-// Its methods are safe for concurrent use.
+// Its methods are safe for concurrent use. Make one with Serve: the zero
+// Server is not usable.
 type Server struct {
 	*httptest.Server
 

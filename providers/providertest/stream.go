@@ -127,6 +127,12 @@ func wantStreamEnd(want errWant) func(*testing.T, *call) {
 		d := c.drain(t, st, "")
 		checkFailure(t, what+": Recv", d.err, want)
 		c.checkStream(t, what, d)
+		if d.err != nil && d.err != io.EOF {
+			// A caller that asks again must not be told the answer is
+			// over, nor handed another chunk.
+			_, err := c.recv(t, st)
+			checkFailure(t, what+": Recv after it failed", err, errWant{})
+		}
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,16 +28,17 @@ var (
 )
 
 // Run runs the contract suite against the provider h makes: one subtest
-// per behaviour, each with a provider of its own making one call (see
-// [Harness]). Streaming subtests are skipped when the provider is not a
+// per behaviour, each with a provider of its own (see [Harness]).
+// Streaming subtests are skipped when the provider is not a
 // [providers.Streamer], embedding subtests when it is not a
-// [providers.Embedder].
+// [providers.Embedder]; once a subtest has seen which it is, the later
+// ones skip without asking h.New for a provider.
 //
 // Every subtest also checks that no goroutine the call started outlives
 // it, that h.Key appears in no error, and, when h.New started a server
-// with [Serve] for the subtest, that the call sent exactly one request (an
-// adapter never retries: the routing layer does) and, when it gave up on
-// a request, that it let go of the connection.
+// with [Serve] for the subtest, that each call sent exactly one request
+// (an adapter never retries: the routing layer does) and, when it gave up
+// on a request, that it let go of the connection.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.New == nil {
@@ -44,27 +47,42 @@ func Run(t *testing.T, h Harness) {
 	if h.Model == "" {
 		t.Fatal("providertest.Run: Harness.Model is empty")
 	}
+	var caps struct {
+		known              bool
+		streamer, embedder bool
+	}
 	for _, tc := range cases(h) {
 		t.Run(tc.name, func(t *testing.T) {
+			if caps.known {
+				skipUnless(t, tc.b, caps.streamer, caps.embedder, "the provider")
+			}
+			if tc.now != nil {
+				tc.now(&tc.b)
+			}
 			p := h.New(t, tc.b)
 			if p == nil {
 				t.Fatalf("Harness.New(%+v) = nil; want a provider", tc.b)
 			}
-			switch {
-			case tc.b.Stream:
-				if _, ok := p.(providers.Streamer); !ok {
-					t.Skipf("%T is not a providers.Streamer", p)
-				}
-			case tc.b.Embed:
-				if _, ok := p.(providers.Embedder); !ok {
-					t.Skipf("%T is not a providers.Embedder", p)
-				}
-			}
+			_, caps.streamer = p.(providers.Streamer)
+			_, caps.embedder = p.(providers.Embedder)
+			caps.known = true
+			skipUnless(t, tc.b, caps.streamer, caps.embedder, fmt.Sprintf("%T", p))
 			c := &call{h: h, p: p, b: tc.b, srvs: serversOf(t)}
 			id := tracked(func() { tc.test(t, c) })
 			noLeak(t, tc.name, id)
 			c.checkRequests(t, tc)
 		})
+	}
+}
+
+// skipUnless skips a subtest whose call the provider cannot make.
+func skipUnless(t *testing.T, b Behaviour, streamer, embedder bool, provider string) {
+	t.Helper()
+	switch {
+	case b.Stream && !streamer:
+		t.Skipf("%s is not a providers.Streamer", provider)
+	case b.Embed && !embedder:
+		t.Skipf("%s is not a providers.Embedder", provider)
 	}
 }
 
@@ -77,6 +95,13 @@ type testCase struct {
 	// holds: the behaviour keeps the request open, so the call must
 	// give it up and the server see its client go.
 	holds bool
+	// requests is how many requests the test sends upstream: 1 unless
+	// set, none with noCall.
+	requests int
+	noCall   bool
+	// now, when set, fills in what the behaviour must take from the
+	// time its subtest starts.
+	now func(b *Behaviour)
 }
 
 func cases(h Harness) []testCase {
@@ -104,13 +129,17 @@ func cases(h Harness) []testCase {
 	}
 	// An HTTP date has whole seconds: ask for 30 s ahead and accept what
 	// a whole-second date and a little lag make of it.
-	date := time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
+	dateAhead := func(b *Behaviour) {
+		b.RetryAfter = time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
+	}
 	rateLimited := errWant{status: 429, retryAfter: 7 * time.Second}
 
 	return []testCase{
+		{name: "Describe", b: Behaviour{Answer: answer}, test: testDescribe, noCall: true},
 		{name: "Chat/Answer", b: Behaviour{Answer: answer}, test: testChat},
+		{name: "Chat/Concurrent", b: Behaviour{Answer: answer}, test: testConcurrent, requests: concurrency},
 		{name: "Chat/RateLimited/Seconds", b: fault(FaultRateLimited, "7"), test: wantFailure(rateLimited)},
-		{name: "Chat/RateLimited/Date", b: fault(FaultRateLimited, date), test: wantFailure(errWant{status: 429, retryAfterMin: 25 * time.Second, retryAfter: 31 * time.Second})},
+		{name: "Chat/RateLimited/Date", b: fault(FaultRateLimited, ""), now: dateAhead, test: wantFailure(errWant{status: 429, retryAfterMin: 25 * time.Second, retryAfter: 31 * time.Second})},
 		{name: "Chat/ServerError", b: fault(FaultServerError, ""), test: wantFailure(errWant{status: 500})},
 		{name: "Chat/BadRequest", b: fault(FaultBadRequest, ""), test: wantFailure(errWant{status: 400, anyCode: true})},
 		{name: "Chat/ContextLength", b: fault(FaultContextLength, ""), test: wantFailure(errWant{status: 400, code: "context_length_exceeded"})},
@@ -330,6 +359,61 @@ func testChat(t *testing.T, c *call) {
 	}
 }
 
+// concurrency is how many calls testConcurrent makes at once.
+const concurrency = 4
+
+// testConcurrent makes several calls at once with one provider, which must
+// be safe for concurrent use: under the race detector, a call that shares
+// state with another is reported.
+func testConcurrent(t *testing.T, c *call) {
+	type result struct {
+		text string
+		err  error
+	}
+	results := make(chan result, concurrency)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Go(func() {
+			resp, err := c.p.Chat(context.Background(), c.chatRequest())
+			r := result{err: err}
+			if err == nil && len(resp.Choices) > 0 {
+				r.text = resp.Choices[0].Message.Content
+			}
+			results <- r
+		})
+	}
+	if !within(hang, wg.Wait) {
+		t.Fatalf("%d concurrent Chat calls still running after %v; want them to return", concurrency, hang)
+	}
+	close(results)
+	for r := range results {
+		c.checkKey(t, "Chat", r.err)
+		if r.err != nil || r.text != c.b.Answer.Text {
+			t.Errorf("one of %d concurrent Chat calls = %q, error %v; want %q", concurrency, r.text, r.err, c.b.Answer.Text)
+		}
+	}
+}
+
+// testDescribe checks what the provider says of itself: a GenAI provider
+// name, and the loopback server it calls when the harness started one.
+func testDescribe(t *testing.T, c *call) {
+	d, ok := c.p.(providers.Describer)
+	if !ok {
+		t.Fatalf("%T is not a providers.Describer; want it to say what it is and where it calls", c.p)
+	}
+	info := d.Describe()
+	if info.Name == "" || info.Name != strings.ToLower(info.Name) || strings.ContainsAny(info.Name, " \t") {
+		t.Errorf("Describe().Name = %q; want a lowercase provider name such as \"openai\"", info.Name)
+	}
+	if len(c.srvs) != 1 {
+		return
+	}
+	want := providers.HostInfo(c.srvs[0].URL)
+	if diff := cmp.Diff(providers.Info{Address: info.Address, Port: info.Port}, want); diff != "" {
+		t.Errorf("Describe() address and port mismatch with the server called, %s (-got +want):\n%s", c.srvs[0].URL, diff)
+	}
+}
+
 func testEmbed(t *testing.T, c *call) {
 	resp, err := c.embed(t, context.Background())
 	if err != nil {
@@ -398,8 +482,15 @@ func (c *call) checkRequests(t *testing.T, tc testCase) {
 	if len(c.srvs) == 0 {
 		return
 	}
-	if got := c.requests(); got != 1 {
-		t.Errorf("the upstream received %d requests; want 1 (an adapter does not retry: the routing layer does)", got)
+	want := 1
+	switch {
+	case tc.noCall:
+		want = 0
+	case tc.requests != 0:
+		want = tc.requests
+	}
+	if got := c.requests(); got != want {
+		t.Errorf("the upstream received %d requests; want %d (an adapter does not retry: the routing layer does)", got, want)
 	}
 	if !tc.holds {
 		return
