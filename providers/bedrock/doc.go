@@ -152,8 +152,8 @@
 //     never started as a tool use.
 //   - the ctx errors below once ctx is done; an error matching
 //     providers.ErrStreamClosed after Close. Once messageStop has arrived
-//     the answer is whole, and a later Close or cancel still ends it
-//     with io.EOF.
+//     the answer is whole, and a ctx that ends before the metadata event
+//     still ends the stream with io.EOF.
 //
 // Close stops the upstream request (it closes the event stream and the
 // response body), unblocks a Recv waiting on another goroutine, and

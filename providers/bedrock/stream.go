@@ -112,9 +112,9 @@ type toolBlock struct {
 // [*providers.Error] with the status of that exception; an event that
 // cannot be decoded is Code [CodeMalformedEvent]. A done ctx ends the
 // stream as for Chat; after Close, Recv returns an error matching
-// [providers.ErrStreamClosed]; either is io.EOF once messageStop has
-// arrived. Once Recv has returned an error, it returns the same error
-// again.
+// [providers.ErrStreamClosed]. A done ctx is io.EOF all the same once
+// messageStop has arrived. Once Recv has returned an error, it returns
+// the same error again.
 func (s *stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 	var chunk openai.ChatCompletionStreamResponse
 	if s.end != nil {
@@ -173,15 +173,16 @@ func (s *stream) shutdown() {
 	})
 }
 
-// stopped is the end of a stream that Close or its ctx stopped: a
-// complete answer (messageStop seen) is still io.EOF, as nothing of it
-// is lost; otherwise the stream is closed, or its ctx error.
+// stopped is the end of a stream that Close or its ctx stopped: after
+// Close, the stream is closed; after its ctx ended, a complete answer
+// (messageStop seen) is still io.EOF, as nothing of it is lost, and
+// anything else the ctx error.
 func (s *stream) stopped() error {
 	switch {
-	case s.stop:
-		return io.EOF
 	case s.closed.Load():
 		return errStreamClosed
+	case s.stop:
+		return io.EOF
 	case s.ctx.Err() != nil:
 		return providers.ContextError(s.ctx.Err())
 	}
@@ -190,13 +191,13 @@ func (s *stream) stopped() error {
 
 // finish decides what the end of the event channel means.
 func (s *stream) finish() error {
+	if s.closed.Load() {
+		return errStreamClosed
+	}
 	if s.stop {
 		// The answer is complete; a failure after messageStop (before or
 		// instead of the metadata event) loses nothing of it.
 		return io.EOF
-	}
-	if s.closed.Load() {
-		return errStreamClosed
 	}
 	if err := s.es.Err(); err != nil {
 		return s.streamError(err)

@@ -508,4 +508,22 @@ func TestStreamCancelWithoutClose(t *testing.T) {
 			t.Errorf("Recv after messageStop and a cancel = %v; want io.EOF: the answer is whole", err)
 		}
 	})
+	t.Run("closed after messageStop", func(t *testing.T) {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, req bedrocktest.Request) {
+			ev := bedrocktest.NewEvents(w, "req-s1")
+			_ = ev.MessageStart()
+			_ = ev.MessageStop("end_turn")
+			<-r.Context().Done()
+		})
+		st := openStream(t, srv.provider(t), streamRequest(true))
+		for range 2 {
+			if _, err := st.Recv(); err != nil {
+				t.Fatalf("Recv: %v", err)
+			}
+		}
+		_ = st.Close()
+		if _, err := st.Recv(); !errors.Is(err, providers.ErrStreamClosed) {
+			t.Errorf("Recv after Close = %v; want providers.ErrStreamClosed, as after any Close", err)
+		}
+	})
 }
