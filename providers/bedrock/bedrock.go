@@ -134,7 +134,7 @@ func (p *Provider) Chat(ctx context.Context, req providers.ChatRequest) (openai.
 	cctx, st := withState(ctx, &req.Call)
 	out, err := p.client.Converse(cctx, in.converse())
 	if err != nil {
-		return openai.ChatCompletionResponse{}, translate(ctx, st, "", err)
+		return openai.ChatCompletionResponse{}, translate(ctx, st, "", err, inCall)
 	}
 	requestID, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
 	return toResponse(out, req.Request.Model, st.redact(requestID), time.Now().Unix())

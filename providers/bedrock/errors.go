@@ -3,11 +3,13 @@ package bedrock
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -87,18 +89,33 @@ func isContextLength(msg string) bool {
 	return false
 }
 
-// translate turns any error of an SDK call into the error contract of
-// package providers. It is the only place that inspects the SDK's error
-// types; every failure that reaches a caller passes through it.
+// phase says where an SDK error came from: a call, or the event stream
+// of a stream that had already started.
+type phase bool
+
+const (
+	inCall   phase = false
+	inStream phase = true
+)
+
+// translate turns any error of the SDK into the error contract of
+// package providers: the error a Converse or ConverseStream call returned
+// (inCall), or the one a started event stream ended with (inStream). It
+// is the only place that inspects the SDK's error types; every SDK
+// failure that reaches a caller passes through it.
 //
 //   - a *providers.Error (this package's own, such as a refused request)
 //     is returned as it is;
-//   - a Bedrock exception, from an HTTP error response or from the event
+//   - a Bedrock exception, from an HTTP error response or in the event
 //     stream: the status in statusOf (else the HTTP status, else 502),
 //     Code and Type the exception's name, except that an input too long
 //     for the model is 400 with Code "context_length_exceeded"; the
 //     message with the request id; Retry-After when the response had one;
-//   - the call's ctx is done: providers.ContextError;
+//   - the ctx is done: providers.ContextError;
+//   - in a stream: a broken connection is 502 (408 for the HTTP
+//     client's own timeout) with Code CodeStreamTruncated, and anything
+//     else (a frame or event that does not decode) 502 with Code
+//     CodeMalformedEvent;
 //   - nothing was sent: 401 CodeCredentialsUnavailable when credentials
 //     could not be had, 400 CodeClientValidation when the SDK refused the
 //     request, else 502;
@@ -108,13 +125,16 @@ func isContextLength(msg string) bool {
 //
 // Every message and every error in the returned chain has the call's
 // credentials removed.
-func translate(ctx context.Context, st *callState, requestID string, err error) error {
+func translate(ctx context.Context, st *callState, requestID string, err error, where phase) error {
 	if err == nil {
 		return nil
 	}
 	var pe *providers.Error
 	if errors.As(err, &pe) {
 		return err
+	}
+	if where == inStream {
+		return streamError(ctx, st, requestID, err)
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && requestID == "" {
@@ -166,6 +186,31 @@ func translate(ctx context.Context, st *callState, requestID string, err error) 
 		code = providers.StatusTimeout
 	}
 	return &providers.Error{Status: code, Err: st.redactErr(err)}
+}
+
+// streamError is translate for the error an event stream ended with: an
+// exception Bedrock sent (it has no HTTP status of its own), the ctx
+// ending, a broken connection, or a frame or event that did not decode.
+func streamError(ctx context.Context, st *callState, requestID string, err error) error {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return st.apiError(apiErr, 0, requestID, err)
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return providers.ContextError(cerr)
+	}
+	var ne net.Error
+	var errno syscall.Errno
+	if errors.As(err, &ne) || errors.As(err, &errno) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		status := providers.StatusTransport
+		if ne != nil && ne.Timeout() {
+			status = providers.StatusTimeout // the HTTP client's own timeout
+		}
+		return &providers.Error{Status: status, Code: CodeStreamTruncated,
+			Message: withRequestID("stream broke before messageStop", requestID), Err: st.redactErr(err)}
+	}
+	return &providers.Error{Status: providers.StatusTransport, Code: CodeMalformedEvent,
+		Message: withRequestID("malformed stream event", requestID), Err: st.redactErr(err)}
 }
 
 // unknownError is the code (and message) the SDK gives an error response

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
-	smithy "github.com/aws/smithy-go"
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/llmroute/llmroute/providers"
@@ -46,7 +43,7 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 	cctx, st := withState(ctx, &req.Call)
 	out, err := p.client.ConverseStream(cctx, in.converseStream())
 	if err != nil {
-		return nil, translate(ctx, st, "", err)
+		return nil, translate(ctx, st, "", err, inCall)
 	}
 	es := out.GetStream()
 	if es == nil {
@@ -200,7 +197,7 @@ func (s *stream) finish() error {
 		return io.EOF
 	}
 	if err := s.es.Err(); err != nil {
-		return s.streamError(err)
+		return translate(s.ctx, s.st, s.requestID, err, inStream)
 	}
 	if s.ctx.Err() != nil {
 		return s.stopped()
@@ -211,34 +208,6 @@ func (s *stream) finish() error {
 		Message: withRequestID("stream ended before messageStop", s.requestID),
 		Err:     io.ErrUnexpectedEOF,
 	}
-}
-
-// streamError translates the error the event stream ended with: an
-// exception Bedrock sent, the ctx ending, a broken connection (a
-// truncated stream) or an event that could not be decoded.
-func (s *stream) streamError(err error) error {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return s.st.apiError(apiErr, 0, s.requestID, err)
-	}
-	if cerr := s.ctx.Err(); cerr != nil {
-		return providers.ContextError(cerr)
-	}
-	var ne net.Error
-	var errno syscall.Errno
-	if errors.As(err, &ne) || errors.As(err, &errno) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
-		status := providers.StatusTransport
-		if ne != nil && ne.Timeout() {
-			status = providers.StatusTimeout // the HTTP client's own timeout
-		}
-		return &providers.Error{
-			Status:  status,
-			Code:    CodeStreamTruncated,
-			Message: withRequestID("stream broke before messageStop", s.requestID),
-			Err:     s.st.redactErr(err),
-		}
-	}
-	return s.malformed(err)
 }
 
 func (s *stream) malformed(err error) error {
