@@ -15,6 +15,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/llmroute/llmroute/internal/yamlpath"
+	"github.com/llmroute/llmroute/retry"
 	"github.com/llmroute/llmroute/target"
 )
 
@@ -219,6 +220,8 @@ func (e *encoder) routing(p string, r *Routing) *yaml.Node {
 		"ttft_timeout_ms", e.ms(p+".ttft_timeout_ms", r.TTFTTimeout, time.Millisecond),
 		"stream_idle_timeout_ms", e.ms(p+".stream_idle_timeout_ms", r.StreamIdleTimeout, time.Millisecond),
 		"rate_limit", rateLimit(r.RateLimit),
+		"retry_budget", budget(r.RetryBudget),
+		"hedge", e.hedge(p+".hedge", r.Hedge),
 		"load_balance_targets", list(targets),
 	)
 }
@@ -239,6 +242,51 @@ func rateLimit(r target.RateLimit) *yaml.Node {
 	n := mapping("requests_per_minute", req, "tokens_per_minute", tok)
 	n.Style = yaml.FlowStyle
 	return n
+}
+
+// budget writes a retry_budget with its defaults filled in, or leaves it
+// out when it is not set.
+func budget(b *RetryBudget) *yaml.Node {
+	if b == nil {
+		return nil
+	}
+	if b.Disabled {
+		return mapping("disabled", boolean(true))
+	}
+	return mapping(
+		"percent", integer(int64(cmpOr(b.Percent, retry.DefaultBudgetPercent))),
+		"min_per_second", number(cmpOr(b.MinPerSecond, retry.DefaultBudgetMinPerSecond)),
+	)
+}
+
+func (e *encoder) hedge(p string, h *Hedge) *yaml.Node {
+	if h == nil {
+		return nil
+	}
+	var pct *yaml.Node
+	if h.AfterPercentile != 0 {
+		pct = number(h.AfterPercentile)
+	}
+	return mapping(
+		"after_ms", e.ms(p+".after_ms", h.After, time.Millisecond),
+		"after_percentile", pct,
+		"max_hedges", integer(int64(cmpOr(h.Max, 1))),
+	)
+}
+
+func number(x float64) *yaml.Node {
+	tag := "!!float"
+	if x == math.Trunc(x) {
+		tag = "!!int"
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: strconv.FormatFloat(x, 'f', -1, 64)}
+}
+
+func cmpOr[T int | float64](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node {

@@ -82,7 +82,8 @@ const (
 //
 // A budget whose remaining count is missing or malformed is not reported;
 // a malformed limit or reset is left 0. A reset in the past is 0. Header
-// names are matched in their canonical form, as net/http stores them.
+// names are matched in their canonical form, as net/http stores them. A
+// zero now means time.Now, read only when a reset is a time.
 func ParseRateLimits(h http.Header, now time.Time) RateLimits {
 	var r RateLimits
 	if len(h) == 0 {
@@ -164,6 +165,9 @@ func parseResetTime(s string, now time.Time) time.Duration {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return 0
+	}
+	if now.IsZero() {
+		now = time.Now()
 	}
 	return clampReset(t.Sub(now))
 }

@@ -198,7 +198,7 @@ func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionReques
 			r.Request.Stream = true
 			return r
 		},
-		send:     s.open,
+		discard:  (*upstream).release,
 		stream:   true,
 		estimate: chatEstimate,
 	}
@@ -234,7 +234,13 @@ func (r *run) streamable() error {
 // connect runs the attempt loop until a target commits, and makes it the
 // serving one.
 func (s *Stream) connect() error {
-	u, err := attempts(&s.run, &s.op, &s.a)
+	var u *upstream
+	var err error
+	if s.run.m.hedge != nil {
+		u, err = hedged(&s.run, &s.op, s.open, &s.a)
+	} else {
+		u, err = attempts(&s.run, &s.op, s.open, &s.a)
+	}
 	if err != nil {
 		return err
 	}
@@ -264,7 +270,12 @@ func (s *Stream) open(ctx context.Context, t *tgt, req providers.ChatRequest) (*
 	}
 	u.st = st
 	if rr, ok := st.(providers.RateLimitReporter); ok {
-		s.a.limits = rr.RateLimits()
+		// Noted now, not when the stream ends: calls made meanwhile
+		// must already keep away from a spent budget. A hedged try
+		// runs here on its own goroutine; the quota is safe for that.
+		if rl := rr.RateLimits(); !rl.IsZero() {
+			t.quota.note(rl, s.run.c.now())
+		}
 	}
 	for {
 		chunk, err := st.Recv()
@@ -522,12 +533,14 @@ func (s *Stream) finish(class string, err error, o *strategy.Outcome) {
 
 // facts is what a Tracer records of the streamed answer.
 func (u *upstream) facts() *Response {
-	f := &Response{ID: u.id, Model: u.model, OutputTokens: u.outTokens}
+	f := &Response{ID: u.id, Model: u.model}
 	if u.finish != "" {
 		f.FinishReasons = []string{string(u.finish)}
 	}
+	// Token counts only as the provider reported them: the count of
+	// content chunks the strategy falls back on is no usage.
 	if us := u.usage; us != nil {
-		f.InputTokens = us.PromptTokens
+		f.InputTokens, f.OutputTokens = us.PromptTokens, us.CompletionTokens
 		if d := us.PromptTokensDetails; d != nil {
 			f.CachedTokens = d.CachedTokens
 		}
