@@ -67,6 +67,23 @@ func newServer(t testing.TB, h func(w http.ResponseWriter, r *http.Request, body
 	return s
 }
 
+// hangingServer starts a server that reads each request and never
+// answers, until the client goes away or the test ends.
+func hangingServer(t testing.TB) *server {
+	t.Helper()
+	release := make(chan struct{})
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	// Registered after the server's own cleanup, so it runs first and
+	// the server's Close does not wait on a hanging handler.
+	t.Cleanup(func() { close(release) })
+	return srv
+}
+
 // requests returns what the server has received so far.
 func (s *server) requests() []seen {
 	s.mu.Lock()
