@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	openai "github.com/sashabaranov/go-openai"
 	"google.golang.org/genai"
@@ -21,7 +22,11 @@ import (
 // either way (its own client decodes a base64 answer into them), so both
 // give the same response. Token-array input is refused: Gemini embeds
 // text. The Gemini API reports no token usage for embeddings, so Usage is
-// zero there; Vertex AI's per-input token counts are summed into it.
+// zero there; Vertex AI's per-input token counts are summed into it. On
+// Vertex AI, Gemini embedding models after gemini-embedding-001 take one
+// input per call (genai's embedContent method): several inputs for them
+// are refused with an *InputError rather than split into several
+// requests.
 // Call.Extra (and the request's ExtraBody) may set task_type, title and
 // auto_truncate.
 func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
@@ -36,6 +41,9 @@ func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (o
 	contents, cfg, err := buildEmbed(r, req.Extra)
 	if err != nil {
 		return openai.EmbeddingResponse{}, err
+	}
+	if p.backend == genai.BackendVertexAI && len(contents) > 1 && vertexEmbedsOneByOne(model) {
+		return openai.EmbeddingResponse{}, inputError("input", "Vertex AI embeds one input per call with %s (its embedContent method); send the inputs one by one", model)
 	}
 	if err := ctx.Err(); err != nil {
 		return openai.EmbeddingResponse{}, providers.ContextError(err)
@@ -69,6 +77,15 @@ func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (o
 	}
 	out.Usage.TotalTokens = out.Usage.PromptTokens
 	return out, nil
+}
+
+// vertexEmbedsOneByOne reports whether genai embeds with Vertex AI's
+// embedContent method for model, which takes one input per call: Gemini
+// embedding models other than gemini-embedding-001, and open models served
+// as MaaS. (genai's own rule; other models use the predict method, which
+// takes a batch.)
+func vertexEmbedsOneByOne(model string) bool {
+	return strings.Contains(model, "gemini") && model != "gemini-embedding-001" || strings.Contains(model, "maas")
 }
 
 // embed calls genai, as generate does.

@@ -181,3 +181,28 @@ func TestEmbedVertex(t *testing.T) {
 		t.Errorf("path %q, want Vertex's predict", path)
 	}
 }
+
+// TestEmbedVertexOneByOne checks the Vertex AI models genai embeds one
+// input per call: several inputs are refused before sending, one goes.
+func TestEmbedVertexOneByOne(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+		writeJSON(w, 200, obj{"embedding": obj{"values": []float32{0.5}}})
+	})
+	p := newProviderWith(t, &genai.ClientConfig{Backend: genai.BackendVertexAI, APIKey: testKey,
+		HTTPClient: &http.Client{Transport: testTransport(t)}, HTTPOptions: genai.HTTPOptions{BaseURL: srv.URL}})
+	_, err := p.Embed(context.Background(), providers.EmbeddingRequest{Request: openai.EmbeddingRequest{Model: "gemini-embedding-2", Input: []string{"a", "b"}}})
+	var ie *gem.InputError
+	if !errors.As(err, &ie) || ie.Field != "input" {
+		t.Errorf("two inputs: %v, want an *InputError for input", err)
+	}
+	got, err := p.Embed(context.Background(), providers.EmbeddingRequest{Request: openai.EmbeddingRequest{Model: "gemini-embedding-2", Input: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data) != 1 || got.Data[0].Embedding[0] != 0.5 {
+		t.Errorf("got %+v, want one vector", got.Data)
+	}
+	if path := srv.only(t).Path; path != "/v1beta1/publishers/google/models/gemini-embedding-2:embedContent" {
+		t.Errorf("path %q, want embedContent", path)
+	}
+}

@@ -47,7 +47,7 @@ func TestKeysNeverInErrors(t *testing.T) {
 		}},
 		{"in a mid-stream error", true, false, nil, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
-			event(w, chunkOf("Hi", nil))
+			event(w, textChunk("Hi", answer))
 			event(w, apiErrorBody(503, "UNAVAILABLE", echo(r)))
 		}},
 		{"in a malformed stream event", true, false, nil, func(w http.ResponseWriter, r *http.Request) {

@@ -32,7 +32,7 @@ func providerFor(t testing.TB, url string) *gem.Provider {
 func openStream(t *testing.T, b providertest.Behaviour) (providers.Stream, error) {
 	t.Helper()
 	b.Stream = true
-	srv := serveBehaviour(t, geminiWire{}, b)
+	srv := providertest.Serve(t, geminiWire{}, b)
 	s, err := providerFor(t, srv.URL).ChatStream(context.Background(), userSays("gemini-2.5-flash", "Hi"))
 	if s != nil {
 		t.Cleanup(func() { s.Close() })
@@ -125,7 +125,6 @@ func TestStreamEndings(t *testing.T) {
 		wantCode   string
 	}{
 		{"cut with no finish reason", providertest.Behaviour{Answer: answer, Chunks: 2, Ending: providertest.EndCut}, 502, gem.CodeStreamTruncated},
-		{"cut before any chunk", providertest.Behaviour{Answer: answer, Ending: providertest.EndCut}, 502, gem.CodeStreamTruncated},
 		{"an event that does not decode", providertest.Behaviour{Answer: answer, Chunks: 1, Ending: providertest.EndMalformed}, 502, gem.CodeMalformedEvent},
 		{"overloaded mid-stream", providertest.Behaviour{Answer: answer, Chunks: 1, Ending: providertest.EndError, Fault: providertest.FaultOverloaded}, 503, "UNAVAILABLE"},
 		{"an internal error mid-stream", providertest.Behaviour{Answer: answer, Chunks: 1, Ending: providertest.EndError, Fault: providertest.FaultServerError}, 500, "INTERNAL"},
@@ -159,16 +158,17 @@ func TestStreamCutMidEvent(t *testing.T) {
 		wantText string
 		write    func(w http.ResponseWriter)
 	}{
+		{"before any event", "", func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }},
 		{"inside an event", "Hello", func(w http.ResponseWriter) {
-			event(w, chunkOf("Hello", nil))
+			event(w, textChunk("Hello", answer))
 			_, _ = io.WriteString(w, `data: {"candidates":[{"content":{"parts":[{"text":" wor`)
 		}},
 		{"a complete event without its blank line and no finish reason", "Hello world", func(w http.ResponseWriter) {
-			event(w, chunkOf("Hello", nil))
+			event(w, textChunk("Hello", answer))
 			_, _ = io.WriteString(w, `data: {"candidates":[{"content":{"parts":[{"text":" world"}]}}]}`)
 		}},
 		{"the connection drops", "Hello", func(w http.ResponseWriter) {
-			event(w, chunkOf("Hello", nil))
+			event(w, textChunk("Hello", answer))
 			conn, buf, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				_, _ = buf.WriteString("1f\r\ndata: {\"candidates\":[{\"conte")
@@ -228,17 +228,19 @@ func TestStreamFailsBeforeStarting(t *testing.T) {
 	}
 }
 
-// TestStreamStall checks a stream that sends its headers and then
-// nothing: ChatStream returns at the headers; a blocked Recv is ended by
-// Close, by cancelling the ctx, or by its deadline.
+// TestStreamStall checks a stream that stops sending: a blocked Recv is
+// ended by Close, by cancelling the ctx, or by its deadline; and an
+// upstream that never answers, which ChatStream gives up on at its
+// deadline.
 func TestStreamStall(t *testing.T) {
 	stall := providertest.Behaviour{Stream: true, Answer: answer, Ending: providertest.EndStall}
 	t.Run("Close unblocks Recv", func(t *testing.T) {
-		srv := serveBehaviour(t, geminiWire{}, stall)
+		srv := providertest.Serve(t, geminiWire{}, stall)
 		s, err := providerFor(t, srv.URL).ChatStream(context.Background(), userSays("m", "Hi"))
 		if err != nil {
 			t.Fatal(err)
 		}
+		readText(t, s)
 		got := make(chan error, 1)
 		go func() {
 			_, err := s.Recv()
@@ -253,20 +255,21 @@ func TestStreamStall(t *testing.T) {
 		}
 	})
 	t.Run("cancelling the ctx ends the stream", func(t *testing.T) {
-		srv := serveBehaviour(t, geminiWire{}, stall)
+		srv := providertest.Serve(t, geminiWire{}, stall)
 		ctx, cancel := context.WithCancel(context.Background())
 		s, err := providerFor(t, srv.URL).ChatStream(ctx, userSays("m", "Hi"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
+		readText(t, s)
 		time.AfterFunc(20*time.Millisecond, cancel)
 		if _, err := s.Recv(); err != context.Canceled {
 			t.Errorf("Recv: %v, want context.Canceled", err)
 		}
 	})
 	t.Run("the ctx's deadline ends the stream", func(t *testing.T) {
-		srv := serveBehaviour(t, geminiWire{}, stall)
+		srv := providertest.Serve(t, geminiWire{}, stall)
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		s, err := providerFor(t, srv.URL).ChatStream(ctx, userSays("m", "Hi"))
@@ -274,13 +277,14 @@ func TestStreamStall(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
+		readText(t, s)
 		_, err = s.Recv()
 		if pe := asProviderError(t, err); pe.Status != providers.StatusTimeout || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Recv: %v, want a 408 matching context.DeadlineExceeded", err)
 		}
 	})
 	t.Run("a server that never answers", func(t *testing.T) {
-		srv := serveBehaviour(t, geminiWire{}, providertest.Behaviour{Stream: true, Silent: true})
+		srv := providertest.Serve(t, geminiWire{}, providertest.Behaviour{Stream: true, Silent: true})
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		s, err := providerFor(t, srv.URL).ChatStream(ctx, userSays("m", "Hi"))
@@ -293,7 +297,7 @@ func TestStreamStall(t *testing.T) {
 		}
 	})
 	t.Run("Close without reading", func(t *testing.T) {
-		srv := serveBehaviour(t, geminiWire{}, stall)
+		srv := providertest.Serve(t, geminiWire{}, stall)
 		s, err := providerFor(t, srv.URL).ChatStream(context.Background(), userSays("m", "Hi"))
 		if err != nil {
 			t.Fatal(err)
@@ -303,6 +307,15 @@ func TestStreamStall(t *testing.T) {
 			t.Errorf("Recv after Close: %v, want ErrStreamClosed", err)
 		}
 	})
+}
+
+// readText reads a stalling stream's one chunk of text.
+func readText(t *testing.T, s providers.Stream) {
+	t.Helper()
+	c, err := s.Recv()
+	if err != nil || len(c.Choices) == 0 || c.Choices[0].Delta.Content != answer.Text {
+		t.Fatalf("Recv = %+v, %v; want the answer's text before the stall", c, err)
+	}
 }
 
 // sse is a server sending the given chunks as events.
@@ -446,5 +459,54 @@ func TestStreamRequest(t *testing.T) {
 	}
 	if dig(got.Body, "generationConfig.temperature") != 0.5 || got.Header.Get("X-Caller") != "svc" {
 		t.Errorf("body %v, header %v: want the translated request and the call's header", got.Body, got.Header)
+	}
+}
+
+// TestStreamReturnsAtHeaders checks that ChatStream returns once the
+// response headers arrive, before any event: the time to the first event
+// is the caller's to bound, with Recv.
+func TestStreamReturnsAtHeaders(t *testing.T) {
+	release := make(chan struct{})
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		flush(w)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	t.Cleanup(func() { close(release) })
+	p := providerFor(t, srv.URL)
+	opened := make(chan providers.Stream, 1)
+	go func() {
+		s, err := p.ChatStream(context.Background(), userSays("m", "Hi"))
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- s
+	}()
+	var s providers.Stream
+	select {
+	case s = <-opened:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ChatStream did not return at the headers")
+	}
+	if s == nil {
+		return
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := s.Recv()
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("Recv returned %v before any event", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	s.Close()
+	if err := <-got; !errors.Is(err, providers.ErrStreamClosed) {
+		t.Errorf("Recv after Close: %v, want ErrStreamClosed", err)
 	}
 }

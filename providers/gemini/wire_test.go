@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"testing"
 
 	"github.com/llmroute/llmroute/providers/providertest"
 )
@@ -22,20 +20,28 @@ type geminiWire struct{}
 
 var _ providertest.EmbedWire = geminiWire{}
 
-// chunkOf is a response chunk holding text, with a finish reason and usage
-// when a is the end of an answer.
+// textChunk is a response chunk holding text, as Gemini sends every
+// chunk of a stream but the last: with the response id and model version.
+func textChunk(text string, a providertest.Answer) obj {
+	return obj{
+		"candidates":   []any{obj{"content": obj{"role": "model", "parts": []any{obj{"text": text}}}, "index": 0}},
+		"modelVersion": a.Model,
+		"responseId":   a.ID,
+	}
+}
+
+// chunkOf is a response chunk holding text; with a, the last chunk of an
+// answer, carrying a's finish reason, usage, id and model.
 func chunkOf(text string, a *providertest.Answer) obj {
-	cand := obj{"content": obj{"role": "model", "parts": []any{obj{"text": text}}}, "index": 0}
-	c := obj{"candidates": []any{cand}}
-	if a != nil {
-		cand["finishReason"] = "STOP"
-		c["usageMetadata"] = obj{
-			"promptTokenCount":     a.PromptTokens,
-			"candidatesTokenCount": a.CompletionTokens,
-			"totalTokenCount":      a.PromptTokens + a.CompletionTokens,
-		}
-		c["modelVersion"] = a.Model
-		c["responseId"] = a.ID
+	if a == nil {
+		return textChunk(text, providertest.Answer{})
+	}
+	c := textChunk(text, *a)
+	c["candidates"].([]any)[0].(obj)["finishReason"] = "STOP"
+	c["usageMetadata"] = obj{
+		"promptTokenCount":     a.PromptTokens,
+		"candidatesTokenCount": a.CompletionTokens,
+		"totalTokenCount":      a.PromptTokens + a.CompletionTokens,
 	}
 	return c
 }
@@ -70,11 +76,17 @@ func faultBody(f providertest.Fault, retryAfter string) (int, obj) {
 // RetryInfo detail, not a header; a proxy in front of it may add the
 // header, so both are written, and a date (which RetryInfo cannot say)
 // only as the header.
+//
+// The message of a bad request quotes the request's key back, as some
+// servers do, for the suite's check that it never reaches an error.
 func (geminiWire) Fail(w http.ResponseWriter, r *http.Request, f providertest.Fault, retryAfter string) {
 	if retryAfter != "" {
 		w.Header().Set("Retry-After", retryAfter)
 	}
 	status, body := faultBody(f, retryAfter)
+	if f == providertest.FaultBadRequest {
+		body["error"].(obj)["message"] = "API key not valid: " + r.Header.Get("X-Goog-Api-Key") + ". Please pass a valid API key."
+	}
 	writeJSON(w, status, body)
 }
 
@@ -97,7 +109,10 @@ func flush(w io.Writer) {
 	}
 }
 
-func (geminiWire) StreamText(w http.ResponseWriter, text string) { event(w, chunkOf(text, nil)) }
+func (geminiWire) StreamText(w http.ResponseWriter, text string) {
+	a, _ := providertest.AnswerOf(w)
+	event(w, textChunk(text, a))
+}
 
 func (geminiWire) StreamEnd(w http.ResponseWriter, a providertest.Answer) { event(w, chunkOf("", &a)) }
 
@@ -120,60 +135,18 @@ func (geminiWire) Embeddings(w http.ResponseWriter, r *http.Request, vectors [][
 	writeJSON(w, http.StatusOK, obj{"embeddings": embs})
 }
 
-// serveBehaviour is a loopback server acting out b for every request with
-// w, for this package's own tests of the behaviours the contract suite
-// names.
-func serveBehaviour(t testing.TB, w providertest.Wire, b providertest.Behaviour) *httptest.Server {
-	t.Helper()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		wait := func() {
-			select {
-			case <-r.Context().Done():
-			case <-release:
-			}
-		}
-		switch {
-		case b.Silent:
-			wait()
-		case b.Fault != 0 && !(b.Stream && b.Ending == providertest.EndError):
-			w.Fail(rw, r, b.Fault, b.RetryAfter)
-		case b.Embed:
-			w.(providertest.EmbedWire).Embeddings(rw, r, b.Vectors, b.Answer.PromptTokens)
-		case !b.Stream:
-			w.Answer(rw, r, b.Answer)
-		default:
-			w.StreamStart(rw, r, b.Answer)
-			for _, piece := range split(b.Answer.Text, b.Chunks) {
-				w.StreamText(rw, piece)
-			}
-			switch b.Ending {
-			case providertest.EndComplete:
-				w.StreamEnd(rw, b.Answer)
-			case providertest.EndCut:
-			case providertest.EndStall:
-				wait()
-			case providertest.EndMalformed:
-				w.StreamMalformed(rw)
-			case providertest.EndError:
-				w.StreamError(rw, b.Fault)
-			}
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
-	return srv
-}
+// vertexWire is geminiWire with Vertex AI's embeddings answer (the predict
+// method's), which reports each input's token count.
+type vertexWire struct{ geminiWire }
 
-// split cuts s into n pieces as evenly as it goes.
-func split(s string, n int) []string {
-	if n <= 0 {
-		return nil
+func (vertexWire) Embeddings(w http.ResponseWriter, r *http.Request, vectors [][]float32, promptTokens int) {
+	preds := make([]any, len(vectors))
+	for i, v := range vectors {
+		tokens := promptTokens / len(vectors)
+		if i == 0 {
+			tokens += promptTokens % len(vectors)
+		}
+		preds[i] = obj{"embeddings": obj{"values": v, "statistics": obj{"token_count": tokens, "truncated": false}}}
 	}
-	pieces := make([]string, 0, n)
-	for i := range n {
-		pieces = append(pieces, s[len(s)*i/n:len(s)*(i+1)/n])
-	}
-	return pieces
+	writeJSON(w, http.StatusOK, obj{"predictions": preds})
 }
