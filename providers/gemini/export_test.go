@@ -1,6 +1,9 @@
 package gemini
 
-import "google.golang.org/genai"
+import (
+	openai "github.com/sashabaranov/go-openai"
+	"google.golang.org/genai"
+)
 
 // Internal parsers, exported to the external tests for fuzzing.
 var (
@@ -18,4 +21,24 @@ func EncodeToolCallID(responseID string, candidate, position int, name, upstream
 func DecodeToolCallID(id string) (upstream string, sig []byte) {
 	ref := decodeToolCallID(id)
 	return ref.upstream, ref.signature
+}
+
+// BuildChat translates a chat request, for benchmarks.
+func BuildChat(r *openai.ChatCompletionRequest, extra map[string]any) error {
+	_, err := buildChat(r, extra)
+	return err
+}
+
+// ChatResponse translates a generateContent response, for benchmarks.
+var ChatResponse = chatResponse
+
+// ChunkConv translates a stream's chunks, for benchmarks.
+type ChunkConv struct{ c chunkConv }
+
+// NewChunkConv returns a ChunkConv for a stream of model.
+func NewChunkConv(model string) *ChunkConv { return &ChunkConv{c: chunkConv{model: model}} }
+
+// Chunk translates one chunk.
+func (c *ChunkConv) Chunk(resp *genai.GenerateContentResponse) (openai.ChatCompletionStreamResponse, bool, error) {
+	return c.c.chunk(resp)
 }

@@ -225,3 +225,8 @@ func dig(v any, path string) any {
 	}
 	return v
 }
+
+// providersRequest wraps an OpenAI request as a ChatRequest.
+func providersRequest(r openai.ChatCompletionRequest) providers.ChatRequest {
+	return providers.ChatRequest{Request: r}
+}
