@@ -153,7 +153,10 @@
 //
 // Text parts become the message's content, thought parts its reasoning
 // content (read part by part: genai's Text method logs a warning whenever
-// a response also holds function calls). Finish reasons: STOP is "stop",
+// a response holds more than one candidate or parts other than text).
+// Other parts (inline data, executable code) are not carried. A thought
+// signature on a text part, which Gemini returns but does not require
+// back, is dropped: go-openai's message content is a plain string. Finish reasons: STOP is "stop",
 // or "tool_calls" when the candidate holds function calls (Gemini says
 // STOP either way); MAX_TOKENS is "length", and so is CONTINUATION (the
 // answer paused, and is not continued); every refusal (SAFETY,
