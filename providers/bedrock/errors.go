@@ -3,6 +3,7 @@ package bedrock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -169,7 +170,8 @@ func translate(ctx context.Context, st *callState, requestID string, err error, 
 		switch {
 		case errors.As(err, &invalid) || errors.As(err, &ser):
 			return &providers.Error{Status: http.StatusBadRequest, Code: CodeClientValidation, Type: "invalid_request_error",
-				Message: st.redact("request refused before sending: " + err.Error()), Err: st.redactErr(err)}
+				Message: st.redact("request refused before sending: " + err.Error()),
+				Err:     fmt.Errorf("%w: %w", providers.ErrInvalidRequest, st.redactErr(err))}
 		case !st.identified:
 			return &providers.Error{Status: http.StatusUnauthorized, Code: CodeCredentialsUnavailable,
 				Message: st.redact("AWS credentials unavailable: " + err.Error()), Err: st.redactErr(err)}

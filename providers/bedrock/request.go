@@ -59,13 +59,18 @@ func (p *params) converseStream() *bedrockruntime.ConverseStreamInput {
 }
 
 // invalid is the error for a request this package refuses to send. field
-// is the request field at fault, in the OpenAI request's JSON terms.
+// is the request field at fault, in the OpenAI request's JSON terms. It
+// wraps providers.ErrInvalidRequest: the caller wrote something Converse
+// cannot take, so the routing layer refuses the call without blaming the
+// target or trying another.
 func invalid(field, format string, args ...any) *providers.Error {
+	msg := "bedrock: " + field + ": " + fmt.Sprintf(format, args...)
 	return &providers.Error{
 		Status:  http.StatusBadRequest,
 		Code:    CodeClientValidation,
 		Type:    "invalid_request_error",
-		Message: "bedrock: " + field + ": " + fmt.Sprintf(format, args...),
+		Message: msg,
+		Err:     fmt.Errorf("%w: %s", providers.ErrInvalidRequest, msg),
 	}
 }
 

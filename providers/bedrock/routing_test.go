@@ -280,3 +280,26 @@ func TestRoutingChatFallback(t *testing.T) {
 		t.Errorf("attempts %+v; want the primary's 502 to fall back", tr.Attempts)
 	}
 }
+
+func TestRoutingRefusesWhatConverseCannotTake(t *testing.T) {
+	// n > 1 is the caller's request, not a failing target: the call stops
+	// with routing.ErrInvalidRequest, nothing is sent, and no backup is
+	// tried.
+	srv := newServer(t, answer("never"))
+	var tr routing.Trace
+	_, err := routedClient(t, srv).Chat(routing.WithTrace(context.Background(), &tr), openai.ChatCompletionRequest{
+		Model: virtualModel, N: 2, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: "Hi"}},
+	})
+	if !errors.Is(err, routing.ErrInvalidRequest) || !strings.Contains(err.Error(), "n:") {
+		t.Fatalf("Chat = %v; want ErrInvalidRequest naming n", err)
+	}
+	srv.mu.Lock()
+	sent := len(srv.reqs)
+	srv.mu.Unlock()
+	if sent != 0 {
+		t.Errorf("%d requests reached Bedrock; want none", sent)
+	}
+	if len(tr.Attempts) != 1 || tr.Attempts[0].Class != "invalid" {
+		t.Errorf("attempts %+v; want one invalid attempt and no fallback", tr.Attempts)
+	}
+}
