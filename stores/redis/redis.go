@@ -15,6 +15,11 @@ import (
 const (
 	// DefaultPrefix starts the Redis key of every pin.
 	DefaultPrefix = "llmroute:pin:"
+	// DefaultLimitPrefix starts the Redis keys of every rate-limit
+	// budget, and DefaultHealthPrefix those of every shared health
+	// record.
+	DefaultLimitPrefix  = "llmroute:limit:"
+	DefaultHealthPrefix = "llmroute:health:"
 	// DefaultTimeout bounds each Redis operation.
 	DefaultTimeout = 50 * time.Millisecond
 )
@@ -31,9 +36,21 @@ type Option func(*Store)
 // WithPrefix starts the Redis key of every pin with prefix instead of
 // [DefaultPrefix]. Services that share a Redis but must not share
 // sessions use different prefixes. An empty prefix is allowed: keys are
-// then the session keys themselves.
+// then the session keys themselves. Rate limits and health have prefixes
+// of their own; see [WithNamespace].
 func WithPrefix(prefix string) Option {
 	return func(s *Store) { s.prefix = prefix }
+}
+
+// WithNamespace puts every key the Store writes under ns: pins under
+// ns+"pin:", rate-limit budgets under ns+"limit:" and health records
+// under ns+"health:". Services that share a Redis but must share nothing
+// use different namespaces; the default is "llmroute:". A later
+// WithPrefix still sets the pins' prefix alone.
+func WithNamespace(ns string) Option {
+	return func(s *Store) {
+		s.prefix, s.limitPrefix, s.healthPrefix = ns+"pin:", ns+"limit:", ns+"health:"
+	}
 }
 
 // WithTimeout bounds each Redis operation to d instead of
@@ -67,9 +84,11 @@ func WithTimeout(d time.Duration) Option {
 // the client when done with both. Make a Store with [New]; the zero Store
 // returns an error from every operation.
 type Store struct {
-	client  goredis.UniversalClient
-	prefix  string
-	timeout time.Duration
+	client       goredis.UniversalClient
+	prefix       string
+	limitPrefix  string
+	healthPrefix string
+	timeout      time.Duration
 }
 
 var _ stores.Store = (*Store)(nil)
@@ -89,7 +108,7 @@ func New(client goredis.UniversalClient, opts ...Option) (*Store, error) {
 	if err := checkClient(client); err != nil {
 		return nil, err
 	}
-	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout}
+	s := &Store{client: client, prefix: DefaultPrefix, limitPrefix: DefaultLimitPrefix, healthPrefix: DefaultHealthPrefix, timeout: DefaultTimeout}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(s)
