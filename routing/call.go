@@ -162,10 +162,11 @@ type attempt struct {
 	done bool
 
 	// For the limits: what the try was charged, the tokens its answer
-	// used (0: not reported) and the rate limits it reported.
+	// used (0: not reported) and its response's headers, which report
+	// the provider's rate limits.
 	charge charge
 	used   int
-	limits providers.RateLimits
+	header http.Header
 }
 
 // begin starts an attempt on t; the request is built next, then started.
@@ -371,9 +372,9 @@ type op[Req, Resp any] struct {
 	tokens func(Resp) int       // output tokens of an answer
 	facts  func(Resp) *Response // for a Tracer
 	// estimate is a request's tokens before it is sent; usage an
-	// answer's tokens and the rate limits it reported (unary only).
+	// answer's tokens and its response's headers (unary only).
 	estimate func(Req) (prompt, output int)
-	usage    func(Resp) (int, providers.RateLimits)
+	usage    func(Resp) (int, http.Header)
 	// discard releases an answer no one will read: a stream a losing
 	// hedge had opened.
 	discard func(Resp)
@@ -406,7 +407,7 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 		var wait time.Duration
 		for try := 1; ; try++ {
 			req := o.build(t, header, r.tr)
-			ch, ok := admit(r, o, t, step, try, req)
+			ch, ok := admit(r, o, t, step, try, &req)
 			if !ok {
 				break
 			}
@@ -450,7 +451,7 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, d
 			f = o.facts(resp)
 			r.answer = f
 		}
-		a.used, a.limits = o.usage(resp)
+		a.used, a.header = o.usage(resp)
 		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
 	}
 	r.c.repin(r, a.index)

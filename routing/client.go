@@ -279,9 +279,6 @@ func New(opts ...Option) (*Client, error) {
 	if c.store == nil {
 		c.store = stores.NewMemory(stores.WithClock(c.now))
 	}
-	if c.limits.limiter == nil {
-		c.limits.limiter = stores.NewMemoryLimiter()
-	}
 	if s.shared != nil {
 		c.shared = &shared{store: s.shared}
 	}

@@ -143,7 +143,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 	// rate limit.
 	start := func(s strategy.Step, t *tgt, h http.Header, try int, wait time.Duration, hedge bool) *lane[Resp] {
 		req := o.build(t, h, r.tr)
-		ch, ok := admit(r, o, t, s, try, req)
+		ch, ok := admit(r, o, t, s, try, &req)
 		if !ok {
 			return nil
 		}

@@ -150,13 +150,31 @@ const sharedRetry = time.Second
 
 // limits is the Client's rate-limit state.
 type limits struct {
-	limiter  stores.Limiter
+	limiter  stores.Limiter       // WithLimiter's; nil: each target's own budget, in memory
 	local    stores.MemoryLimiter // each budget's share, while limiter fails
 	replicas int
 	down     atomic.Int64 // Unix ns on the Client's clock: limiter not asked before then
 
-	mu     sync.Mutex
-	quotas map[string]*quota // by target ref, shared by every model
+	mu      sync.Mutex
+	quotas  map[string]*quota         // by target ref, shared by every model
+	budgets map[string]*stores.Budget // by budget key, without a Limiter
+}
+
+// budgetFor returns the in-memory budget of key, made on first use and
+// kept across reconfigurations, so that a target's budget survives a
+// manifest applied while it serves.
+func (l *limits) budgetFor(key string) *stores.Budget {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.budgets == nil {
+		l.budgets = map[string]*stores.Budget{}
+	}
+	b := l.budgets[key]
+	if b == nil {
+		b = new(stores.Budget)
+		l.budgets[key] = b
+	}
+	return b
 }
 
 // quota is what a target's provider last said of its budget: no request
@@ -249,7 +267,7 @@ type charge struct {
 // is told so the call goes on to the next target. It also confirms a
 // probe with the shared health, when there is one. It charges the request
 // and its estimated tokens to the target's budget.
-func admit[Req, Resp any](r *run, o *op[Req, Resp], t *tgt, step strategy.Step, try int, req Req) (charge, bool) {
+func admit[Req, Resp any](r *run, o *op[Req, Resp], t *tgt, step strategy.Step, try int, req *Req) (charge, bool) {
 	c := r.c
 	if try == 1 && step.Reason == strategy.ReasonProbe && c.shared != nil && !r.claim(t) {
 		// Another replica probes it: pick again among the others.
@@ -275,12 +293,15 @@ func admit[Req, Resp any](r *run, o *op[Req, Resp], t *tgt, step strategy.Step, 
 	var ch charge
 	if t.limit.Tokens > 0 {
 		ch.tokens = true
-		ch.prompt, ch.output = o.estimate(req)
+		ch.prompt, ch.output = o.estimate(*req)
 	}
-	got, local := c.take(r.ctx, r.m.name, t, stores.Take{
-		Key: t.limitKey, Limit: t.limit, Requests: 1, Tokens: ch.prompt + ch.output, Now: now,
-	}, false)
-	ch.local = local
+	tk := stores.Take{Key: t.limitKey, Limit: t.limit, Requests: 1, Tokens: ch.prompt + ch.output, Now: now}
+	var got stores.Taken
+	if t.budget != nil {
+		got = t.budget.Take(tk)
+	} else {
+		got, ch.local = c.take(r.ctx, r.m.name, t, tk, false)
+	}
 	if !got.Allowed {
 		r.skip(t, try, SkipRateLimit, now, now.Add(got.RetryAfter))
 		return charge{}, false
@@ -348,14 +369,24 @@ func (r *run) rateLimited() error {
 // settle is what the limits learn when an attempt ends: the rate limits
 // its response reported, and its tokens, which correct the estimate it
 // was charged (given back, or charged beyond the budget as a debt).
-// Called from the attempt's finish.
+// Called from the attempt's finish; a success with nothing to learn
+// costs a few comparisons.
 func (r *run) settle(a *attempt, err error, dur time.Duration) {
+	if err == nil && a.header == nil && !a.charge.tokens {
+		return
+	}
+	r.learn(a, err, dur)
+}
+
+func (r *run) learn(a *attempt, err error, dur time.Duration) {
 	t := a.t
-	rl := a.limits
+	var rl providers.RateLimits
 	if err != nil {
 		if pe, ok := providers.FromError(err); ok {
 			rl = pe.RateLimits
 		}
+	} else if len(a.header) > 0 {
+		rl = providers.ParseRateLimits(a.header, time.Time{})
 	}
 	if !rl.IsZero() {
 		t.quota.note(rl, a.rec.Start.Add(dur))
@@ -370,14 +401,17 @@ func (r *run) settle(a *attempt, err error, dur time.Duration) {
 	if delta == 0 {
 		return
 	}
+	tk := stores.Take{Key: t.limitKey, Limit: t.limit, Tokens: delta, Debt: delta > 0, Now: a.rec.Start.Add(dur)}
+	if t.budget != nil {
+		t.budget.Take(tk)
+		return
+	}
 	ctx := r.ctx
 	if ctx.Err() != nil {
 		// The caller is gone, but what was used must still be counted.
 		ctx = context.WithoutCancel(ctx)
 	}
-	r.c.take(ctx, r.m.name, t, stores.Take{
-		Key: t.limitKey, Limit: t.limit, Tokens: delta, Debt: delta > 0, Now: a.rec.Start.Add(dur),
-	}, ch.local)
+	r.c.take(ctx, r.m.name, t, tk, ch.local)
 }
 
 // The estimate of a request's tokens, before it is sent: prompt text in
@@ -456,20 +490,20 @@ func inputTokens(in any) int {
 
 // What an answer used and reported, for each kind of call.
 
-func chatUsage(r openai.ChatCompletionResponse) (int, providers.RateLimits) {
-	return r.Usage.TotalTokens, providers.ParseRateLimits(r.Header(), time.Time{})
+func chatUsage(r openai.ChatCompletionResponse) (int, http.Header) {
+	return r.Usage.TotalTokens, r.Header()
 }
 
-func completionUsage(r openai.CompletionResponse) (int, providers.RateLimits) {
+func completionUsage(r openai.CompletionResponse) (int, http.Header) {
 	n := 0
 	if r.Usage != nil {
 		n = r.Usage.TotalTokens
 	}
-	return n, providers.ParseRateLimits(r.Header(), time.Time{})
+	return n, r.Header()
 }
 
-func embeddingUsage(r openai.EmbeddingResponse) (int, providers.RateLimits) {
-	return r.Usage.TotalTokens, providers.ParseRateLimits(r.Header(), time.Time{})
+func embeddingUsage(r openai.EmbeddingResponse) (int, http.Header) {
+	return r.Usage.TotalTokens, r.Header()
 }
 
 // streamTokens is what a stream used: its reported usage, else the

@@ -71,9 +71,10 @@ type tgt struct {
 	requestTimeout time.Duration
 	ttftTimeout    time.Duration
 	idleTimeout    time.Duration
-	limit          stores.Limit // zero: no rate_limit
-	limitKey       string       // the budget's key: "group/model|account/model"
-	quota          *quota       // what the provider said of its budget
+	limit          stores.Limit   // zero: no rate_limit
+	limitKey       string         // the budget's key: "group/model|account/model"
+	budget         *stores.Budget // the budget in memory, without a Limiter; nil without a limit
+	quota          *quota         // what the provider said of its budget
 }
 
 // build returns a new snapshot: old's groups with groups added or
@@ -180,6 +181,9 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 			limit:          limitOf(t, rc),
 			limitKey:       m.name + "|" + t.Ref,
 			quota:          c.limits.quotaFor(t.Ref),
+		}
+		if tg := &m.targets[i]; !tg.limit.IsZero() && c.limits.limiter == nil {
+			tg.budget = c.limits.budgetFor(tg.limitKey)
 		}
 		m.index[t.Ref] = i
 		m.refs[i] = t.Ref

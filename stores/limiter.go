@@ -160,31 +160,23 @@ func Cost(amount, limit int, period time.Duration, debt bool) time.Duration {
 	return time.Duration(c)
 }
 
-// MemoryLimiter is a Limiter that keeps budgets in the process: the
-// default, and right for a service with one replica. It keeps one small
-// record per key it has been given (routing gives it one per limited
-// target) and starts no goroutines.
+// MemoryLimiter is a Limiter that keeps budgets in the process: right
+// for a service with one replica. It keeps one [Budget] per key it has
+// been given (routing gives it one per limited target) and starts no
+// goroutines.
 //
 // A MemoryLimiter is safe for concurrent use, never fails except on
 // invalid input, and ignores its ctx. Take allocates nothing once a key
 // has been seen. The zero MemoryLimiter is ready to use; it must not be
 // copied after first use.
 type MemoryLimiter struct {
-	budgets sync.Map // key → *budget
+	budgets sync.Map // key → *Budget
 }
 
 var _ Limiter = (*MemoryLimiter)(nil)
 
 // NewMemoryLimiter returns an empty MemoryLimiter.
 func NewMemoryLimiter() *MemoryLimiter { return new(MemoryLimiter) }
-
-// budget is one key's state: the time (Unix ns) at which its requests
-// and its tokens are whole again; a time in the past means whole.
-type budget struct {
-	mu       sync.Mutex
-	requests int64
-	tokens   int64
-}
 
 // Take implements [Limiter].
 func (m *MemoryLimiter) Take(_ context.Context, t Take) (Taken, error) {
@@ -194,29 +186,52 @@ func (m *MemoryLimiter) Take(_ context.Context, t Take) (Taken, error) {
 	if t.Limit.IsZero() || t.Requests == 0 && t.Tokens == 0 {
 		return Taken{Allowed: true}, nil
 	}
-	now := t.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
 	v, ok := m.budgets.Load(t.Key)
 	if !ok {
-		v, _ = m.budgets.LoadOrStore(t.Key, new(budget))
+		v, _ = m.budgets.LoadOrStore(t.Key, new(Budget))
 	}
-	b := v.(*budget)
+	return v.(*Budget).Take(t), nil
+}
+
+// Budget is one budget's state in the process, the GCRA cell a
+// MemoryLimiter keeps for each key: the times at which its requests and
+// its tokens are whole again. Code that holds on to a budget (routing's
+// default, one per limited target) charges it without a key lookup.
+//
+// A Budget is safe for concurrent use; its zero value is a whole budget.
+// It must not be copied after first use.
+type Budget struct {
+	mu       sync.Mutex
+	requests int64 // Unix ns; in the past: whole
+	tokens   int64
+}
+
+// Take charges t to b as [Limiter] describes; t.Key is not read, and t
+// must be valid ([CheckTake]). It allocates nothing.
+func (b *Budget) Take(t Take) Taken {
 	period := t.Limit.Period
 	if period == 0 {
 		period = time.Minute
 	}
+	reqCost := Cost(t.Requests, t.Limit.Requests, period, t.Debt)
+	tokCost := Cost(t.Tokens, t.Limit.Tokens, period, t.Debt)
+	if reqCost == 0 && tokCost == 0 {
+		return Taken{Allowed: true}
+	}
+	now := t.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	ns := now.UnixNano()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	req, reqWait := charge(b.requests, ns, Cost(t.Requests, t.Limit.Requests, period, t.Debt), period, t.Debt)
-	tok, tokWait := charge(b.tokens, ns, Cost(t.Tokens, t.Limit.Tokens, period, t.Debt), period, t.Debt)
+	req, reqWait := charge(b.requests, ns, reqCost, period, t.Debt)
+	tok, tokWait := charge(b.tokens, ns, tokCost, period, t.Debt)
 	if wait := max(reqWait, tokWait); wait > 0 {
-		return Taken{RetryAfter: wait}, nil
+		return Taken{RetryAfter: wait}
 	}
 	b.requests, b.tokens = req, tok
-	return Taken{Allowed: true}, nil
+	return Taken{Allowed: true}
 }
 
 // charge is GCRA: the budget full again at tat (Unix ns) takes cost at
