@@ -2,8 +2,11 @@ package routing_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,5 +111,47 @@ func TestProviderLimitThroughTheOpenAIAdapter(t *testing.T) {
 	}
 	if served["primary"] != 4 || served["backup"] != 66 || skipped != 66 {
 		t.Errorf("served %v with %d skips; want primary 4, backup 66, one skip per call the backup took", served, skipped)
+	}
+}
+
+// Neither a skip nor a rate-limit error can reveal a credential, even
+// when the provider echoes it in its refusal: they name targets and
+// times only.
+func TestRateLimitErrorsKeepSecrets(t *testing.T) {
+	const key = "sk-SENTINEL-limits-0123456789abcdefghij"
+	srv := newCoreServer(t, func(w http.ResponseWriter, r *http.Request, body map[string]any) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("x-ratelimit-remaining-requests", "0")
+		w.Header().Set("x-ratelimit-reset-requests", "1m0s")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprintf(w, `{"error":{"message":"Rate limit reached for key %s","type":"requests","code":"rate_limit_exceeded"}}`, r.Header.Get("Authorization"))
+		return true
+	})
+	t.Cleanup(srv.Close)
+	cfg := goopenai.DefaultConfig(key)
+	cfg.BaseURL = srv.URL + "/v1"
+	cfg.HTTPClient = srv.Client()
+	var logged strings.Builder
+	c := coreClient(t, routing.WithProvider(coreAcct, oai.New(cfg)),
+		routing.WithLogger(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		routing.WithGroup(coreGroup(corePriority(target.Target{Ref: coreRef("a"), Retry: &target.Retry{}}))))
+	ctx, tr := coreTraced(t.Context())
+	_, refused := c.Chat(ctx, coreReq(coreModel))
+	if refused == nil {
+		t.Fatal("the refusal was not an error")
+	}
+	_, limited := c.Chat(ctx, coreReq(coreModel))
+	if !errors.Is(limited, routing.ErrRateLimited) {
+		t.Fatalf("second call: %v; want ErrRateLimited, the provider having said it has nothing left", limited)
+	}
+	var texts []string
+	for _, err := range []error{refused, limited} {
+		texts = append(texts, err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
+	}
+	texts = append(texts, fmt.Sprintf("%+v", tr.Skipped), fmt.Sprintf("%#v", tr.Skipped), logged.String())
+	for _, s := range texts {
+		if strings.Contains(s, key) || strings.Contains(s, key[8:]) {
+			t.Errorf("the key leaked: %s", s)
+		}
 	}
 }

@@ -134,9 +134,10 @@ func WithObserver(o Observer) Option {
 
 // WithLogger logs the Client's events to l: failed attempts at Warn,
 // successful ones at Debug, Store, Limiter and HealthStore failures at
-// Warn, a target demoted at Warn and probed or recovered at Info, a
-// target skipped at its rate limit at Info. Errors are logged as the
-// Client reports them, which never include API keys.
+// Warn, a target demoted at Warn and probed or recovered at Info, and a
+// target skipped at its rate limit at Debug (a saturated target is
+// skipped by every call). Errors are logged as the Client reports them,
+// which never include API keys.
 func WithLogger(l *slog.Logger) Option {
 	if l == nil {
 		return func(s *settings) { s.errs = append(s.errs, errors.New("routing: WithLogger: nil logger")) }
@@ -177,7 +178,7 @@ func WithLogger(l *slog.Logger) Option {
 			l.LogAttrs(ctx, level, "llmroute target health", slog.String("model", e.Model),
 				slog.String("target", e.Target), slog.String("change", e.Health.String()))
 		case EventSkip:
-			l.LogAttrs(ctx, slog.LevelInfo, "llmroute target skipped at its rate limit", slog.String("model", e.Model),
+			l.LogAttrs(ctx, slog.LevelDebug, "llmroute target skipped at its rate limit", slog.String("model", e.Model),
 				slog.String("target", e.Target), slog.String("reason", e.Skip.Reason.String()),
 				slog.Duration("free_in", e.Skip.FreeAt.Sub(e.Skip.At)))
 		case EventLimiterError:
