@@ -95,7 +95,46 @@
 // anything), [ErrUnsupportedOperation], [ErrNoEligibleTarget] and
 // [ErrInvalidRequest], matched with errors.Is. A failure after attempts
 // is an [*Error]: errors.As finds its StatusCode (the final upstream
-// status), and it unwraps to every attempt's *target.Error.
+// status), and it unwraps to every attempt's *target.Error. A call that
+// found every target at its rate limit, and sent nothing, is a
+// [*RateLimitError] matching [ErrRateLimited]: StatusCode 429, and
+// RetryAfter says when the first target frees up.
+//
+// # Rate limits
+//
+// A target's rate_limit (target.RateLimit, or the virtual model's
+// default) caps the requests and tokens it is sent per minute. Before
+// each try the target's budget is charged the request and the try's
+// estimated tokens (prompt bytes/4, 4 a message, max_tokens); a target
+// without room is skipped, sent nothing and held to nothing: the Trace
+// lists it in Skipped and observers get an [EventSkip]. The estimate is
+// corrected from the answer's usage, so what a target serves in a span T
+// is at most its budget, plus what refills in T, plus what the requests
+// in flight when it ran out used beyond their estimates. A target whose
+// provider reported no requests or tokens left (x-ratelimit-remaining-*,
+// anthropic-ratelimit-*, see providers.RateLimits) is skipped the same
+// way until the reset the provider gave.
+//
+//	c, err := routing.New(
+//		routing.WithProvider("azure-main", p),
+//		routing.WithManifest(manifest),  // rate_limit: {requests_per_minute: 60}
+//		routing.WithLimiter(redisStore), // shared by every replica (stores/redis)
+//		routing.WithReplicas(4),         // each enforces 1/4 while Redis is down
+//	)
+//	...
+//	_, err = c.Chat(ctx, req)
+//	var rle *routing.RateLimitError
+//	if errors.As(err, &rle) {
+//		// every target is at its limit: try again in rle.RetryAfter()
+//	}
+//
+// Budgets live in the Client's memory unless [WithLimiter] shares them
+// between replicas; a Limiter failure never fails a call (each replica
+// then enforces its share, [WithReplicas], and observers get an
+// [EventLimiterError]). [WithSharedHealth] shares targets' health the
+// same way: failures counted fleet-wide, demotions seen by every replica
+// on its next call, one probe per cooldown for the fleet. The
+// project's docs/behaviour.md has the details.
 //
 // # Testing with fakes
 //

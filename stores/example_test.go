@@ -65,3 +65,29 @@ func ExampleFuncs() {
 	// Output:
 	// false store down
 }
+
+// A budget of 60 requests and 1000 tokens a minute: a request estimated
+// at 600 tokens fits, a second does not until 200 tokens have refilled;
+// the first used only 300, and giving back the rest lets the second in.
+func ExampleMemoryLimiter() {
+	l := stores.NewMemoryLimiter()
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	lim := stores.Limit{Requests: 60, Tokens: 1000}
+	take := func(requests, tokens int) stores.Taken {
+		got, err := l.Take(ctx, stores.Take{Key: "team/chat|azure/gpt-4o", Limit: lim, Requests: requests, Tokens: tokens, Now: now})
+		if err != nil {
+			panic(err)
+		}
+		return got
+	}
+	fmt.Printf("%+v\n", take(1, 600))
+	fmt.Printf("%+v\n", take(1, 600))
+	fmt.Printf("%+v\n", take(0, -300)) // the first answer used 300
+	fmt.Printf("%+v\n", take(1, 600))
+	// Output:
+	// {Allowed:true RetryAfter:0s}
+	// {Allowed:false RetryAfter:12s}
+	// {Allowed:true RetryAfter:0s}
+	// {Allowed:true RetryAfter:0s}
+}

@@ -48,6 +48,13 @@
 //     the precise form OpenAI sends alongside the rounded-up Retry-After,
 //     and OpenAI's SDKs prefer it too), else from Retry-After, in seconds
 //     or as an HTTP date.
+//   - RateLimits from the x-ratelimit-* headers of the error response
+//     (remaining requests and tokens, and their resets, such as "1s" or
+//     "6m0s"). A success carries the same headers on the response's
+//     Header(), and a stream reports them through
+//     [providers.RateLimitReporter], so the routing layer can stop
+//     sending to a deployment whose budget is spent before it answers
+//     429.
 //   - no response (connection refused or reset, EOF before headers), or a
 //     success response whose body cannot be read or decoded: 502
 //     ([providers.StatusTransport]).
