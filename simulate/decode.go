@@ -19,7 +19,7 @@ import (
 
 // The keys each mapping of a scenario file may hold.
 var (
-	scenarioKeys = []string{"model", "requests", "interval", "rate", "arrivals", "seed", "bucket", "profiles", "targets"}
+	scenarioKeys = []string{"model", "requests", "interval", "rate", "arrivals", "seed", "bucket", "profiles", "targets", "replicas", "shared_state"}
 	profileKeys  = []string{"name", "weight", "metadata", "headers", "session"}
 	sessionKeys  = []string{"source", "key", "count"}
 	behaviorKeys = []string{"latency", "output_tokens", "error_rate", "error_status", "error_latency_ms", "windows"}
@@ -247,6 +247,16 @@ func (d *decoder) scenario(n *yaml.Node) *Scenario {
 			var ok bool
 			if s.Bucket, ok = d.duration(e); ok && s.Bucket == 0 {
 				d.errorf(e.path, e.line, "must be positive")
+			}
+		case "replicas":
+			var ok bool
+			if s.Replicas, ok = d.int(e); ok && s.Replicas == 0 {
+				d.errorf(e.path, e.line, "want at least 1 replica")
+			}
+		case "shared_state":
+			n, ok := d.scalar(e, "true or false")
+			if ok && (n.Tag != "!!bool" || n.Decode(&s.SharedState) != nil) {
+				d.errorf(e.path, e.line, "want true or false, got %s", yamlpath.Describe(n))
 			}
 		case "profiles":
 			for j, pn := range d.seq(e) {

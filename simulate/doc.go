@@ -56,6 +56,8 @@
 //	arrivals: fixed             # fixed (default) or poisson
 //	seed: 1                     # default 0
 //	bucket: 15s                 # time series bucket; default: round, at most 60 buckets
+//	replicas: 20                # Clients serving the calls in turn (default 1)
+//	shared_state: true          # they share health and rate limits (default false)
 //	profiles:                   # the request mix, drawn by weight; optional
 //	  - name: eu
 //	    weight: 2               # default 1
@@ -83,6 +85,19 @@
 // and fields a window's kind does not use are errors; every error names
 // its field and line.
 //
+// # Fleets
+//
+// With replicas: N, the calls are dealt in turn to N replicas of the
+// service, each its own routing.Client on the same virtual clock. With
+// shared_state: true they share target health and rate-limit budgets
+// through one simulated store, as a fleet does with stores/redis
+// (routing.WithSharedHealth, routing.WithLimiter, routing.WithReplicas):
+// failures are counted for the fleet, so the failures that demote a
+// target may come from any replica, and one probe per cooldown tests it
+// fleet-wide. Without it each replica judges health and keeps budgets on
+// its own, and an outage costs a detection and a stream of probes per
+// replica. testdata/fleet-outage.scenario.yaml shows the difference.
+//
 // # Output
 //
 // The table has a row per target of the virtual model: SERVED and SHARE
@@ -90,8 +105,10 @@
 // repeated a failed one on it), FALLBACKS (first tries on it after another
 // target failed the call), PROBES (tries testing its recovery while it
 // was unhealthy), ERRORS (failed tries) with FAILED TRIES by status, and
-// P50/P99 of its tries' latency. Then the callers' view: calls, calls
-// that failed (by final status), and end-to-end p50/p99, retries, waits
+// P50/P99 of its tries' latency; when any call passed a target over at
+// its rate limit, SKIPPED counts those passes (not tries). Then the
+// callers' view: calls, calls that failed (by final status, or "rate
+// limited"), and end-to-end p50/p99, retries, waits
 // and fallbacks included. WriteSeries prints the share per target in each
 // time bucket; WriteSVG draws it as a stacked area chart with the
 // windows shaded, whose elements carry their numbers as data-*

@@ -18,6 +18,7 @@ import (
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/slug"
+	"github.com/llmroute/llmroute/stores"
 	"github.com/llmroute/llmroute/strategy"
 )
 
@@ -32,6 +33,10 @@ type Result struct {
 	// routing type.
 	Model   string
 	Routing string
+	// Replicas is how many Clients served the calls, and SharedState
+	// whether they shared health and rate-limit budgets.
+	Replicas    int
+	SharedState bool
 	// Seed is the scenario's seed.
 	Seed uint64
 	// Calls is how many calls were made; Failed how many of them
@@ -76,6 +81,9 @@ type TargetStats struct {
 	// timeout).
 	Errors   int
 	ErrorsBy map[int]int
+	// Skips counts the calls that passed it over at its rate limit,
+	// sending it nothing (not attempts).
+	Skips int
 	// P50 and P99 are the latency of its tries, failed ones included.
 	P50, P99 time.Duration
 }
@@ -140,6 +148,10 @@ func Run(ctx context.Context, manifest []byte, sc *Scenario) (*Result, error) {
 	return r.run(ctx)
 }
 
+// replicaStream spaces the random streams of a fleet's replicas, clear of
+// the streams a run uses for its providers.
+const replicaStream = 1000
+
 // chosen is the virtual model a run calls.
 type chosen struct {
 	name string // "group/model"
@@ -195,9 +207,8 @@ type runner struct {
 	sc      *Scenario
 	m       chosen
 	w       *world
-	client  *routing.Client
-	call    func(ctx context.Context) error
-	weights []int // cumulative profile weights
+	calls   []func(ctx context.Context) error // one per replica
+	weights []int                             // cumulative profile weights
 	index   map[string]int
 }
 
@@ -216,12 +227,7 @@ func newRunner(groups []config.Group, m chosen, sc *Scenario) (*runner, error) {
 	}
 	// Every account the manifest names gets a simulated provider, since
 	// the Client checks every group's targets, called or not.
-	routingRand := newRand(sc.Seed, 1)
-	opts := []routing.Option{
-		routing.WithClock(clk),
-		routing.WithRand(routingRand.Float64),
-		routing.WithAdmins(Subject),
-	}
+	var opts []routing.Option
 	seen := map[string]bool{}
 	for gi := range groups {
 		for _, vm := range groups[gi].Models {
@@ -236,12 +242,31 @@ func newRunner(groups []config.Group, m chosen, sc *Scenario) (*runner, error) {
 		}
 		opts = append(opts, routing.WithGroup(groups[gi]))
 	}
-	c, err := routing.New(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("simulate: manifest: %w", err)
+	replicas := max(sc.Replicas, 1)
+	var shared []routing.Option
+	if sc.SharedState {
+		// The simulated store: in-process, on the run's virtual
+		// clock, as stores/redis is for a fleet.
+		shared = []routing.Option{
+			routing.WithSharedHealth(stores.NewMemory()),
+			routing.WithLimiter(stores.NewMemoryLimiter()),
+			routing.WithReplicas(replicas),
+		}
 	}
-	r.client = c
-	r.call = operation(c, m)
+	for i := range replicas {
+		// Replica 0 draws from the stream a single Client always has,
+		// so a run of one replica is what it always was.
+		own := []routing.Option{
+			routing.WithClock(clk),
+			routing.WithRand(newRand(sc.Seed, 1+replicaStream*uint64(i)).Float64),
+			routing.WithAdmins(Subject),
+		}
+		c, err := routing.New(slices.Concat(own, shared, opts)...)
+		if err != nil {
+			return nil, fmt.Errorf("simulate: manifest: %w", err)
+		}
+		r.calls = append(r.calls, operation(c, m))
+	}
 	total := 0
 	for _, p := range sc.Profiles {
 		total += max(p.Weight, 1)
@@ -290,11 +315,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	n := len(r.m.vm.Routing.Targets)
 	res := &Result{
-		Model:    r.m.name,
-		Routing:  string(r.m.vm.Routing.Type),
-		Seed:     sc.Seed,
-		FailedBy: map[string]int{},
-		Targets:  make([]TargetStats, n),
+		Model:       r.m.name,
+		Routing:     string(r.m.vm.Routing.Type),
+		Seed:        sc.Seed,
+		Replicas:    len(r.calls),
+		SharedState: sc.SharedState,
+		FailedBy:    map[string]int{},
+		Targets:     make([]TargetStats, n),
 	}
 	lat := make([][]time.Duration, n)
 	for i, t := range r.m.vm.Routing.Targets {
@@ -323,13 +350,18 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		var tr routing.Trace // one per call, as WithTrace asks
 		callCtx := routing.WithTrace(r.request(base), &tr)
 		start := w.clock.Now()
-		err := r.call(callCtx)
+		err := r.calls[i%len(r.calls)](callCtx)
 		end := w.clock.Now()
 		if err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		rec := record{start: start.Sub(w.start), end: end.Sub(w.start), served: -1}
 		e2e = append(e2e, end.Sub(start))
+		for _, s := range tr.Skipped {
+			if ti, ok := r.index[s.Target]; ok {
+				res.Targets[ti].Skips++
+			}
+		}
 		for _, a := range tr.Attempts {
 			ti, ok := r.index[a.Target]
 			if !ok {
@@ -461,6 +493,8 @@ func failureKind(err error) string {
 	switch {
 	case errors.As(err, &re) && re.StatusCode() != 0:
 		return strconv.Itoa(re.StatusCode())
+	case errors.Is(err, routing.ErrRateLimited):
+		return "rate limited"
 	case errors.Is(err, routing.ErrNoEligibleTarget):
 		return "no eligible target"
 	case errors.Is(err, routing.ErrUnsupportedOperation):

@@ -48,6 +48,15 @@ type Scenario struct {
 	// Targets sets how each target of the virtual model behaves, by
 	// "account/model". A target not listed behaves as a zero Behavior.
 	Targets map[string]Behavior
+	// Replicas is how many replicas of the service serve the calls,
+	// each its own routing.Client on the same virtual clock, the calls
+	// dealt to them in turn; 0 means 1, at most MaxReplicas.
+	Replicas int
+	// SharedState makes the replicas share target health and rate-limit
+	// budgets through one simulated store, as a fleet does with
+	// stores/redis (routing.WithSharedHealth, routing.WithLimiter).
+	// Without it each replica judges health and keeps budgets alone.
+	SharedState bool
 
 	lines map[string]int // line of each path, when parsed from YAML
 }
@@ -65,6 +74,8 @@ const (
 	MaxRequests = 1_000_000
 	// MaxBuckets bounds how many buckets a run's time series has.
 	MaxBuckets = 10_000
+	// MaxReplicas bounds Scenario.Replicas.
+	MaxReplicas = 1000
 )
 
 // The latency of a target whose Behavior sets none: log-normal with
@@ -210,6 +221,9 @@ func (s *Scenario) Validate() error {
 	}
 	if s.Arrivals != "" && s.Arrivals != Fixed && s.Arrivals != Poisson {
 		v.errorf("arrivals", "want %q or %q, got %q", Fixed, Poisson, s.Arrivals)
+	}
+	if s.Replicas < 0 || s.Replicas > MaxReplicas {
+		v.errorf("replicas", "want 1 to %d replicas, got %d", MaxReplicas, s.Replicas)
 	}
 	if s.Bucket < 0 {
 		v.errorf("bucket", "must not be negative, got %v", s.Bucket)

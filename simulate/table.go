@@ -24,26 +24,51 @@ import (
 // first tries on it after another target failed the call; PROBES the
 // tries that tested its recovery while unhealthy; ERRORS its failed tries,
 // broken down by status in FAILED TRIES; P50 and P99 the latency of its
-// tries.
+// tries. SKIPPED, shown when any call passed a target over at its rate
+// limit, counts those passes. A run of several replicas says so in the
+// header.
 func (r *Result) WriteTable(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "virtual model %s (%s), seed %d\n", r.Model, r.Routing, r.Seed)
+	fmt.Fprintf(bw, "virtual model %s (%s), seed %d", r.Model, r.Routing, r.Seed)
+	if r.Replicas > 1 {
+		state := "each on its own"
+		if r.SharedState {
+			state = "sharing health and rate limits"
+		}
+		fmt.Fprintf(bw, "; %d replicas, %s", r.Replicas, state)
+	}
+	bw.WriteString("\n")
 	fmt.Fprintf(bw, "%d calls over %s of virtual time", r.Calls, fmtSpan(r.Duration))
 	if r.Late > 0 {
 		fmt.Fprintf(bw, "; %d started late, after the call before them (calls never overlap)", r.Late)
 	}
 	bw.WriteString("\n\n")
 
+	skips := false
+	for _, t := range r.Targets {
+		skips = skips || t.Skips > 0
+	}
 	head := []string{"TARGET", "SERVED", "SHARE", "ATTEMPTS", "RETRIES", "FALLBACKS", "PROBES", "ERRORS", "P50", "P99", "FAILED TRIES"}
+	if skips {
+		head = slices.Insert(head, 8, "SKIPPED")
+	}
 	rows := [][]string{head}
 	for _, t := range r.Targets {
-		rows = append(rows, []string{
+		row := []string{
 			t.Target, strconv.Itoa(t.Served), pct(t.Share), strconv.Itoa(t.Attempts),
 			strconv.Itoa(t.Retries), strconv.Itoa(t.Fallbacks), strconv.Itoa(t.Probes), strconv.Itoa(t.Errors),
 			fmtLatency(t.P50, t.Attempts), fmtLatency(t.P99, t.Attempts), byStatus(t.ErrorsBy),
-		})
+		}
+		if skips {
+			row = slices.Insert(row, 8, strconv.Itoa(t.Skips))
+		}
+		rows = append(rows, row)
 	}
-	writeColumns(bw, rows, func(col int) bool { return col == 0 || col >= 8 })
+	left := 8
+	if skips {
+		left = 9
+	}
+	writeColumns(bw, rows, func(col int) bool { return col == 0 || col >= left })
 
 	fmt.Fprintf(bw, "\ncallers: %d calls, %d failed (%s)", r.Calls, r.Failed, pct(ratio(r.Failed, r.Calls)))
 	if r.Failed > 0 {
