@@ -20,6 +20,10 @@ import (
 // reported as EventHealth by the replica whose outcome caused them, once
 // for the fleet.
 //
+// Replicas sharing a store must configure the virtual model alike (its
+// targets, and WithProbeCooldown): records are kept by virtual model and
+// target, and the cooldown a replica claims a probe for is its own.
+//
 // A HealthStore failure never fails a call: for a second after it, the
 // Client judges health on its own, as without shared health, and
 // observers get an EventHealthStoreError. Records expire at the end of
