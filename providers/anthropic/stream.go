@@ -122,7 +122,11 @@ func (s *stream) Recv() (goopenai.ChatCompletionStreamResponse, error) {
 			return chunk, s.end
 		}
 		ev := s.events.Current()
-		s.event(&ev)
+		if err := s.event(&ev); err != nil {
+			s.end = s.st.translate(&malformedEvent{cause: err})
+			s.release()
+			return chunk, s.end
+		}
 	}
 	chunk = s.pending[s.next]
 	s.pending[s.next] = goopenai.ChatCompletionStreamResponse{}
@@ -174,8 +178,16 @@ func (s *stream) release() {
 }
 
 // event turns one event into the chunks it stands for, appended to
-// s.pending.
-func (s *stream) event(ev *sdk.MessageStreamEventUnion) {
+// s.pending. An event this package reads that lacks what it needs (the
+// SDK decodes leniently: a field of the wrong type is left empty) is an
+// error rather than content silently lost.
+func (s *stream) event(ev *sdk.MessageStreamEventUnion) error {
+	if !ev.JSON.Type.Valid() || ev.Type == "" {
+		return errors.New("event has no type: " + truncate(ev.RawJSON(), 80))
+	}
+	if (ev.Type == "content_block_start" || ev.Type == "content_block_delta") && !ev.JSON.Index.Valid() {
+		return errors.New(ev.Type + " has no index")
+	}
 	switch ev.Type {
 	case "message_start":
 		s.id, s.model = ev.Message.ID, ev.Message.Model
@@ -197,6 +209,9 @@ func (s *stream) event(ev *sdk.MessageStreamEventUnion) {
 				s.emit(goopenai.ChatCompletionStreamChoiceDelta{ReasoningContent: b.Thinking})
 			}
 		case "tool_use":
+			if !b.JSON.ID.Valid() || !b.JSON.Name.Valid() {
+				return errors.New("tool_use block without its id or name")
+			}
 			// OpenAI numbers tool calls; Anthropic numbers content
 			// blocks, text and thinking included.
 			k := s.tools
@@ -213,14 +228,23 @@ func (s *stream) event(ev *sdk.MessageStreamEventUnion) {
 		d := &ev.Delta
 		switch d.Type {
 		case "text_delta":
+			if !d.JSON.Text.Valid() {
+				return errors.New("text_delta without text")
+			}
 			if d.Text != "" {
 				s.emit(goopenai.ChatCompletionStreamChoiceDelta{Content: d.Text})
 			}
 		case "thinking_delta":
+			if !d.JSON.Thinking.Valid() {
+				return errors.New("thinking_delta without thinking")
+			}
 			if d.Thinking != "" {
 				s.emit(goopenai.ChatCompletionStreamChoiceDelta{ReasoningContent: d.Thinking})
 			}
 		case "input_json_delta":
+			if !d.JSON.PartialJSON.Valid() {
+				return errors.New("input_json_delta without partial_json")
+			}
 			// The input of a server tool's block is not a tool call.
 			if k, ok := s.toolIndexOf(ev.Index); ok && d.PartialJSON != "" {
 				s.emit(goopenai.ChatCompletionStreamChoiceDelta{ToolCalls: []goopenai.ToolCall{{
@@ -256,7 +280,7 @@ func (s *stream) event(ev *sdk.MessageStreamEventUnion) {
 			// routing layer and the caller can count tokens.
 			finish.Usage = &use
 			s.pending = append(s.pending, finish)
-			return
+			return nil
 		}
 		last := s.chunk()
 		last.Choices = []goopenai.ChatCompletionStreamChoice{}
@@ -266,6 +290,7 @@ func (s *stream) event(ev *sdk.MessageStreamEventUnion) {
 	// ping is skipped by the SDK; content_block_stop, signature and
 	// citation deltas, and event types this package does not know carry
 	// nothing a chunk can hold.
+	return nil
 }
 
 // chunk returns an empty chunk of this stream.
