@@ -77,8 +77,8 @@ var (
 //     request that sets them).
 //   - the SDK's own per-attempt timeout and its refusal to send a
 //     non-streaming request with a large max_tokens are lifted: the ctx of
-//     each call bounds it. option.WithRequestTimeout among opts puts both
-//     back.
+//     each call bounds it. option.WithRequestTimeout among opts (given
+//     directly, not inside option.Join) puts both back.
 //
 // Without option.WithHTTPClient, requests go through http.DefaultClient.
 func New(opts ...option.RequestOption) *Provider {

@@ -70,7 +70,10 @@
 // json_object response format (Anthropic has no JSON mode without a
 // schema), temperature outside 0 to 1, a stop sequence that is only
 // whitespace, tool call arguments that are not a JSON object, an image
-// of another media type, an unknown role, and so on.
+// of another media type, an unknown role, and so on. The routing layer
+// neither retries nor falls back on a 400 by default; a target that lists
+// client_validation in fallback_error_codes lets the next target (an
+// OpenAI one, say) take such a request.
 //
 // The attempt's extra body fields ([providers.Call].Extra, from
 // override_params keys the OpenAI request has no field for) are sent as
