@@ -108,7 +108,7 @@ func (s *callState) translate(err error) error {
 	case errors.Is(err, errNoAnswer):
 		msg = "unexpected status " + strconv.Itoa(s.status) + " " + http.StatusText(s.status)
 	case s.status != 0:
-		msg = "reading the " + strconv.Itoa(s.status) + " response failed"
+		msg = "the " + strconv.Itoa(s.status) + " response could not be read or decoded"
 	}
 	return &providers.Error{Status: providers.StatusTransport, Message: msg, Err: s.redactErr(err)}
 }

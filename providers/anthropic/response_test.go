@@ -193,12 +193,12 @@ func TestNotAMessage(t *testing.T) {
 		{
 			name: "not JSON", contentType: "application/json",
 			body: `<html>oops</html>`,
-			want: providers.Error{Status: 502, Message: "reading the 200 response failed"},
+			want: providers.Error{Status: 502, Message: "the 200 response could not be read or decoded"},
 		},
 		{
 			name: "a page", contentType: "text/html",
 			body: `<html>maintenance</html>`,
-			want: providers.Error{Status: 502, Message: "reading the 200 response failed"},
+			want: providers.Error{Status: 502, Message: "the 200 response could not be read or decoded"},
 		},
 	}
 	for _, tt := range tests {

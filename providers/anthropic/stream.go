@@ -97,7 +97,8 @@ type streamUsage struct {
 // documentation; an event that cannot be decoded is Code
 // [CodeMalformedEvent]. A done ctx ends the stream as for Chat, and after
 // Close, Recv returns an error matching [providers.ErrStreamClosed]. Once
-// Recv has returned an error, it returns the same error again.
+// Recv has returned an error, it returns the same error again until
+// Close.
 func (s *stream) Recv() (goopenai.ChatCompletionStreamResponse, error) {
 	var chunk goopenai.ChatCompletionStreamResponse
 	if s.closed.Load() {
