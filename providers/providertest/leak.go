@@ -31,7 +31,7 @@ func tracked(f func()) string {
 // leakWait is how long the goroutines a call started may take to end
 // after it returned: they only need to notice a closed connection or a
 // done channel, so this bounds a hang, not a speed.
-const leakWait = 5 * time.Second
+var leakWait = 5 * time.Second
 
 // noLeak fails t if goroutines labelled id are still running leakWait
 // after the call that started them returned, listing their stacks.

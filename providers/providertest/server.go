@@ -14,7 +14,8 @@ import (
 // that [Run] can check that a call sent exactly one request and that the
 // client went away when the call ended early.
 //
-// Its methods are safe for concurrent use.
+// Its methods are safe for concurrent use. Make one with Serve: the zero
+// Server is not usable.
 type Server struct {
 	*httptest.Server
 
@@ -110,8 +111,9 @@ func (s *Server) serve(w Wire, b Behaviour, rw http.ResponseWriter, r *http.Requ
 	case b.Embed:
 		w.(EmbedWire).Embeddings(rw, r, b.Vectors, b.Answer.PromptTokens)
 	case b.Stream:
+		rw := &streamWriter{ResponseWriter: rw, answer: b.Answer}
 		w.StreamStart(rw, r, b.Answer)
-		for _, text := range split(b.Answer.Text, b.Chunks) {
+		for _, text := range Chunks(b) {
 			w.StreamText(rw, text)
 		}
 		switch b.Ending {
@@ -132,6 +134,35 @@ func (s *Server) serve(w Wire, b Behaviour, rw http.ResponseWriter, r *http.Requ
 	}
 }
 
+// streamWriter is the ResponseWriter a Wire's stream methods get: it
+// carries the stream's Answer for [AnswerOf].
+type streamWriter struct {
+	http.ResponseWriter
+	answer Answer
+}
+
+// Flush flushes the underlying writer, so that a Wire may use
+// http.Flusher as well as http.ResponseController.
+func (w *streamWriter) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// AnswerOf returns the Answer of the stream [Serve] is writing to w, for
+// the Wire methods that are not handed it (StreamText, StreamError,
+// StreamMalformed) when the wire format repeats the answer's id or model
+// in every event, as OpenAI's does. It reports false for a writer that
+// is not one of Serve's streams.
+func AnswerOf(w http.ResponseWriter) (Answer, bool) {
+	sw, ok := w.(*streamWriter)
+	if !ok {
+		return Answer{}, false
+	}
+	return sw.answer, true
+}
+
 // hold keeps the request open until its client goes away (or the test
 // ends), and counts a client that went away.
 func (s *Server) hold(r *http.Request) {
@@ -145,6 +176,15 @@ func (s *Server) hold(r *http.Request) {
 	s.gone++
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// Chunks returns the content of each StreamText event a stream of b
+// sends: b.Answer.Text cut into b.Chunks pieces of as even a length in
+// characters as it goes, at least one and no more than the text has
+// characters. A harness for a provider with no wire (a fake) scripts its
+// stream with them.
+func Chunks(b Behaviour) []string {
+	return split(b.Answer.Text, b.Chunks)
 }
 
 // split cuts text into n pieces of as even a length in characters as it
