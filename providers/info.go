@@ -59,3 +59,12 @@ func HostInfo(baseURL string) Info {
 	}
 	return info
 }
+
+// ErrInvalidRequest marks a request an adapter refused before sending
+// anything because the caller wrote something it cannot send: a body that
+// cannot be encoded, a parameter the provider's API has no place for, a
+// message it cannot translate. Wrap it (fmt.Errorf("%w: ...",
+// ErrInvalidRequest)) and name what is wrong. The routing layer stops the
+// call at once with its own ErrInvalidRequest and counts nothing against
+// the target: no other target would take the request either.
+var ErrInvalidRequest = errors.New("providers: invalid request")

@@ -10,6 +10,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/retry"
@@ -19,26 +20,13 @@ import (
 
 func trailingZeros(s strategy.Set) int { return bits.TrailingZeros64(uint64(s)) }
 
-// attempt is what the loop hands an operation for one try.
-type attempt struct {
-	header http.Header
-	trace  *Trace
-}
-
-// note records a decision in the trace, if there is one.
-func (a attempt) note(s string) {
-	if a.trace != nil {
-		a.trace.Notes = append(a.trace.Notes, s)
-	}
-}
-
 // run is one routed call's state: the resolved virtual model, its plan
 // through the targets and the failures so far. A unary call keeps it on the
 // stack; a stream keeps it for its whole life, so an opt-in restart can
 // continue the same plan.
 type run struct {
 	c         *Client
-	ctx       context.Context
+	ctx       context.Context // the call's context, with the Tracer's values
 	name      string
 	m         *model
 	plan      strategy.Plan
@@ -47,20 +35,44 @@ type run struct {
 	failed    []*target.Error
 	fallback  bool // the next first try on a target is a fallback
 	sticky    stickyState
+
+	// Counts for the call's end.
+	made, retries, fallbacks, restarts int
+	stickyHit                          bool
+
+	// resolved is the target that served, "account/model".
+	resolved string
+	// answer is what the serving attempt answered, for a Tracer.
+	answer *Response
+
+	// With a Tracer only.
+	call  *CallInfo
+	start time.Time
 }
 
 // start resolves the model a call names, checks access and operation, and
-// plans the call over the eligible targets.
-func (c *Client) start(ctx context.Context, r *run, name string, op providers.Operation) error {
+// plans the call over the eligible targets. A Tracer's call starts here
+// and must be ended with r.end, whatever start returns, once ctx is not
+// nil.
+func (c *Client) start(ctx context.Context, r *run, name string, op providers.Operation, stream bool) error {
 	if ctx == nil {
 		return errNilContext
 	}
 	r.c, r.ctx, r.name = c, ctx, name
+	if c.tracer != nil {
+		r.start = c.now()
+		r.call = &CallInfo{Operation: op, Stream: stream, Model: name, Start: r.start}
+		r.ctx = c.tracer.StartCall(ctx, r.call)
+	}
 	r.tr = traceFrom(ctx)
 	if r.tr != nil {
 		r.tr.reset(name)
 	}
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.reqHeader = headersFrom(ctx)
+	if err := checkHeaders(r.reqHeader); err != nil {
 		return err
 	}
 	m, err := c.resolve(ctx, c.snap.Load(), name, op)
@@ -77,7 +89,6 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 		return err
 	}
 	r.m = m
-	r.reqHeader = headersFrom(ctx)
 	pin := c.pin(ctx, r, md)
 	r.plan = strategy.NewPlan(strategy.PlanInfo{
 		Strategy:   m.strategy,
@@ -91,225 +102,423 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	return nil
 }
 
-// served is the target and try that served a call.
-type served struct {
-	t     *tgt
-	index int
-	start time.Time
+// checkHeaders refuses caller headers that cannot be sent as written: the
+// caller's mistake, never a provider's failure.
+func checkHeaders(h http.Header) error {
+	for k, vs := range h {
+		if !config.ValidHeaderName(k) {
+			return fmt.Errorf("%w: header name %q is not a valid HTTP header name", ErrInvalidRequest, k)
+		}
+		for _, v := range vs {
+			if !config.ValidHeaderValue(v) {
+				return fmt.Errorf("%w: header %q has a value with a control character (CR, LF or NUL)", ErrInvalidRequest, k)
+			}
+		}
+	}
+	return nil
 }
 
-// attempts is the loop of SPEC §5 over the order the run's plan gives:
-// tries on a target while its retry rules allow, then the next target
-// while its fallback rules allow. do performs one try on one target. For a
-// unary call (timed true) each try gets the target's request timeout, and
-// a success is recorded at once with its output tokens; a stream's tries
-// time themselves and report their outcome when the stream ends.
-func attempts[Resp any](r *run, timed bool,
-	do func(ctx context.Context, t *tgt, a attempt) (Resp, error), tokens func(Resp) int,
-) (Resp, served, error) {
+// end reports the call's end to the Tracer, if there is one.
+func (r *run) end(err error, resp *Response) {
+	if r.call == nil {
+		return
+	}
+	e := CallEnd{
+		Attempts: r.made, Retries: r.retries, Fallbacks: r.fallbacks, Restarts: r.restarts,
+		Sticky: r.stickyHit, Response: resp, Err: err, Duration: r.c.now().Sub(r.start),
+	}
+	if r.m != nil {
+		e.VirtualModel = r.m.name
+	}
+	if err == nil {
+		e.Resolved = r.resolved
+	}
+	r.c.tracer.EndCall(r.ctx, r.call, &e)
+}
+
+// attempt is one try on one target, from its start to its finish. Its
+// finish runs exactly once and feeds everything that learns from an
+// attempt, together: the Trace, the observers and Tracer, and the
+// strategy and health (through the plan).
+//
+// It holds no pointer to its run: a store through a pointer would move a
+// unary call's run to the heap, so the run is passed to each method.
+type attempt struct {
+	t     *tgt
+	index int
+	// ctx is the context handed to the provider: the call's, with the
+	// Tracer's values for this attempt.
+	ctx  context.Context
+	rec  Attempt
+	info *AttemptInfo // with a Tracer only
+	done bool
+}
+
+// begin starts an attempt on t; the request is built next, then started.
+func (r *run) begin(a *attempt, t *tgt, step strategy.Step, try int, wait time.Duration) {
+	*a = attempt{t: t, index: step.Index, ctx: r.ctx, rec: Attempt{
+		Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
+		Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
+		Start: r.c.now(),
+	}}
+	r.made++
+	if a.rec.Retry {
+		r.retries++
+	}
+	if a.rec.Fallback {
+		r.fallbacks++
+	}
+	if try == 1 {
+		if b := r.m.budget(step.Index); b != nil {
+			b.Call(a.rec.Start)
+		}
+	}
+	if r.made == 1 && step.Reason == strategy.ReasonSticky {
+		r.stickyHit = true
+	}
+	if try == 1 && step.Reason == strategy.ReasonProbe {
+		r.healthEvent(t, HealthProbed)
+	}
+}
+
+// healthEvent tells observers a target's health changed.
+func (r *run) healthEvent(t *tgt, h HealthChange) {
+	if len(r.c.observers) > 0 {
+		r.c.observe(r.ctx, Event{Kind: EventHealth, Model: r.m.name, Target: t.ref, Health: h})
+	}
+}
+
+// started tells the Tracer, if there is one, that the attempt is about to
+// send req (a pointer to a copy of the providers request), and takes the
+// context it returns.
+func (a *attempt) started(r *run, stream bool, req any) {
+	tc := r.c.tracer
+	info := &AttemptInfo{
+		Operation: r.call.Operation, Stream: stream, VirtualModel: r.m.name,
+		Target: a.t.ref, Model: a.t.model, Provider: a.t.info,
+		Try: a.rec.Try, Reason: a.rec.Reason, Cause: a.rec.Cause,
+		Retry: a.rec.Retry, Fallback: a.rec.Fallback, Wait: a.rec.Wait,
+	}
+	switch q := req.(type) {
+	case *providers.ChatRequest:
+		info.Chat = q
+	case *providers.CompletionRequest:
+		info.Completion = q
+	case *providers.EmbeddingRequest:
+		info.Embedding = q
+	}
+	a.info = info
+	a.ctx = tc.StartAttempt(r.ctx, info)
+}
+
+// finish ends the attempt: class and err are its outcome, dur its length,
+// o (when not nil) what the strategy and health learn from it, and resp
+// what the provider answered. It runs once; later calls do nothing.
+func (a *attempt) finish(r *run, class string, err error, dur time.Duration, o *strategy.Outcome, resp *Response) {
+	if a.done {
+		return
+	}
+	a.done = true
+	rec := &a.rec
+	rec.Class, rec.Err, rec.Duration = class, err, dur
+	if o != nil {
+		o.Index, o.Start, o.Latency = a.index, rec.Start, dur
+		rec.Status = o.Status
+		if o.Err == nil && o.OutputTokens > 0 {
+			rec.TPOT = strategy.TPOT(*o)
+		}
+		switch r.plan.Done(*o) {
+		case strategy.Demoted:
+			r.healthEvent(a.t, HealthDemoted)
+		case strategy.Recovered:
+			r.healthEvent(a.t, HealthRecovered)
+		}
+	}
+	if tr := r.tr; tr != nil {
+		tr.Attempts = append(tr.Attempts, *rec)
+		if err == nil {
+			tr.Resolved = a.t.ref
+		}
+	}
+	if len(r.c.observers) > 0 {
+		r.c.observe(r.ctx, Event{Kind: EventAttempt, Model: r.m.name, Attempt: *rec})
+	}
+	if a.info != nil {
+		// A copy, declared here so that only a traced call pays for
+		// the record escaping to the Tracer.
+		sent := *rec
+		r.c.tracer.EndAttempt(a.ctx, a.info, &sent, resp)
+	}
+}
+
+// verdict is what one failed try means for the call: try the same target
+// again after wait, fall back to the next target, or stop with err.
+type verdict struct {
+	next retry.Decision
+	wait time.Duration
+	err  error
+}
+
+// fail finishes a failed try and decides what follows, the one place
+// where a failure is classified: by behaviour, wherever its status,
+// Retry-After and code sit in err's chain (providers.FromError), so a
+// user's own provider is judged like the adapters. timedOut says the try
+// ran out of its own time budget.
+func (a *attempt) fail(r *run, err error, timedOut bool, bo *backoff) verdict {
+	t := a.t
+	dur := r.c.now().Sub(a.rec.Start)
+	if cerr := r.ctx.Err(); cerr != nil {
+		// The caller gave up (or closed the stream): not the
+		// target's fault, so nothing is recorded against it.
+		a.finish(r, "canceled", cerr, dur, nil, nil)
+		return verdict{next: retry.Stop, err: r.stopped(cerr)}
+	}
+	if errors.Is(err, providers.ErrInvalidRequest) {
+		// The provider refused to send what the caller wrote: the
+		// caller's mistake, which no other target would take either.
+		a.finish(r, "invalid", err, dur, nil, nil)
+		return verdict{next: retry.Stop, err: fmt.Errorf("%w: %s: %w", ErrInvalidRequest, t.ref, err)}
+	}
+	status, retryAfter, code := providers.StatusTransport, time.Duration(0), ""
+	if pe, ok := providers.FromError(err); ok && pe.Status > 0 {
+		status, retryAfter, code = pe.Status, pe.RetryAfter, pe.Code
+	}
+	if timedOut {
+		status = providers.StatusTimeout
+	}
+	r.failed = append(r.failed, &target.Error{Target: t.ref, Try: a.rec.Try, Status: status, Err: err})
+	tries := a.rec.Try
+	if a.rec.Hedge || a.rec.Reason == strategy.ReasonProbe || a.rec.Reason == strategy.ReasonDemoted {
+		// A hedge, or a target already known to be failing, gets one
+		// try: retrying it would only spend the caller's time.
+		tries = t.policy.Tries()
+	}
+	v := verdict{next: t.policy.ClassifyError(status, code, tries)}
+	if v.next == retry.Again {
+		if b := r.m.budget(a.index); b != nil && !b.Retry(a.rec.Start.Add(dur)) {
+			// The target's retries already add their share of its
+			// calls: decide as if this were the last try.
+			a.rec.BudgetExhausted = true
+			v.next = t.policy.ClassifyError(status, code, t.policy.Tries())
+		}
+	}
+	if v.next == retry.Again {
+		d, ok := bo.next(&t.policy, retryAfter, r.c.rand())
+		dl, hasDL := r.ctx.Deadline()
+		// A context deadline is on the runtime's clock, whatever
+		// clock the Client reads.
+		if ok && retry.Fits(time.Now(), d, dl, hasDL) {
+			v.wait = d
+		} else {
+			// Waiting cannot help this call: decide as if this
+			// were the last try.
+			v.next = t.policy.ClassifyError(status, code, t.policy.Tries())
+		}
+	}
+	if v.next == retry.Stop {
+		v.err = r.exhausted()
+	}
+	a.finish(r, v.next.String(), err, dur, &strategy.Outcome{Status: status, Err: err}, nil)
+	return v
+}
+
+// backoff is one target's retry waits, built on its first retry only.
+type backoff struct {
+	b     retry.Backoff
+	ready bool
+}
+
+func (b *backoff) next(p *retry.Policy, retryAfter time.Duration, r float64) (time.Duration, bool) {
+	if !b.ready {
+		b.b, b.ready = p.Backoff(), true
+	}
+	return b.b.Next(retryAfter, r)
+}
+
+// stopped is the call's error when cause (the context's error) ended it.
+func (r *run) stopped(cause error) error {
+	return &Error{Model: r.name, Attempts: r.failed, Cause: cause, made: r.made}
+}
+
+// exhausted is the call's error when its targets are used up.
+func (r *run) exhausted() error {
+	return &Error{Model: r.name, Attempts: r.failed, made: r.made}
+}
+
+// op is one kind of call: how to build a target's request, send it, and
+// read what its answer says. Values pass by value on purpose: a pointer
+// given to a function value escapes, and the loop must not allocate.
+type op[Req, Resp any] struct {
+	build  func(t *tgt, header http.Header, tr *Trace) Req
+	tokens func(Resp) int       // output tokens of an answer
+	facts  func(Resp) *Response // for a Tracer
+	// discard releases an answer no one will read: a stream a losing
+	// hedge had opened.
+	discard func(Resp)
+	// stream: a success commits the stream and leaves its attempt open
+	// until the stream ends; otherwise each try gets the target's
+	// request timeout and a success finishes the attempt at once.
+	stream bool
+}
+
+// sender sends one try's request to its target. It is kept out of op: a
+// hedged try's goroutine holds the sender, and a function value read
+// through the op would take the op's other closures (and the caller's
+// request they capture) to the heap with it.
+type sender[Req, Resp any] func(ctx context.Context, t *tgt, req Req) (Resp, error)
+
+// attempts is the loop over the order the run's plan gives: tries on a
+// target while its retry rules allow, then the next target while its
+// fallback rules allow. It only sequences; each try's outcome is decided
+// and recorded by the attempt itself. a holds the try that served.
+func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt) (Resp, error) {
 	var zero Resp
-	c, ctx, tr := r.c, r.ctx, r.tr
 	for {
 		step, ok := r.plan.Next()
 		if !ok {
-			break
+			return zero, r.exhausted()
 		}
 		t := &r.m.targets[step.Index]
-		a := attempt{header: mergeHeaders(r.reqHeader, t.setHeader), trace: tr}
-		bo := t.policy.Backoff()
+		header := mergeHeaders(r.reqHeader, t.setHeader)
+		var bo backoff
 		var wait time.Duration
 		for try := 1; ; try++ {
-			start := c.now()
-			actx, cancel := ctx, context.CancelFunc(nil)
-			if timed && t.requestTimeout > 0 {
-				actx, cancel = context.WithTimeout(ctx, t.requestTimeout)
+			r.begin(a, t, step, try, wait)
+			req := o.build(t, header, r.tr)
+			if r.c.tracer != nil {
+				sent := new(Req)
+				*sent = req
+				a.started(r, o.stream, sent)
 			}
-			resp, err := guarded(r, do, actx, t, a, step, try, start)
-			if cancel != nil {
-				cancel()
-			}
-			end := c.now()
-			rec := Attempt{
-				Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
-				Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
-				Start: start, Duration: end.Sub(start),
-			}
+			resp, err, timedOut := send(r, o, snd, a, req)
 			if err == nil {
-				rec.Status, rec.Class = http.StatusOK, "ok"
-				if timed {
-					o := strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, OutputTokens: tokens(resp), Status: http.StatusOK}
-					if o.OutputTokens > 0 {
-						rec.TPOT = strategy.TPOT(o)
-					}
-					r.plan.Done(o)
-				}
-				tr.add(rec)
-				if tr != nil {
-					tr.Resolved = t.ref
-				}
-				r.observe(rec)
-				c.repin(r, step.Index)
-				return resp, served{t: t, index: step.Index, start: start}, nil
+				succeeded(r, o, a, resp, r.c.now().Sub(a.rec.Start))
+				return resp, nil
 			}
-			if cerr := ctx.Err(); cerr != nil {
-				// The caller gave up: not the target's fault, so
-				// nothing is recorded against it.
-				rec.Class, rec.Err = "canceled", cerr
-				tr.add(rec)
-				r.observe(rec)
-				return zero, served{}, &Error{Model: r.name, Attempts: r.failed, Cause: cerr}
-			}
-			status := statusOf(err, actx)
-			rec.Status, rec.Err = status, err
-			r.failed = append(r.failed, &target.Error{Target: t.ref, Try: try, Status: status, Err: err})
-			r.plan.Done(strategy.Outcome{Index: step.Index, Start: start, Latency: rec.Duration, Status: status, Err: err})
-			classifyTry := try
-			if step.Reason == strategy.ReasonProbe || step.Reason == strategy.ReasonDemoted {
-				// A target already known to be failing gets one
-				// try: retrying it would only spend the caller's
-				// time.
-				classifyTry = t.policy.Tries()
-			}
-			decision := t.policy.ClassifyError(status, errorCodeOf(err), classifyTry)
-			if decision == retry.Again {
-				d, ok := bo.Next(retryAfterOf(err), c.rand())
-				dl, hasDL := ctx.Deadline()
-				// A context deadline is on the runtime's clock,
-				// whatever clock the Client reads.
-				if !ok || !retry.Fits(time.Now(), d, dl, hasDL) {
-					// Waiting cannot help this call: decide as if
-					// this were the last try.
-					decision = t.policy.ClassifyError(status, errorCodeOf(err), t.policy.Tries())
-				} else {
-					wait = d
-				}
-			}
-			rec.Class = decision.String()
-			tr.add(rec)
-			r.observe(rec)
-			switch decision {
+			v := a.fail(r, err, timedOut, &bo)
+			switch v.next {
 			case retry.Again:
-				if err := c.clock.Sleep(ctx, wait); err != nil {
-					return zero, served{}, &Error{Model: r.name, Attempts: r.failed, Cause: err}
+				if err := r.c.clock.Sleep(r.ctx, v.wait); err != nil {
+					return zero, r.stopped(err)
 				}
+				wait = v.wait
 				continue
 			case retry.Fallback:
 				r.fallback = true
 			default:
-				return zero, served{}, &Error{Model: r.name, Attempts: r.failed}
+				return zero, v.err
 			}
 			break
 		}
 	}
-	return zero, served{}, &Error{Model: r.name, Attempts: r.failed}
+}
+
+// succeeded records the try a that served the call. A unary attempt is
+// finished here; a stream's stays open until the stream ends.
+func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, dur time.Duration) {
+	r.resolved = a.t.ref
+	if !o.stream {
+		var f *Response
+		if a.info != nil {
+			f = o.facts(resp)
+			r.answer = f
+		}
+		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
+	}
+	r.c.repin(r, a.index)
+}
+
+// send makes one try. A panic in the provider is not the Client's to
+// swallow: the try is recorded as a "panic" attempt, and the panic goes on
+// up to the caller.
+func send[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, req Req) (resp Resp, err error, timedOut bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", p), r.c.now().Sub(a.rec.Start), nil, nil)
+			panic(p)
+		}
+	}()
+	return call(r, snd, o.stream, a, req)
+}
+
+// call makes one try with send, within the target's request timeout for
+// a unary call; timedOut reports that the timeout, not the caller, ended
+// it. It takes send rather than the op so that a hedged try's goroutine
+// holds no closure that captured the caller's request.
+func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt, req Req) (resp Resp, err error, timedOut bool) {
+	ctx, cancel := a.ctx, context.CancelFunc(nil)
+	if !stream && a.t.requestTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, a.t.requestTimeout)
+		defer cancel()
+	}
+	resp, err = send(ctx, a.t, req)
+	if cancel != nil {
+		timedOut = err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil
+	}
+	return resp, err, timedOut
 }
 
 // errNilContext is returned for a call made with a nil context, rather than
 // a panic deep inside the attempt loop.
 var errNilContext = errors.New("routing: nil context")
 
-// guarded makes one try. A panic in the provider is not the Client's to
-// swallow: the try is recorded in the trace and reported to observers as
-// a "panic" attempt, and the panic goes on up to the caller.
-func guarded[Resp any](r *run, do func(ctx context.Context, t *tgt, a attempt) (Resp, error),
-	ctx context.Context, t *tgt, a attempt, step strategy.Step, try int, start time.Time,
-) (Resp, error) {
-	defer func() {
-		if p := recover(); p != nil {
-			rec := Attempt{
-				Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
-				Start: start, Duration: r.c.now().Sub(start), Class: "panic",
-				Err: fmt.Errorf("routing: provider panicked: %v", p),
-			}
-			r.tr.add(rec)
-			r.observe(rec)
-			panic(p)
-		}
-	}()
-	return do(ctx, t, a)
-}
-
 // unary runs a non-streaming call.
-func unary[Resp any](c *Client, ctx context.Context, name string, op providers.Operation,
-	do func(ctx context.Context, t *tgt, a attempt) (Resp, error), tokens func(Resp) int,
-) (Resp, error) {
+func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp]) (Resp, error) {
 	var r run
-	if err := c.start(ctx, &r, name, op); err != nil {
-		var zero Resp
-		return zero, err
+	var a attempt
+	var resp Resp
+	err := c.start(ctx, &r, name, kind, false)
+	if err == errNilContext {
+		return resp, err
 	}
-	resp, _, err := attempts(&r, true, do, tokens)
+	if err == nil {
+		if r.m.hedge != nil {
+			// The hedged loop shares the run with goroutines: give it
+			// a copy on the heap, so the plain loop's stays put.
+			hr := new(run)
+			*hr = r
+			resp, err = hedged(hr, o, snd, &a)
+			r = *hr
+		} else {
+			resp, err = attempts(&r, o, snd, &a)
+		}
+	}
+	if r.call != nil {
+		r.end(err, r.answer)
+	}
 	return resp, err
-}
-
-// observe reports an attempt to the Client's observers.
-func (r *run) observe(a Attempt) {
-	if len(r.c.observers) > 0 {
-		r.c.observe(r.ctx, Event{Kind: EventAttempt, Model: r.m.name, Attempt: a})
-	}
-}
-
-// add appends an attempt to a trace that may be nil.
-func (tr *Trace) add(a Attempt) {
-	if tr != nil {
-		tr.Attempts = append(tr.Attempts, a)
-	}
-}
-
-// statusOf classifies a failed try by behaviour: a try that ran out of its
-// own time is a 408; a provider error carries its status; anything else is
-// a transport failure, 502.
-func statusOf(err error, actx context.Context) int {
-	if errors.Is(actx.Err(), context.DeadlineExceeded) {
-		return providers.StatusTimeout
-	}
-	if pe, ok := providers.AsError(err); ok && pe.Status > 0 {
-		return pe.Status
-	}
-	return providers.StatusTransport
-}
-
-// errorCodeOf returns the provider's own error code of a failed try.
-func errorCodeOf(err error) string {
-	if pe, ok := providers.AsError(err); ok {
-		return pe.Code
-	}
-	return ""
-}
-
-func retryAfterOf(err error) time.Duration {
-	if pe, ok := providers.AsError(err); ok {
-		return pe.RetryAfter
-	}
-	return 0
 }
 
 // Chat sends a chat completion through the virtual model req.Model names
 // (as "group/model" or a slug). The response is the serving provider's
 // own, with its model name and usage. On failure the error is a sentinel
 // (ErrUnknownModel, ErrForbidden, ErrUnsupportedOperation,
-// ErrNoEligibleTarget), the context's error, or an *Error carrying every
-// attempt.
+// ErrNoEligibleTarget, ErrInvalidRequest), the context's error, or an
+// *Error carrying every attempt.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
-	return unary(c, ctx, req.Model, providers.OpChat,
-		func(ctx context.Context, t *tgt, a attempt) (openai.ChatCompletionResponse, error) {
-			return t.prov.Chat(ctx, t.chatRequest(&req, a))
-		},
-		func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens })
+	return unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
+		build:  func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest { return t.chatRequest(&req, h, tr) },
+		tokens: func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens },
+		facts:  chatFacts,
+	}, func(ctx context.Context, t *tgt, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+		return t.prov.Chat(ctx, r)
+	})
 }
 
 // chatRequest is req as target t should see it on one attempt: its real
 // model, its override_params, and the attempt's headers and extra fields.
 // prompt_version_fqn is held back from a request that carries tools, and
 // the trace says so.
-func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, a attempt) providers.ChatRequest {
+func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) providers.ChatRequest {
 	extra := t.params.chatExtra
 	if t.hasPrompt && hasTools(req) {
 		extra = t.params.chatExtraNoPrompt
-		a.note(t.ref + ": " + promptVersionKey + " not sent: the request carries tools")
+		if tr != nil {
+			tr.Notes = append(tr.Notes, t.ref+": "+promptVersionKey+" not sent: the request carries tools")
+		}
 	}
 	out := providers.ChatRequest{Request: *req, Call: providers.Call{
-		Header: a.header, RemoveHeader: t.removeHeader, Extra: extra,
+		Header: header, RemoveHeader: t.removeHeader, Extra: extra,
 	}}
 	out.Request.Model = t.model
 	t.params.chat(&out.Request)
@@ -319,34 +528,42 @@ func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, a attempt) provider
 // Completion sends a legacy text completion through the virtual model
 // req.Model names. Errors are as for Chat.
 func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (openai.CompletionResponse, error) {
-	return unary(c, ctx, req.Model, providers.OpCompletion,
-		func(ctx context.Context, t *tgt, a attempt) (openai.CompletionResponse, error) {
-			r := req
-			r.Model = t.model
-			t.params.completion(&r)
-			return t.prov.(providers.Completer).Completion(ctx, providers.CompletionRequest{Request: r, Call: providers.Call{
-				Header: a.header, RemoveHeader: t.removeHeader, Extra: t.params.completionExtra,
-			}})
+	return unary(c, ctx, req.Model, providers.OpCompletion, &op[providers.CompletionRequest, openai.CompletionResponse]{
+		build: func(t *tgt, h http.Header, _ *Trace) providers.CompletionRequest {
+			out := providers.CompletionRequest{Request: req, Call: providers.Call{
+				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.completionExtra,
+			}}
+			out.Request.Model = t.model
+			t.params.completion(&out.Request)
+			return out
 		},
-		func(r openai.CompletionResponse) int {
+		tokens: func(r openai.CompletionResponse) int {
 			if r.Usage == nil {
 				return 0
 			}
 			return r.Usage.CompletionTokens
-		})
+		},
+		facts: completionFacts,
+	}, func(ctx context.Context, t *tgt, r providers.CompletionRequest) (openai.CompletionResponse, error) {
+		return t.prov.(providers.Completer).Completion(ctx, r)
+	})
 }
 
 // Embed creates embeddings through the virtual model req.Model names.
 // Errors are as for Chat.
 func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai.EmbeddingResponse, error) {
-	return unary(c, ctx, string(req.Model), providers.OpEmbedding,
-		func(ctx context.Context, t *tgt, a attempt) (openai.EmbeddingResponse, error) {
-			r := req
-			r.Model = openai.EmbeddingModel(t.model)
-			t.params.embedding(&r)
-			return t.prov.(providers.Embedder).Embed(ctx, providers.EmbeddingRequest{Request: r, Call: providers.Call{
-				Header: a.header, RemoveHeader: t.removeHeader, Extra: t.params.embeddingExtra,
-			}})
+	return unary(c, ctx, string(req.Model), providers.OpEmbedding, &op[providers.EmbeddingRequest, openai.EmbeddingResponse]{
+		build: func(t *tgt, h http.Header, _ *Trace) providers.EmbeddingRequest {
+			out := providers.EmbeddingRequest{Request: req, Call: providers.Call{
+				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.embeddingExtra,
+			}}
+			out.Request.Model = openai.EmbeddingModel(t.model)
+			t.params.embedding(&out.Request)
+			return out
 		},
-		func(openai.EmbeddingResponse) int { return 0 })
+		tokens: func(openai.EmbeddingResponse) int { return 0 },
+		facts:  embeddingFacts,
+	}, func(ctx context.Context, t *tgt, r providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
+		return t.prov.(providers.Embedder).Embed(ctx, r)
+	})
 }

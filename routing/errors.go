@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/target"
 )
 
@@ -28,6 +29,15 @@ var (
 	// ErrStreamRestarted: an interrupted stream is starting over on
 	// another target (opt-in); discard what was received so far.
 	ErrStreamRestarted = errors.New("routing: stream restarted")
+	// ErrStreamClosed: Recv was called after Close. It is the same value
+	// as providers.ErrStreamClosed, which every adapter's streams return,
+	// so one check serves at either layer.
+	ErrStreamClosed = providers.ErrStreamClosed
+	// ErrInvalidRequest: the Client cannot send the request as the caller
+	// wrote it (an invalid header name or value, a body that cannot be
+	// encoded). Nothing was sent and no target was penalised; the error
+	// names what is wrong.
+	ErrInvalidRequest = errors.New("routing: invalid request")
 )
 
 // Error is a call that failed after one or more provider attempts. It
@@ -42,6 +52,8 @@ type Error struct {
 	// Cause, when not nil, ended the call before the attempts were used
 	// up: the context's error.
 	Cause error
+
+	made int // attempts made, the failed ones and one cut short
 }
 
 // Error summarises the call and names its last attempt.
@@ -56,8 +68,9 @@ func (e *Error) Error() string {
 	} else {
 		b.WriteString(": ")
 	}
-	b.WriteString(strconv.Itoa(len(e.Attempts)))
-	if len(e.Attempts) == 1 {
+	n := max(e.made, len(e.Attempts))
+	b.WriteString(strconv.Itoa(n))
+	if n == 1 {
 		b.WriteString(" attempt")
 	} else {
 		b.WriteString(" attempts")

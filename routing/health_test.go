@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/llmroute/llmroute/providers"
@@ -212,4 +213,47 @@ func TestStreamWithNoStreamingTarget(t *testing.T) {
 	if _, err := c.ChatStream(t.Context(), openai.ChatCompletionRequest{Model: "grp/chat"}); !errors.Is(err, routing.ErrUnsupportedOperation) {
 		t.Errorf("ChatStream with no target able to stream = %v, want ErrUnsupportedOperation", err)
 	}
+}
+
+func TestHealthChangesReachObservers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		p := &outage{from: start, to: start.Add(20 * time.Second)}
+		var mu sync.Mutex
+		var got []string
+		obs := routing.ObserverFunc(func(_ context.Context, e routing.Event) {
+			if e.Kind == routing.EventHealth {
+				mu.Lock()
+				got = append(got, e.Target+" "+e.Health.String()+" at "+time.Since(start).Round(time.Second).String())
+				mu.Unlock()
+			}
+		})
+		c, err := routing.New(routing.WithProvider("acct", p), routing.WithObserver(obs), routing.WithGroup(routing.Group{
+			Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
+				Type:    routing.PriorityBased,
+				Targets: []target.Target{{Ref: "acct/primary", Retry: &target.Retry{Attempts: 0}}, {Ref: "acct/backup", Priority: 1}},
+			}}},
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for time.Since(start) < 40*time.Second {
+			if _, err := c.Chat(t.Context(), openai.ChatCompletionRequest{Model: "grp/chat"}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+		}
+		// Two failures demote the primary at 1 s; it is probed every
+		// 15 s cooldown after its last failure, and the first probe
+		// after the outage (at 31 s) heals it.
+		want := []string{
+			"acct/primary demoted at 1s",
+			"acct/primary probed at 16s",
+			"acct/primary probed at 31s",
+			"acct/primary recovered at 31s",
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("health events (-got +want):\n%s", diff)
+		}
+	})
 }

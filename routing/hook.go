@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	openai "github.com/sashabaranov/go-openai"
+
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/strategy"
 )
@@ -112,4 +114,89 @@ type Response struct {
 	// ReasoningTokens are the parts of the input and output that were
 	// cached or spent reasoning.
 	InputTokens, OutputTokens, CachedTokens, ReasoningTokens int
+}
+
+// chatFacts reads what a Tracer records of a chat answer.
+func chatFacts(r openai.ChatCompletionResponse) *Response {
+	f := &Response{ID: r.ID, Model: r.Model, InputTokens: r.Usage.PromptTokens, OutputTokens: r.Usage.CompletionTokens}
+	if d := r.Usage.PromptTokensDetails; d != nil {
+		f.CachedTokens = d.CachedTokens
+	}
+	if d := r.Usage.CompletionTokensDetails; d != nil {
+		f.ReasoningTokens = d.ReasoningTokens
+	}
+	for _, c := range r.Choices {
+		f.FinishReasons = append(f.FinishReasons, string(c.FinishReason))
+	}
+	return f
+}
+
+// completionFacts reads what a Tracer records of a completion answer.
+func completionFacts(r openai.CompletionResponse) *Response {
+	f := &Response{ID: r.ID, Model: r.Model}
+	if u := r.Usage; u != nil {
+		f.InputTokens, f.OutputTokens = u.PromptTokens, u.CompletionTokens
+	}
+	for _, c := range r.Choices {
+		f.FinishReasons = append(f.FinishReasons, c.FinishReason)
+	}
+	return f
+}
+
+// embeddingFacts reads what a Tracer records of an embedding answer.
+func embeddingFacts(r openai.EmbeddingResponse) *Response {
+	return &Response{Model: string(r.Model), InputTokens: r.Usage.PromptTokens}
+}
+
+// tracers calls several Tracers in turn, each with the context the one
+// before it returned.
+type tracers []Tracer
+
+func (ts tracers) StartCall(ctx context.Context, call *CallInfo) context.Context {
+	for _, t := range ts {
+		ctx = t.StartCall(ctx, call)
+	}
+	return ctx
+}
+
+func (ts tracers) EndCall(ctx context.Context, call *CallInfo, end *CallEnd) {
+	for _, t := range ts {
+		t.EndCall(ctx, call, end)
+	}
+}
+
+func (ts tracers) StartAttempt(ctx context.Context, a *AttemptInfo) context.Context {
+	for _, t := range ts {
+		ctx = t.StartAttempt(ctx, a)
+	}
+	return ctx
+}
+
+func (ts tracers) EndAttempt(ctx context.Context, a *AttemptInfo, rec *Attempt, resp *Response) {
+	for _, t := range ts {
+		t.EndAttempt(ctx, a, rec, resp)
+	}
+}
+
+func (ts tracers) StreamChunk(ctx context.Context, a *AttemptInfo) {
+	for _, t := range ts {
+		t.StreamChunk(ctx, a)
+	}
+}
+
+// tracerOf returns the Tracer among the observers, nil when none is one.
+func tracerOf(observers []Observer) Tracer {
+	var ts tracers
+	for _, o := range observers {
+		if t, ok := o.(Tracer); ok {
+			ts = append(ts, t)
+		}
+	}
+	switch len(ts) {
+	case 0:
+		return nil
+	case 1:
+		return ts[0]
+	}
+	return ts
 }

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/llmroute/llmroute/config"
@@ -23,7 +24,38 @@ const (
 	// ApplyManifest and SetGroup, with the context they were given (New:
 	// context.Background).
 	EventConfigWarning
+	// EventHealth: a target's health changed (Event.Target,
+	// Event.Health): demoted after repeated failures or an SLA breach,
+	// probed after its cooldown, or recovered.
+	EventHealth
 )
+
+// HealthChange is a change in a target's health, for EventHealth.
+type HealthChange uint8
+
+// Health changes.
+const (
+	// HealthDemoted: the target became unhealthy and is tried last.
+	HealthDemoted HealthChange = iota + 1
+	// HealthProbed: a call is trying the unhealthy target first again,
+	// after its cooldown.
+	HealthProbed
+	// HealthRecovered: the target is healthy again.
+	HealthRecovered
+)
+
+// String names h: "demoted", "probed" or "recovered".
+func (h HealthChange) String() string {
+	switch h {
+	case HealthDemoted:
+		return "demoted"
+	case HealthProbed:
+		return "probed"
+	case HealthRecovered:
+		return "recovered"
+	}
+	return "unknown"
+}
 
 // String names k.
 func (k EventKind) String() string {
@@ -34,6 +66,8 @@ func (k EventKind) String() string {
 		return "store_error"
 	case EventConfigWarning:
 		return "config_warning"
+	case EventHealth:
+		return "health"
 	}
 	return "unknown"
 }
@@ -49,6 +83,9 @@ type Event struct {
 	// Err is the failure, for EventStoreError, or the warning, for
 	// EventConfigWarning.
 	Err error
+	// Target and Health are the target and its change, for EventHealth.
+	Target string
+	Health HealthChange
 }
 
 // Observer receives a Client's events. Observe is called on the calling
@@ -67,16 +104,22 @@ func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }
 // WithObserver adds an observer of every call's events.
 func WithObserver(o Observer) Option {
 	return func(s *settings) {
-		if o != nil {
-			s.observers = append(s.observers, o)
+		if o == nil {
+			s.errs = append(s.errs, errors.New("routing: WithObserver: nil observer"))
+			return
 		}
+		s.observers = append(s.observers, o)
 	}
 }
 
 // WithLogger logs the Client's events to l: failed attempts at Warn,
-// successful ones at Debug, Store failures at Warn. Errors are logged as
+// successful ones at Debug, Store failures at Warn, a target demoted at
+// Warn and probed or recovered at Info. Errors are logged as
 // the Client reports them, which never include API keys.
 func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		return func(s *settings) { s.errs = append(s.errs, errors.New("routing: WithLogger: nil logger")) }
+	}
 	return WithObserver(ObserverFunc(func(ctx context.Context, e Event) {
 		switch e.Kind {
 		case EventAttempt:
@@ -105,6 +148,13 @@ func WithLogger(l *slog.Logger) Option {
 				slog.String("model", e.Model), slog.String("error", e.Err.Error()))
 		case EventConfigWarning:
 			l.LogAttrs(ctx, slog.LevelWarn, "llmroute configuration warning", slog.String("warning", e.Err.Error()))
+		case EventHealth:
+			level := slog.LevelInfo
+			if e.Health == HealthDemoted {
+				level = slog.LevelWarn
+			}
+			l.LogAttrs(ctx, level, "llmroute target health", slog.String("model", e.Model),
+				slog.String("target", e.Target), slog.String("change", e.Health.String()))
 		}
 	}))
 }

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -19,9 +20,11 @@ import (
 // without its pin and observers get an EventStoreError.
 func WithStore(st stores.Store) Option {
 	return func(s *settings) {
-		if st != nil {
-			s.store = st
+		if st == nil {
+			s.errs = append(s.errs, errors.New("routing: WithStore: nil store"))
+			return
 		}
+		s.store = st
 	}
 }
 
@@ -38,7 +41,7 @@ type stickyState struct {
 	pinned int
 }
 
-// pin looks up the call's session (SPEC §9): no key when any identifier is
+// pin looks up the call's session: no key when any identifier is
 // missing; otherwise the pinned target, if the Store has one this model
 // still has. It fills r.sticky and returns the pin as a Set.
 func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/strategy"
+	"github.com/llmroute/llmroute/target"
 )
 
 // StreamOption configures one ChatStream call.
@@ -40,9 +40,6 @@ func WithStreamRestart(on bool) Option {
 	return func(s *settings) { s.restart = on }
 }
 
-// errStreamClosed is returned by Recv after Close.
-var errStreamClosed = errors.New("routing: stream closed")
-
 // StreamError is a stream that broke after its first content chunk was
 // delivered. It matches ErrStreamInterrupted (or, for the opt-in restart
 // signal, ErrStreamRestarted) with errors.Is, unwraps to the cause, and
@@ -54,13 +51,16 @@ type StreamError struct {
 	Target string
 	// Delivered is the content text delivered before the break.
 	Delivered string
-	// Chunks is the number of chunks delivered before the break.
+	// Chunks is the number of content chunks delivered before the break
+	// (chunks that carry only a role or usage are not counted).
 	Chunks int
 	// Err is the cause: a *providers.Error (a cut stream, a malformed
-	// event, an error event, 408 for a stall), the context's error, or,
-	// when a restart found no target to serve, the *Error of that
-	// attempt.
+	// event, an error event, 408 for a stall) or the context's error.
 	Err error
+	// Attempts are the call's failed attempts, the interrupted one
+	// included, when the stream ended for good: every target tried,
+	// before the commit point and after it (on restarts).
+	Attempts []*target.Error
 
 	restarted bool
 }
@@ -71,7 +71,7 @@ func (e *StreamError) Error() string {
 	if e.restarted {
 		what = "restarted"
 	}
-	return fmt.Sprintf("routing: stream of %q %s after %d chunks from %s: %v", e.Model, what, e.Chunks, e.Target, e.Err)
+	return fmt.Sprintf("routing: stream of %q %s after %d %s from %s: %v", e.Model, what, e.Chunks, plural(e.Chunks, "chunk", "chunks"), e.Target, e.Err)
 }
 
 // Is matches ErrStreamRestarted for a restart signal and
@@ -96,49 +96,71 @@ func (e *StreamError) StatusCode() int {
 	return providers.StatusTransport
 }
 
+// plural picks the word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // Stream is a routed chat stream. Recv returns chunks until io.EOF after a
 // complete answer, or an error; Close releases it. A Stream is used by one
 // goroutine at a time; Close may be called from another goroutine to stop
-// a blocked Recv. Always Close a Stream; it is safe to Close twice and
-// after Recv has failed.
+// a Recv in any state, also one reconnecting for a restart. Always Close a
+// Stream; it is safe to Close twice and after Recv has failed.
 type Stream struct {
 	run     run
 	req     openai.ChatCompletionRequest
+	op      op[providers.ChatRequest, *upstream]
 	restart bool
+	parent  context.Context    // the caller's context
+	cancel  context.CancelFunc // cancels run.ctx: Close stops all the stream does
 
-	mu         sync.Mutex // guards u against a concurrent Close
-	u          *upstream
-	served     served
-	rec        int // index of the serving attempt in the trace
-	restarting bool
-	closed     atomic.Bool
-	err        error // terminal: io.EOF, an error, or errStreamClosed
+	// Owned by the goroutine in Recv, or by Close when no Recv runs.
+	a     attempt   // the serving attempt, open until the stream ends
+	u     *upstream // the serving upstream
+	err   error     // terminal: io.EOF or the error Recv returned for good
+	ended bool      // the attempt and the call are finished
+
+	state atomic.Uint32 // streamBusy | streamClosed
 }
+
+// Stream states, as bits.
+const (
+	streamBusy   uint32 = 1 << iota // a Recv is running
+	streamClosed                    // Close was called
+)
 
 // upstream is one committed (or committing) upstream stream and its
 // timers.
 type upstream struct {
-	st      providers.Stream
-	cancel  context.CancelFunc
-	timer   *time.Timer
-	state   atomic.Uint32
-	base    time.Time    // monotonic start of the attempt
-	waiting atomic.Int64 // ns since base when the current upstream read began; -1 between reads
-	idle    time.Duration
-	pending []openai.ChatCompletionStreamResponse
-	eof     bool // the upstream ended while committing
+	st        providers.Stream
+	cancel    context.CancelFunc
+	ttftTimer *time.Timer
+	idleTimer *time.Timer
+	state     atomic.Uint32
+	base      time.Time    // monotonic start of the attempt
+	waiting   atomic.Int64 // ns since base when the current upstream read began; -1 between reads
+	idle      time.Duration
+	pending   []openai.ChatCompletionStreamResponse
+	eof       bool // the upstream ended while committing
 
 	ttft      time.Duration
 	chunks    int
 	content   strings.Builder
 	outTokens int
-	usage     bool
+	usage     *openai.Usage // the last usage the upstream reported
+	id, model string
+	finish    openai.FinishReason
 }
 
-// upstream states.
+// upstream states. The first-token timer and the first content chunk race
+// once, from connecting: exactly one of them wins.
 const (
-	running uint32 = iota
+	connecting uint32 = iota
 	ttftExpired
+	running // committed
 	idleExpired
 	released
 )
@@ -149,15 +171,18 @@ const (
 // error event in the stream counts as a failed attempt; ChatStream returns
 // once a target has committed. A target that sends no content within its
 // ttft_timeout_ms (or request_timeout_ms, whichever is shorter) is a 408
-// attempt.
+// attempt. A committed stream is never cancelled by that timer.
 //
 // After the commit point nothing is retried silently: a cut stream, a
 // malformed event, an error event or a gap longer than
 // stream_idle_timeout_ms makes Recv return a *StreamError matching
 // ErrStreamInterrupted — never io.EOF for a truncated answer. With
 // RestartOnInterrupt (or WithStreamRestart) the stream instead restarts on
-// the next target: Recv first returns an error matching ErrStreamRestarted,
-// so the caller discards what it had, then the new answer from its start.
+// the next target: once another target has committed, Recv returns an
+// error matching ErrStreamRestarted, so the caller discards what it had,
+// then the new answer from its start. With no target left to take over,
+// Recv returns the interruption (ErrStreamInterrupted, its real status,
+// every attempt).
 //
 // Targets whose provider cannot stream are skipped. Cancelling ctx or
 // calling Close stops the upstream request.
@@ -166,14 +191,32 @@ func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionReques
 	for _, o := range opts {
 		o(&set)
 	}
-	s := &Stream{req: req, restart: set.restart}
-	if err := c.start(ctx, &s.run, req.Model, providers.OpChat); err != nil {
+	s := &Stream{req: req, restart: set.restart, parent: ctx}
+	s.op = op[providers.ChatRequest, *upstream]{
+		build: func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest {
+			r := t.chatRequest(&s.req, h, tr)
+			r.Request.Stream = true
+			return r
+		},
+		discard: (*upstream).release,
+		stream:  true,
+	}
+	err := c.start(ctx, &s.run, req.Model, providers.OpChat, true)
+	if err == errNilContext {
 		return nil, err
 	}
-	if err := s.run.streamable(); err != nil {
-		return nil, err
+	if err == nil {
+		err = s.run.streamable()
 	}
-	if err := s.connect(); err != nil {
+	if err == nil {
+		s.run.ctx, s.cancel = context.WithCancel(s.run.ctx)
+		err = s.connect()
+	}
+	if err != nil {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.run.end(err, nil)
 		return nil, err
 	}
 	return s, nil
@@ -187,36 +230,35 @@ func (r *run) streamable() error {
 	return nil
 }
 
-// connect runs the attempt loop until a target commits.
+// connect runs the attempt loop until a target commits, and makes it the
+// serving one.
 func (s *Stream) connect() error {
-	u, sv, err := attempts(&s.run, false, s.open, nil)
+	var u *upstream
+	var err error
+	if s.run.m.hedge != nil {
+		u, err = hedged(&s.run, &s.op, s.open, &s.a)
+	} else {
+		u, err = attempts(&s.run, &s.op, s.open, &s.a)
+	}
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.u, s.served = u, sv
-	closed := s.closed.Load()
-	s.mu.Unlock()
-	if closed {
-		u.release()
-		return errStreamClosed
-	}
-	if s.run.tr != nil {
-		s.rec = len(s.run.tr.Attempts) - 1
+	s.u = u
+	s.a.rec.TTFT = u.ttft
+	if tr := s.run.tr; tr != nil {
+		tr.Resolved = s.a.t.ref
 	}
 	return nil
 }
 
 // open is one try: start the upstream stream and read until the first
 // content chunk, bounded by the target's time-to-first-token budget.
-func (s *Stream) open(ctx context.Context, t *tgt, a attempt) (*upstream, error) {
-	req := t.chatRequest(&s.req, a)
-	req.Request.Stream = true
+func (s *Stream) open(ctx context.Context, t *tgt, req providers.ChatRequest) (*upstream, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	u := &upstream{cancel: cancel, base: time.Now(), idle: t.idleTimeout}
 	if budget := firstTokenBudget(t); budget > 0 {
-		u.timer = time.AfterFunc(budget, func() {
-			if u.state.CompareAndSwap(running, ttftExpired) {
+		u.ttftTimer = time.AfterFunc(budget, func() {
+			if u.state.CompareAndSwap(connecting, ttftExpired) {
 				cancel()
 			}
 		})
@@ -242,19 +284,20 @@ func (s *Stream) open(ctx context.Context, t *tgt, a attempt) (*upstream, error)
 			break
 		}
 	}
-	if u.timer != nil {
-		u.timer.Stop()
-	}
-	if u.state.Load() != running {
-		// The budget ran out just as content arrived.
+	if !u.state.CompareAndSwap(connecting, running) {
+		// The budget ran out just as content arrived: the timer won,
+		// and the upstream is already cancelled.
 		return nil, u.fail(context.DeadlineExceeded)
+	}
+	if u.ttftTimer != nil {
+		u.ttftTimer.Stop()
 	}
 	u.ttft = time.Since(u.base)
 	u.waiting.Store(-1)
 	if u.idle > 0 && !u.eof {
-		// Armed only once u.timer is set, since checkIdle reads it.
-		u.timer = time.AfterFunc(time.Duration(math.MaxInt64), u.checkIdle)
-		u.timer.Reset(u.idle)
+		// Armed only once u.idleTimer is set, since checkIdle reads it.
+		u.idleTimer = time.AfterFunc(time.Duration(math.MaxInt64), u.checkIdle)
+		u.idleTimer.Reset(u.idle)
 	}
 	return u, nil
 }
@@ -281,12 +324,12 @@ func (u *upstream) checkIdle() {
 	}
 	began := u.waiting.Load()
 	if began < 0 {
-		u.timer.Reset(u.idle)
+		u.idleTimer.Reset(u.idle)
 		return
 	}
 	since := time.Since(u.base) - time.Duration(began)
 	if since < u.idle {
-		u.timer.Reset(u.idle - since)
+		u.idleTimer.Reset(u.idle - since)
 		return
 	}
 	if u.state.CompareAndSwap(running, idleExpired) {
@@ -306,10 +349,14 @@ func (u *upstream) fail(err error) error {
 }
 
 // release stops the timers, closes the upstream and cancels its request.
+// It is safe to call more than once.
 func (u *upstream) release() {
 	u.state.Store(released)
-	if u.timer != nil {
-		u.timer.Stop()
+	if u.ttftTimer != nil {
+		u.ttftTimer.Stop()
+	}
+	if u.idleTimer != nil {
+		u.idleTimer.Stop()
 	}
 	if u.st != nil {
 		u.st.Close()
@@ -332,32 +379,55 @@ func hasContent(ch *openai.ChatCompletionStreamResponse) bool {
 // Recv returns the next chunk, io.EOF after a complete answer, or an
 // error: a *StreamError matching ErrStreamInterrupted when the answer was
 // cut short, one matching ErrStreamRestarted when it starts over on
-// another target (opt-in), or the error of a failed restart.
+// another target (opt-in), or ErrStreamClosed after Close.
 func (s *Stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 	var zero openai.ChatCompletionStreamResponse
+	if !s.state.CompareAndSwap(0, streamBusy) {
+		// Closed; Close finished the stream, or a Recv that saw
+		// the Close did.
+		return zero, ErrStreamClosed
+	}
 	if s.err != nil {
+		s.idle()
 		return zero, s.err
 	}
-	if s.closed.Load() {
-		s.err = errStreamClosed
-		return zero, s.err
-	}
-	if s.restarting {
-		s.restarting = false
-		if err := s.connect(); err != nil {
-			s.err = &StreamError{Model: s.run.name, Target: s.served.t.ref, Err: err}
-			return zero, s.err
+	ch, err := s.next()
+	if !s.state.CompareAndSwap(streamBusy, 0) {
+		// Close came while this Recv ran: it stopped the upstream
+		// and left the rest to this goroutine.
+		s.state.Store(streamClosed)
+		if s.ended && err != nil {
+			// The stream had ended on its own first.
+			return zero, err
 		}
+		s.u.release()
+		s.finish("canceled", ErrStreamClosed, nil)
+		return zero, ErrStreamClosed
 	}
+	return ch, err
+}
+
+// idle ends a Recv that did nothing, handing a Close that came meanwhile
+// its work.
+func (s *Stream) idle() {
+	if !s.state.CompareAndSwap(streamBusy, 0) {
+		s.state.Store(streamClosed)
+		s.closeIdle()
+	}
+}
+
+// next is Recv's work while it holds the stream.
+func (s *Stream) next() (openai.ChatCompletionStreamResponse, error) {
+	var zero openai.ChatCompletionStreamResponse
 	u := s.u
 	if len(u.pending) > 0 {
 		ch := u.pending[0]
 		u.pending = u.pending[1:]
-		u.account(&ch)
+		s.deliver(&ch)
 		return ch, nil
 	}
 	if u.eof {
-		return zero, s.end()
+		return zero, s.complete()
 	}
 	if u.idle > 0 {
 		u.waiting.Store(int64(time.Since(u.base)))
@@ -366,111 +436,207 @@ func (s *Stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 	if u.idle > 0 {
 		u.waiting.Store(-1)
 	}
-	if err == nil {
-		u.account(&ch)
+	switch {
+	case err == nil:
+		s.deliver(&ch)
 		return ch, nil
-	}
-	if err == io.EOF {
-		return zero, s.end()
+	case err == io.EOF:
+		return zero, s.complete()
+	case s.state.Load()&streamClosed != 0:
+		return zero, ErrStreamClosed
 	}
 	return zero, s.interrupted(err)
 }
 
-// account records what a delivered chunk adds to the answer.
-func (u *upstream) account(ch *openai.ChatCompletionStreamResponse) {
-	u.chunks++
+// deliver records what a chunk handed to the caller adds to the answer.
+func (s *Stream) deliver(ch *openai.ChatCompletionStreamResponse) {
+	u := s.u
+	if hasContent(ch) {
+		u.chunks++
+	}
 	for i := range ch.Choices {
-		if c := ch.Choices[i].Delta.Content; c != "" {
-			u.content.WriteString(c)
-			if !u.usage {
+		c := &ch.Choices[i]
+		if c.Delta.Content != "" {
+			u.content.WriteString(c.Delta.Content)
+			if u.usage == nil {
 				u.outTokens++
 			}
 		}
+		if c.FinishReason != "" && c.Index == 0 {
+			u.finish = c.FinishReason
+		}
 	}
-	if ch.Usage != nil && ch.Usage.CompletionTokens > 0 {
-		u.outTokens, u.usage = ch.Usage.CompletionTokens, true
+	if ch.Usage != nil {
+		u.usage = ch.Usage
+		if ch.Usage.CompletionTokens > 0 {
+			u.outTokens = ch.Usage.CompletionTokens
+		}
+	}
+	if u.id == "" {
+		u.id, u.model = ch.ID, ch.Model
+	}
+	if a := &s.a; a.info != nil {
+		s.run.c.tracer.StreamChunk(a.ctx, a.info)
 	}
 }
 
-// end completes the stream: the answer arrived whole.
-func (s *Stream) end() error {
-	u := s.u
-	u.release()
-	total := time.Since(u.base)
-	s.report(http.StatusOK, nil, total)
+// complete ends the stream: the answer arrived whole.
+func (s *Stream) complete() error {
+	s.u.release()
 	s.err = io.EOF
+	s.finish("ok", nil, &strategy.Outcome{Status: http.StatusOK})
 	return io.EOF
 }
 
-// report feeds a finished stream's outcome to the strategy and the trace.
-func (s *Stream) report(status int, err error, total time.Duration) {
-	u := s.u
-	o := strategy.Outcome{Index: s.served.index, Start: s.served.start, Latency: total, TTFT: u.ttft, OutputTokens: u.outTokens, Status: status, Err: err}
-	s.run.plan.Done(o)
-	if tr := s.run.tr; tr != nil && s.rec < len(tr.Attempts) {
-		a := &tr.Attempts[s.rec]
-		a.Duration, a.TTFT = total, u.ttft
-		if u.outTokens > 0 {
-			a.TPOT = strategy.TPOT(o)
-		}
-		if err != nil {
-			a.Status, a.Class, a.Err = status, "interrupted", err
+// finish ends the serving attempt and the call: class and err are the
+// attempt's outcome, o what the strategy and health learn from it (nil
+// when the caller stopped). It runs once per stream.
+func (s *Stream) finish(class string, err error, o *strategy.Outcome) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	u, a := s.u, &s.a
+	total := time.Since(u.base)
+	if o != nil {
+		o.TTFT, o.OutputTokens = u.ttft, u.outTokens
+	}
+	var resp *Response
+	if a.info != nil || s.run.call != nil {
+		resp = u.facts()
+	}
+	a.finish(&s.run, class, err, total, o, resp)
+	s.cancel()
+	callErr := err
+	if class == "interrupted" {
+		callErr = s.err
+		s.run.resolved = ""
+		if tr := s.run.tr; tr != nil {
 			tr.Resolved = ""
 		}
 	}
-	if err != nil {
-		s.run.observe(Attempt{Target: s.served.t.ref, Status: status, Class: "interrupted", Err: err, Start: s.served.start, Duration: total, TTFT: u.ttft})
+	if callErr != nil {
+		resp = nil
 	}
+	s.run.end(callErr, resp)
 }
 
-// interrupted handles a break after the commit point.
+// facts is what a Tracer records of the streamed answer.
+func (u *upstream) facts() *Response {
+	f := &Response{ID: u.id, Model: u.model}
+	if u.finish != "" {
+		f.FinishReasons = []string{string(u.finish)}
+	}
+	// Token counts only as the provider reported them: the count of
+	// content chunks the strategy falls back on is no usage.
+	if us := u.usage; us != nil {
+		f.InputTokens, f.OutputTokens = us.PromptTokens, us.CompletionTokens
+		if d := us.PromptTokensDetails; d != nil {
+			f.CachedTokens = d.CachedTokens
+		}
+		if d := us.CompletionTokensDetails; d != nil {
+			f.ReasoningTokens = d.ReasoningTokens
+		}
+	}
+	return f
+}
+
+// interrupted handles a break after the commit point: it finishes the
+// attempt as interrupted and, with restarts on, tries to continue on the
+// next target before saying anything to the caller.
 func (s *Stream) interrupted(err error) error {
 	u := s.u
 	state := u.state.Load()
 	u.release()
-	if cerr := s.run.ctx.Err(); cerr != nil {
-		s.err = &StreamError{Model: s.run.name, Target: s.served.t.ref, Delivered: u.content.String(), Chunks: u.chunks, Err: cerr}
-		return s.err
-	}
-	if s.closed.Load() {
-		s.err = errStreamClosed
-		return s.err
+	se := &StreamError{Model: s.run.name, Target: s.a.t.ref, Delivered: u.content.String(), Chunks: u.chunks}
+	if cerr := s.parent.Err(); cerr != nil {
+		// The caller gave up: not the target's fault.
+		se.Err = cerr
+		s.err = se
+		s.finish("canceled", cerr, nil)
+		return se
 	}
 	if state == idleExpired {
 		err = &providers.Error{Status: providers.StatusTimeout, Code: providers.CodeStreamIdleTimeout, Message: "no chunk within the stream idle timeout", Err: context.DeadlineExceeded}
 	}
-	status := statusOf(err, context.Background())
-	s.report(status, err, time.Since(u.base))
-	se := &StreamError{Model: s.run.name, Target: s.served.t.ref, Delivered: u.content.String(), Chunks: u.chunks, Err: err}
-	if s.restart {
-		s.run.fallback = true
-		s.restarting = true
-		se.restarted = true
+	status := providers.StatusTransport
+	if pe, ok := providers.FromError(err); ok && pe.Status > 0 {
+		status = pe.Status
+	}
+	se.Err = err
+	r := &s.run
+	r.failed = append(r.failed, &target.Error{Target: s.a.t.ref, Try: s.a.rec.Try, Status: status, Err: err})
+	if !s.restart {
+		se.Attempts = r.failed
+		s.err = se
+		s.finish("interrupted", err, &strategy.Outcome{Status: status, Err: err})
 		return se
 	}
-	s.err = se
+	// The interrupted attempt ends here, the call goes on.
+	s.a.finish(r, "interrupted", err, time.Since(u.base), &strategy.Outcome{Status: status, Err: err, TTFT: u.ttft, OutputTokens: u.outTokens}, nil)
+	r.fallback = true
+	r.restarts++
+	if cerr := s.connect(); cerr != nil {
+		if s.state.Load()&streamClosed != 0 {
+			return ErrStreamClosed
+		}
+		if errors.Is(cerr, context.Canceled) || errors.Is(cerr, context.DeadlineExceeded) {
+			if pe := s.parent.Err(); pe != nil {
+				se.Err = pe
+			}
+		}
+		se.Attempts = r.failed
+		s.err = se
+		s.ended = true
+		s.cancel()
+		r.resolved = ""
+		if tr := r.tr; tr != nil {
+			tr.Resolved = ""
+		}
+		r.end(se, nil)
+		return se
+	}
+	se.restarted = true
 	return se
 }
 
 // Close stops the stream and its upstream request. It is safe to call more
-// than once, and from another goroutine to unblock Recv.
+// than once, and from another goroutine to unblock Recv in any state,
+// including a restart's reconnect.
 func (s *Stream) Close() error {
-	if s.closed.Swap(true) {
-		return nil
+	for {
+		st := s.state.Load()
+		if st&streamClosed != 0 {
+			return nil
+		}
+		if s.state.CompareAndSwap(st, st|streamClosed) {
+			if st&streamBusy != 0 {
+				// A Recv is running: stop what it waits on, and
+				// it finishes the stream on its way out.
+				s.cancel()
+				return nil
+			}
+			s.closeIdle()
+			return nil
+		}
 	}
-	s.mu.Lock()
-	u := s.u
-	s.mu.Unlock()
-	if u != nil {
-		u.release()
+}
+
+// closeIdle closes a stream no Recv is running on.
+func (s *Stream) closeIdle() {
+	if s.u != nil {
+		s.u.release()
 	}
-	return nil
+	if s.err == nil {
+		s.finish("canceled", ErrStreamClosed, nil)
+	}
+	s.cancel()
 }
 
 // Target returns the target now serving the stream, "account/model".
 func (s *Stream) Target() string {
-	if s.served.t == nil {
+	if s.a.t == nil {
 		return ""
 	}
-	return s.served.t.ref
+	return s.a.t.ref
 }

@@ -3,6 +3,7 @@ package routing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -268,28 +269,74 @@ func TestStreamRestartOptIn(t *testing.T) {
 }
 
 func TestStreamRestartWithNoTargetLeft(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := fake.New()
-		f.Script("a", fake.Stream("x", "y").CutAfter(1))
-		f.Script("b", fake.Fail(400))
-		c := streamClient(t, f, nil)
-		st, err := c.ChatStream(t.Context(), chatReq(), routing.RestartOnInterrupt(true))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if _, _, err := drain(st); !errors.Is(err, routing.ErrStreamRestarted) {
-			t.Fatalf("first error = %v, want ErrStreamRestarted", err)
-		}
-		_, _, err = drain(st)
-		if !errors.Is(err, routing.ErrStreamInterrupted) {
-			t.Fatalf("error after failed restart = %v, want ErrStreamInterrupted", err)
-		}
-		var sc interface{ StatusCode() int }
-		if !errors.As(err, &sc) || sc.StatusCode() != 400 {
-			t.Errorf("StatusCode = %v, want 400 from the failed restart", sc)
-		}
-	})
+	// A restart is announced only once another target has taken over;
+	// when none can, the caller gets one interruption with its real
+	// status and every attempt.
+	for _, tc := range []struct {
+		name     string
+		b        []fake.Step // nil: the model has one target only
+		stall    bool
+		status   int
+		attempts []string
+	}{
+		{name: "only target cut", status: 502, attempts: []string{"acct/a 502"}},
+		{name: "only target stalled", stall: true, status: 408, attempts: []string{"acct/a 408"}},
+		{name: "fallback refuses", b: []fake.Step{fake.Fail(400)}, status: 502, attempts: []string{"acct/a 502", "acct/b 400"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := fake.New()
+				if tc.stall {
+					f.Script("a", fake.Stream("x", "y").StallAfter(1))
+				} else {
+					f.Script("a", fake.Stream("x", "y").CutAfter(1))
+				}
+				targets := []target.Target{{Ref: "acct/a", StreamIdleTimeout: time.Second}}
+				if tc.b != nil {
+					f.Script("b", tc.b...)
+					targets = append(targets, target.Target{Ref: "acct/b", Priority: 1, StreamIdleTimeout: time.Second})
+				}
+				c, err := routing.New(routing.WithProvider("acct", f), routing.WithGroup(routing.Group{
+					Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
+						Type: routing.PriorityBased, Targets: targets,
+					}}},
+				}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var tr routing.Trace
+				st, err := c.ChatStream(routing.WithTrace(t.Context(), &tr), chatReq(), routing.RestartOnInterrupt(true))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				_, _, err = drain(st)
+				if errors.Is(err, routing.ErrStreamRestarted) || !errors.Is(err, routing.ErrStreamInterrupted) {
+					t.Fatalf("error = %v, want ErrStreamInterrupted and no restart signal", err)
+				}
+				var se *routing.StreamError
+				if !errors.As(err, &se) {
+					t.Fatalf("error %T is not a *StreamError", err)
+				}
+				if se.StatusCode() != tc.status {
+					t.Errorf("StatusCode = %d, want %d", se.StatusCode(), tc.status)
+				}
+				var got []string
+				for _, a := range se.Attempts {
+					got = append(got, fmt.Sprintf("%s %d", a.Target, a.Status))
+				}
+				if diff := cmp.Diff(got, tc.attempts); diff != "" {
+					t.Errorf("attempts (-got +want):\n%s", diff)
+				}
+				if _, err2 := st.Recv(); err2 != err {
+					t.Errorf("Recv after the end = %v, want the same error", err2)
+				}
+				if tr.Resolved != "" {
+					t.Errorf("Trace.Resolved = %q, want none", tr.Resolved)
+				}
+			})
+		})
+	}
 }
 
 func TestStreamCloseAndCancelStopUpstream(t *testing.T) {

@@ -245,7 +245,12 @@ var (
 	_ providers.Provider  = (*account)(nil)
 	_ providers.Completer = (*account)(nil)
 	_ providers.Embedder  = (*account)(nil)
+	_ providers.Describer = (*account)(nil)
 )
+
+// Describe says a simulated account is the provider "simulated", calling no
+// server.
+func (a *account) Describe() providers.Info { return providers.Info{Name: "simulated"} }
 
 func (a *account) id() string {
 	return fmt.Sprintf("sim-%d", a.w.seq.Add(1))

@@ -10,7 +10,7 @@ import (
 	"github.com/llmroute/llmroute/target"
 )
 
-// Health defaults (SPEC §6).
+// Health defaults (see docs/behaviour.md, Health).
 const (
 	// DefaultFailures is how many failures within DefaultFailureWindow
 	// make a target unhealthy.
@@ -25,7 +25,7 @@ const (
 )
 
 // HealthOptions configures a [Health]. The zero value means the defaults
-// of SPEC §6 and no SLA cutoffs.
+// above and no SLA cutoffs.
 type HealthOptions struct {
 	// Failures is how many failures within Window make a target
 	// unhealthy; 0 means DefaultFailures (2). At most 16.
@@ -50,15 +50,15 @@ type HealthOptions struct {
 	NoStats bool
 }
 
-// Health tracks which of a virtual model's targets are unhealthy
-// (SPEC §6), for any strategy. Give it to each call's Plan
+// Health tracks which of a virtual model's targets are unhealthy, for
+// any strategy. Give it to each call's Plan
 // (PlanInfo.Health): the Plan demotes unhealthy targets after the healthy
 // ones (never drops them), hands out probes, and feeds every outcome back
 // through Plan.Done.
 //
 // A target is unhealthy after Failures (2) failures within Window
 // (2 minutes). The failures that count are 5xx, 429, 401, 403, 408 and
-// transport failures (SPEC §6); a 400 or 404 says nothing about the
+// transport failures; a 400 or 404 says nothing about the
 // target. Once a target has been unhealthy for Cooldown (15 seconds), a
 // Plan offers it to the strategy's first pick alongside the healthy
 // targets; when the strategy picks it, the Plan claims the probe (a
@@ -233,18 +233,50 @@ func (h *Health) claim(i int, now int64) bool {
 	return t.probeAt.CompareAndSwap(p, now+h.cooldown)
 }
 
+// Change is what one outcome changed in a target's health.
+type Change uint8
+
+// Changes.
+const (
+	// Unchanged: the target's health is as it was.
+	Unchanged Change = iota
+	// Demoted: the target became unhealthy after repeated failures.
+	Demoted
+	// Recovered: an unhealthy target served and is healthy again.
+	Recovered
+)
+
+// String names c.
+func (c Change) String() string {
+	switch c {
+	case Demoted:
+		return "demoted"
+	case Recovered:
+		return "recovered"
+	}
+	return "unchanged"
+}
+
 // Observe records an outcome of target o.Index, in the health state and
 // in the Stats. Outcomes of an index out of range are ignored; outcomes
 // of cancelled calls must not be reported. Observe allocates nothing.
-func (h *Health) Observe(o Outcome) {
+func (h *Health) Observe(o Outcome) { h.Record(o) }
+
+// Record is Observe that also says what the outcome changed: a target
+// demoted by failures or recovered by a success. (An SLA breach is read
+// from the statistics when asked, so no single outcome makes it.)
+func (h *Health) Record(o Outcome) Change {
 	if o.Index < 0 || o.Index >= len(h.t) {
-		return
+		return Unchanged
 	}
 	switch classify(o) {
 	case outcomeOK:
-		h.succeed(o)
+		healed := h.succeed(o)
 		if h.keepStats() {
 			h.stats.record(o, false)
+		}
+		if healed {
+			return Recovered
 		}
 	case outcomeBad:
 		switch h.fail(o) {
@@ -252,12 +284,18 @@ func (h *Health) Observe(o Outcome) {
 			if h.keepStats() {
 				h.stats.record(o, true)
 			}
+		case failDemoted:
+			if h.keepStats() {
+				h.stats.forgetFailures(o.Index)
+			}
+			return Demoted
 		case failUnhealthy:
 			if h.keepStats() {
 				h.stats.forgetFailures(o.Index)
 			}
 		}
 	}
+	return Unchanged
 }
 
 // keepStats reports whether outcomes feed the latency statistics: always,
@@ -265,22 +303,24 @@ func (h *Health) Observe(o Outcome) {
 func (h *Health) keepStats() bool { return !h.noStats || h.slaSet != 0 }
 
 // succeed heals target o.Index if it was unhealthy and o's call started
-// after it turned so.
-func (h *Health) succeed(o Outcome) {
+// after it turned so, and reports whether it did.
+func (h *Health) succeed(o Outcome) bool {
 	t := &h.t[o.Index]
 	if t.until.Load() == 0 {
-		return
+		return false
 	}
 	start := unixNano(o.Start)
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.until.Load() != 0 && start >= t.since.Load() {
 		t.nf = 0
 		t.until.Store(0)
 		t.since.Store(0)
 		t.probeAt.Store(0)
 		t.healed = max(t.healed, start)
+		return true
 	}
-	t.mu.Unlock()
+	return false
 }
 
 type failResult uint8
@@ -288,7 +328,8 @@ type failResult uint8
 const (
 	failIgnored   failResult = iota // from before the target last healed
 	failHealthy                     // counted; the target is healthy
-	failUnhealthy                   // counted; the target is unhealthy
+	failDemoted                     // counted; the target turned unhealthy
+	failUnhealthy                   // counted; the target was already unhealthy
 )
 
 // fail counts a failure of target o.Index.
@@ -326,7 +367,7 @@ func (h *Health) fail(o Outcome) failResult {
 	if !was {
 		t.since.Store(end)
 		t.probeAt.Store(end + h.cooldown)
-		return failUnhealthy
+		return failDemoted
 	}
 	// A failure while unhealthy, a probe's or a last resort's: the
 	// cooldown starts again.

@@ -191,15 +191,17 @@ func (p *Plan) take(r PickResult, reason Reason) Step {
 // Tried returns the targets the plan has handed out so far.
 func (p *Plan) Tried() Set { return p.used }
 
-// Done reports the outcome of one attempt on a target the plan handed out.
-// It is the one path by which outcomes reach the strategy (when it is an
-// Observer) and the Health; call it once per attempt, retries included,
-// and not for an attempt cut short because the caller gave up.
-func (p *Plan) Done(o Outcome) {
+// Done reports the outcome of one attempt on a target the plan handed out,
+// and says what it changed in the target's health. It is the one path by
+// which outcomes reach the strategy (when it is an Observer) and the
+// Health; call it once per attempt, retries included, and not for an
+// attempt cut short because the caller gave up.
+func (p *Plan) Done(o Outcome) Change {
 	if obs, ok := p.info.Strategy.(Observer); ok {
 		obs.Observe(o)
 	}
 	if h := p.info.Health; h != nil {
-		h.Observe(o)
+		return h.Record(o)
 	}
+	return Unchanged
 }

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Statistics windows (SPEC §4, §6).
+// Statistics windows (see docs/behaviour.md, Picking and ordering, and
+// Health).
 const (
 	// statsWindow and statsSamples bound a target's latency: the calls of
 	// the last 20 minutes, at most the last 100.
@@ -24,6 +25,11 @@ const (
 	// failureFloor is what a failure costs when no target of the virtual
 	// model has a successful sample to compare it with.
 	failureFloor = time.Second
+	// recency is the half-life of a sample's weight in a target's
+	// latency: a sample 30 s older than another counts half as much, so
+	// a target that recovered needs only a couple of fresh calls to show
+	// it, not 20 minutes for its slow samples to age out.
+	recency = 30 * time.Second
 )
 
 // Stats keeps each target's recent call statistics for one virtual model:
@@ -31,6 +37,11 @@ const (
 // calls of the last 20 minutes and at most the last 100 calls of each
 // target. [Latency] orders targets by it and [Health] checks SLA cutoffs
 // against it.
+//
+// The latency [Latency] reads (Summary.TPOT) weighs recent samples over
+// old ones: a sample's weight halves for every 30 s it is older than the
+// target's newest, so a target that was slow and has recovered is judged
+// by its last few calls. SLA means stay plain means over their 3 minutes.
 //
 // A call's TPOT is (latency − TTFT)/(output tokens − 1) for a stream
 // (Outcome.TTFT > 0) of two or more tokens, latency/output tokens
@@ -43,8 +54,9 @@ const (
 // minutes (one second when there is none). So a target that fails one
 // call in n looks about 2/n slower than it is, and one that only fails
 // looks slower than every working target. Only failures that say
-// something about the target count: the statuses of SPEC §6 (5xx, 429,
-// 401, 403, 408, and a transport failure); a 400 or 404 is ignored.
+// something about the target count: the failures that count against its
+// health (5xx, 429, 401, 403, 408, and a transport failure); a 400 or 404
+// is ignored.
 // SLA means (see [Summary]) count successful calls only: failures make a
 // target unhealthy through [Health]'s failure count instead.
 //
@@ -75,6 +87,7 @@ type tstat struct {
 	slow    atomic.Int64  // slowest successful TPOT of the 20 min (ns)
 
 	mu     sync.Mutex
+	epoch  int64 // the time sample weights are relative to (Unix ns)
 	ring   [statsSamples]sample
 	next   int   // ring index of the next write
 	n      int   // samples held
@@ -83,12 +96,18 @@ type tstat struct {
 }
 
 // sample is one call. Durations are kept in microseconds to keep the ring
-// small (16 bytes a sample); that is far finer than any LLM latency.
+// small (24 bytes a sample); that is far finer than any LLM latency.
 type sample struct {
-	at   int64  // end of the attempt, Unix ns
-	tpot uint32 // µs
-	ttft int32  // µs; 0 when not a stream; failedTTFT marks a failure
+	at   int64   // end of the attempt, Unix ns
+	w    float64 // recency weight, 2^((at − epoch)/recency)
+	tpot uint32  // µs
+	ttft int32   // µs; 0 when not a stream; failedTTFT marks a failure
 }
+
+// maxEpochAge is how far a sample may be from its target's epoch before
+// the epoch moves on: 2^(4h/30s) is far inside a float64, and moving it
+// costs one pass over the ring every few hours.
+const maxEpochAge = 4 * time.Hour
 
 const failedTTFT = -1
 
@@ -145,7 +164,8 @@ func (s *Stats) Summary(i int, now time.Time) Summary {
 }
 
 // Observe records an outcome of target o.Index. Outcomes of other
-// statuses than success and the failures of SPEC §6, and outcomes of an
+// statuses than success and the failures that count against health, and
+// outcomes of an
 // index out of range, are ignored. Observe allocates nothing.
 func (s *Stats) Observe(o Outcome) {
 	if o.Index < 0 || o.Index >= len(s.t) {
@@ -171,6 +191,10 @@ func (s *Stats) record(o Outcome, failure bool) {
 		smp.ttft = int32(min(micros(o.TTFT), math.MaxInt32))
 	}
 	t.mu.Lock()
+	if t.n == 0 || smp.at-t.epoch > int64(maxEpochAge) {
+		t.rebase(smp.at)
+	}
+	smp.w = math.Exp2(float64(smp.at-t.epoch) / float64(recency))
 	if t.n == statsSamples && t.ring[t.next].failure() {
 		t.failed--
 	}
@@ -182,6 +206,16 @@ func (s *Stats) record(o Outcome, failure bool) {
 	}
 	t.recompute(smp.at)
 	t.mu.Unlock()
+}
+
+// rebase moves t's epoch to at and the weights of its samples with it.
+// t.mu must be held.
+func (t *tstat) rebase(at int64) {
+	scale := math.Exp2(float64(t.epoch-at) / float64(recency))
+	for k := range t.n {
+		t.ring[k].w *= scale
+	}
+	t.epoch = at
 }
 
 // forgetFailures drops target i's failure samples. Health calls it when
@@ -217,7 +251,7 @@ func (s *Stats) penalty() time.Duration {
 }
 
 // tpot is an outcome's time per output token (see Stats).
-// TPOT is an outcome's time per output token (SPEC §4): for a stream,
+// TPOT is an outcome's time per output token: for a stream,
 // (total − TTFT)/(tokens − 1); otherwise total/tokens; with no token count
 // (embeddings), the total latency.
 func TPOT(o Outcome) time.Duration {
@@ -258,7 +292,8 @@ func (t *tstat) recompute(now int64) {
 	t.now = now
 	cut, cutSLA := now-int64(statsWindow), now-int64(slaWindow)
 	until := int64(math.MaxInt64)
-	var n, sum, tn, tsum, sn, ssum, stn, stsum, slow uint64
+	var n, tn, tsum, sn, ssum, stn, stsum, slow uint64
+	var wsum, wtotal float64
 	for k := range t.n {
 		s := &t.ring[k]
 		if s.at <= cut {
@@ -266,7 +301,10 @@ func (t *tstat) recompute(now int64) {
 		}
 		until = min(until, s.at+int64(statsWindow))
 		n++
-		sum += uint64(s.tpot)
+		// Only the weights' ratios matter, so the mean holds until a
+		// sample comes or goes.
+		wsum += s.w * float64(s.tpot)
+		wtotal += s.w
 		if s.failure() {
 			continue
 		}
@@ -285,7 +323,11 @@ func (t *tstat) recompute(now int64) {
 			}
 		}
 	}
-	t.lat.Store(pack(n, sum))
+	var mean uint64
+	if wtotal > 0 {
+		mean = uint64(wsum/wtotal + 0.5)
+	}
+	t.lat.Store(pack(n, mean*n))
 	t.ttft.Store(pack(tn, tsum))
 	t.slaTPOT.Store(pack(sn, ssum))
 	t.slaTTFT.Store(pack(stn, stsum))
@@ -343,7 +385,7 @@ type outcomeClass uint8
 const (
 	outcomeNeutral outcomeClass = iota // says nothing (400, 404, ...)
 	outcomeOK                          // served
-	outcomeBad                         // failed in a way that counts (SPEC §6)
+	outcomeBad                         // failed in a way that counts
 )
 
 // classify sorts an outcome: a success has no error and a status below

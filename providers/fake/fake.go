@@ -396,4 +396,5 @@ func orBackground(ctx context.Context) context.Context {
 }
 
 // Describe says the fake is the provider "fake", calling no server.
+// Telemetry over a fake reports that name.
 func (p *Provider) Describe() providers.Info { return providers.Info{Name: "fake"} }

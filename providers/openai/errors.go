@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -71,12 +72,19 @@ func translate(s *callState, err error) error {
 		return providers.ContextError(ctxErr)
 	}
 	if !s.sent {
+		cause := s.redactErr(err)
+		if unencodable(err) {
+			// The caller's body cannot be written as JSON: the
+			// caller's mistake, which the routing layer refuses
+			// without blaming this provider.
+			cause = fmt.Errorf("%w: %w", providers.ErrInvalidRequest, cause)
+		}
 		return &providers.Error{
 			Status:  http.StatusBadRequest,
 			Code:    CodeClientValidation,
 			Type:    "invalid_request_error",
 			Message: s.redact("request refused before sending: " + err.Error()),
-			Err:     s.redactErr(err),
+			Err:     cause,
 		}
 	}
 	if s.status != 0 && noAnswer(s.status) {
@@ -297,3 +305,12 @@ func (e *redactedError) Error() string { return e.msg }
 
 // Is reports whether the original error matches target.
 func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
+
+// unencodable reports whether err is a failure to encode a request body
+// as JSON, such as a NaN parameter or a tool schema holding a channel.
+func unencodable(err error) bool {
+	var ut *json.UnsupportedTypeError
+	var uv *json.UnsupportedValueError
+	var me *json.MarshalerError
+	return errors.As(err, &ut) || errors.As(err, &uv) || errors.As(err, &me)
+}

@@ -1,0 +1,191 @@
+package routing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/google/go-cmp/cmp"
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/providers/fake"
+	"github.com/llmroute/llmroute/routing"
+	"github.com/llmroute/llmroute/target"
+)
+
+// recorder is a Tracer (and Observer) that writes down every hook, and
+// puts the attempt it starts into the context it returns.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	chunks int
+}
+
+type attemptKey struct{}
+
+func (r *recorder) add(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) Observe(context.Context, routing.Event) {}
+
+func (r *recorder) StartCall(ctx context.Context, c *routing.CallInfo) context.Context {
+	r.add("start call %s %s stream=%v", c.Operation, c.Model, c.Stream)
+	return ctx
+}
+
+func (r *recorder) EndCall(_ context.Context, c *routing.CallInfo, e *routing.CallEnd) {
+	resp := "none"
+	if e.Response != nil {
+		resp = fmt.Sprintf("%s/%d+%d/%v", e.Response.Model, e.Response.InputTokens, e.Response.OutputTokens, e.Response.FinishReasons)
+	}
+	r.add("end call %s resolved=%q attempts=%d retries=%d fallbacks=%d err=%v resp=%s",
+		e.VirtualModel, e.Resolved, e.Attempts, e.Retries, e.Fallbacks, e.Err != nil, resp)
+}
+
+func (r *recorder) StartAttempt(ctx context.Context, a *routing.AttemptInfo) context.Context {
+	r.add("start %s try %d provider=%s model=%s sent=%v", a.Target, a.Try, a.Provider.Name, a.Model, a.Chat != nil && a.Chat.Request.Model == a.Model)
+	return context.WithValue(ctx, attemptKey{}, fmt.Sprintf("%s#%d", a.Target, a.Try))
+}
+
+func (r *recorder) EndAttempt(ctx context.Context, a *routing.AttemptInfo, rec *routing.Attempt, resp *routing.Response) {
+	model := ""
+	if resp != nil {
+		model = resp.Model
+	}
+	r.add("end %v %d %s resp=%q", ctx.Value(attemptKey{}), rec.Status, rec.Class, model)
+}
+
+func (r *recorder) StreamChunk(ctx context.Context, a *routing.AttemptInfo) {
+	r.mu.Lock()
+	r.chunks++
+	r.mu.Unlock()
+}
+
+// ctxProvider records the attempt each call's context names.
+type ctxProvider struct {
+	*fake.Provider
+	mu   sync.Mutex
+	seen []any
+}
+
+func (p *ctxProvider) Chat(ctx context.Context, req providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+	p.mu.Lock()
+	p.seen = append(p.seen, ctx.Value(attemptKey{}))
+	p.mu.Unlock()
+	return p.Provider.Chat(ctx, req)
+}
+
+func TestTracerSeesEveryCallAndAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fake.New()
+		f.Script("a", fake.Fail(500).Times(2))
+		f.Script("b", fake.Reply("hi").WithUsage(5, 2))
+		p := &ctxProvider{Provider: f}
+		rec := &recorder{}
+		c := coreClient(t, routing.WithProvider(coreAcct, p), routing.WithObserver(rec), routing.WithGroup(coreGroup(corePriority(
+			target.Target{Ref: coreRef("a"), Retry: &target.Retry{Attempts: 1}}, target.Target{Ref: coreRef("b")},
+		))))
+		if _, err := c.Chat(t.Context(), coreReq(coreModel)); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"start call chat grp/chat stream=false",
+			"start acct/a try 1 provider=fake model=a sent=true",
+			`end acct/a#1 500 retry resp=""`,
+			"start acct/a try 2 provider=fake model=a sent=true",
+			`end acct/a#2 500 fallback resp=""`,
+			"start acct/b try 1 provider=fake model=b sent=true",
+			`end acct/b#1 200 ok resp="b"`,
+			`end call grp/chat resolved="acct/b" attempts=3 retries=1 fallbacks=1 err=false resp=b/5+2/[stop]`,
+		}
+		if diff := cmp.Diff(rec.events, want); diff != "" {
+			t.Errorf("hooks (-got +want):\n%s", diff)
+		}
+		if diff := cmp.Diff(p.seen, []any{"acct/a#1", "acct/a#2", "acct/b#1"}); diff != "" {
+			t.Errorf("contexts the provider saw (-got +want):\n%s", diff)
+		}
+	})
+}
+
+func TestTracerFollowsAStreamToItsEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		step   fake.Step
+		close  bool // close after the first chunk instead of draining
+		want   []string
+		chunks int
+	}{
+		{
+			name: "complete", step: fake.Stream("one ", "two").WithUsage(5, 2),
+			want: []string{
+				"start call chat grp/chat stream=true",
+				"start acct/a try 1 provider=fake model=a sent=true",
+				`end acct/a#1 200 ok resp="a"`,
+				`end call grp/chat resolved="acct/a" attempts=1 retries=0 fallbacks=0 err=false resp=a/5+2/[stop]`,
+			},
+		},
+		{
+			name: "interrupted", step: fake.Stream("one ", "two").CutAfter(1),
+			want: []string{
+				"start call chat grp/chat stream=true",
+				"start acct/a try 1 provider=fake model=a sent=true",
+				`end acct/a#1 502 interrupted resp="a"`,
+				`end call grp/chat resolved="" attempts=1 retries=0 fallbacks=0 err=true resp=none`,
+			},
+		},
+		{
+			name: "closed", step: fake.Stream("one ", "two"), close: true,
+			want: []string{
+				"start call chat grp/chat stream=true",
+				"start acct/a try 1 provider=fake model=a sent=true",
+				`end acct/a#1 0 canceled resp="a"`,
+				`end call grp/chat resolved="" attempts=1 retries=0 fallbacks=0 err=true resp=none`,
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := fake.New()
+				f.Script("a", tc.step)
+				rec := &recorder{}
+				c := coreClient(t, routing.WithProvider(coreAcct, f), routing.WithObserver(rec), routing.WithGroup(coreGroup(corePriority(
+					target.Target{Ref: coreRef("a")},
+				))))
+				req := coreReq(coreModel)
+				req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+				st, err := c.ChatStream(t.Context(), req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				delivered := 0
+				for {
+					_, err := st.Recv()
+					if err != nil {
+						if tc.close && !errors.Is(err, routing.ErrStreamClosed) {
+							t.Errorf("Recv after Close = %v", err)
+						}
+						break
+					}
+					delivered++
+					if tc.close {
+						st.Close()
+					}
+				}
+				st.Close()
+				if diff := cmp.Diff(rec.events, tc.want); diff != "" {
+					t.Errorf("hooks (-got +want):\n%s", diff)
+				}
+				if rec.chunks != delivered {
+					t.Errorf("StreamChunk called %d times for %d chunks delivered", rec.chunks, delivered)
+				}
+			})
+		})
+	}
+}
