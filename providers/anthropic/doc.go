@@ -70,10 +70,9 @@
 // json_object response format (Anthropic has no JSON mode without a
 // schema), temperature outside 0 to 1, a stop sequence that is only
 // whitespace, tool call arguments that are not a JSON object, an image
-// of another media type, an unknown role, and so on. The routing layer
-// neither retries nor falls back on a 400 by default; a target that lists
-// client_validation in fallback_error_codes lets the next target (an
-// OpenAI one, say) take such a request.
+// of another media type, an unknown role, and so on. The error wraps
+// [providers.ErrInvalidRequest], so the routing layer stops the call with
+// its own ErrInvalidRequest and counts nothing against the target.
 //
 // The attempt's extra body fields ([providers.Call].Extra, from
 // override_params keys the OpenAI request has no field for) are sent as
@@ -81,10 +80,12 @@
 // thinking, service_tier, output_config, cache_control, and every other
 // field of the SDK's MessageNewParams; they replace what the translation
 // set. Any other key (prompt_version_fqn, an OpenAI-only field) is
-// refused before sending with a plain error matching
-// [ErrUnknownParameter] that names the key: it is a mistake in the
-// target's configuration, not a failure of the request or of Anthropic,
-// and sending it would only get a 400 back. Call.Header is set on the
+// refused before sending with a plain error, not a [*providers.Error],
+// that names the key and matches [ErrUnknownParameter] and
+// [providers.ErrInvalidRequest]: it is a mistake in the target's
+// configuration, not a failure of Anthropic, so it carries no status a
+// router could take for one, and sending it would only get a 400 back.
+// Call.Header is set on the
 // HTTP request, then Call.RemoveHeader removed, through the SDK's
 // request options, for this attempt only.
 //

@@ -21,26 +21,31 @@ import (
 // CodeClientValidation is the [providers.Error] Code of a request refused
 // before anything was sent, because Anthropic cannot serve it as written
 // (n > 1, log probabilities, a json_object response format, invalid tool
-// call arguments, ...). Its Status is 400: the request, not the provider,
-// is at fault, so the routing layer neither retries it nor falls back
-// unless the target lists the code in fallback_error_codes.
+// call arguments, ...). Its Status is 400, and it wraps
+// [providers.ErrInvalidRequest]: the request, not the provider, is at
+// fault, so the routing layer stops the call without counting it against
+// the target.
 const CodeClientValidation = "client_validation"
 
 // ErrUnknownParameter is matched by the error of a call whose extra body
 // fields (a target's override_params the OpenAI request has no field
-// for) include a key the Messages API does not take. It is a plain error,
-// not a [*providers.Error]: the configuration is wrong, not the request
-// or the provider, and nothing is sent.
+// for) include a key the Messages API does not take. That error is a
+// plain error, not a [*providers.Error]: the configuration is wrong, not
+// the provider, and nothing is sent. It also matches
+// [providers.ErrInvalidRequest], so the routing layer stops the call
+// without counting it against the target.
 var ErrUnknownParameter = errors.New("anthropic: unknown Messages API parameter")
 
 // invalid is the error of a request refused before sending; field names
 // what is wrong in the request's own (OpenAI) terms.
 func invalid(field, format string, args ...any) *providers.Error {
+	msg := field + ": " + fmt.Sprintf(format, args...)
 	return &providers.Error{
 		Status:  http.StatusBadRequest,
 		Code:    CodeClientValidation,
 		Type:    "invalid_request_error",
-		Message: field + ": " + fmt.Sprintf(format, args...),
+		Message: msg,
+		Err:     fmt.Errorf("%w: anthropic: %s", providers.ErrInvalidRequest, msg),
 	}
 }
 
@@ -158,11 +163,11 @@ func checkExtra(extra map[string]any) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		if !extraKeys[k] {
-			return fmt.Errorf("%w %q (from the target's override_params): the Messages API takes %s",
-				ErrUnknownParameter, k, strings.Join(slices.Sorted(maps.Keys(extraKeys)), ", "))
+			return fmt.Errorf("%w %q (from the target's override_params): the Messages API takes %s (%w)",
+				ErrUnknownParameter, k, strings.Join(slices.Sorted(maps.Keys(extraKeys)), ", "), providers.ErrInvalidRequest)
 		}
 		if _, err := json.Marshal(extra[k]); err != nil {
-			return fmt.Errorf("anthropic: extra body field %q cannot be encoded: %w", k, err)
+			return fmt.Errorf("%w: anthropic: extra body field %q cannot be encoded: %w", providers.ErrInvalidRequest, k, err)
 		}
 	}
 	return nil

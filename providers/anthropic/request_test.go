@@ -394,6 +394,9 @@ func TestRequestRefused(t *testing.T) {
 				if !strings.HasPrefix(pe.Message, tt.wantField) {
 					t.Errorf("stream %v: message %q does not start with %q", stream, pe.Message, tt.wantField)
 				}
+				if !errors.Is(err, providers.ErrInvalidRequest) {
+					t.Errorf("stream %v: errors.Is(%v, providers.ErrInvalidRequest) = false", stream, err)
+				}
 			}
 			if n := len(srv.requests()); n != 0 {
 				t.Errorf("the server received %d requests; want none", n)
@@ -426,8 +429,10 @@ func TestUnknownExtraField(t *testing.T) {
 			if err == nil {
 				t.Fatal("Chat error = nil; want the unknown key named")
 			}
-			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
-				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
+			for _, target := range []error{tt.wantIs, providers.ErrInvalidRequest} {
+				if target != nil && !errors.Is(err, target) {
+					t.Errorf("errors.Is(%v, %v) = false", err, target)
+				}
 			}
 			if _, ok := providers.FromError(err); ok {
 				t.Errorf("error %v has a status; want a plain configuration error", err)

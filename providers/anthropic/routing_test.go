@@ -555,26 +555,55 @@ func TestRoutingSecretsNeverLeak(t *testing.T) {
 	}
 }
 
-// TestRoutingUnknownParameter sends a call to a Claude target whose
-// override_params hold a key the Messages API does not take: a mistake
-// in the target's configuration. Nothing may reach Claude, and the
-// attempt's error must name the key. Retrying the same target cannot
-// help, since every try fails alike before sending.
-func TestRoutingUnknownParameter(t *testing.T) {
-	u := newUpstream(t, map[string][]act{primaryModel: {claudeOK}, backupModel: {claudeOK}})
-	c := router(t, routing.WithProvider("claude", claudeProvider(t, u)),
-		routing.WithManifest(manifest(primaryRef, `override_params: {prompt_version_fqn: "acme:prompt:v3"}`, backupRef, "")))
-	var tr routing.Trace
-	_, _ = c.Chat(routing.WithTrace(t.Context(), &tr), request())
-	if n := u.callsTo(primaryModel); n != 0 {
-		t.Errorf("the misconfigured target received %d requests; want none", n)
+// TestRoutingInvalidRequest sends calls that a Claude target cannot
+// serve as written: an override_params key the Messages API does not
+// take (the target's configuration), and requests Anthropic cannot
+// express. Nothing reaches any upstream, the call stops at once with
+// routing.ErrInvalidRequest naming what is wrong, and the target is not
+// blamed.
+func TestRoutingInvalidRequest(t *testing.T) {
+	badArgs := request()
+	badArgs.Messages = append(badArgs.Messages,
+		goopenai.ChatCompletionMessage{Role: assistant, ToolCalls: []goopenai.ToolCall{call("toolu_1", "get_weather", "{city: Paris}")}})
+	twoChoices := request()
+	twoChoices.N = 2
+	tests := []struct {
+		name     string
+		extra    string // YAML of the primary target
+		req      goopenai.ChatCompletionRequest
+		wantText string
+	}{
+		{"an unknown override_params key", `override_params: {prompt_version_fqn: "acme:prompt:v3"}`, request(), `"prompt_version_fqn"`},
+		{"n above 1", "", twoChoices, "n:"},
+		{"tool call arguments that are not JSON", "", badArgs, "messages[1].tool_calls[0].function.arguments:"},
 	}
-	if len(tr.Attempts) == 0 || !errors.Is(tr.Attempts[0].Err, anth.ErrUnknownParameter) || !strings.Contains(tr.Attempts[0].Err.Error(), `"prompt_version_fqn"`) {
-		t.Fatalf("attempts %+v; want the first to name the unknown key", tr.Attempts)
-	}
-	if tries := tries(&tr); len(tries) > 1 && tries[1].Target == primaryRef {
-		t.Skipf("routing defect: an error with no status from the provider (here a configuration error the adapter "+
-			"found before sending) is classified as a 502 transport failure, so the same target is retried and "+
-			"penalised: attempts %+v", tries)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := newUpstream(t, map[string][]act{primaryModel: {claudeOK}, backupModel: {claudeOK}})
+			c := router(t, routing.WithProvider("claude", claudeProvider(t, u)),
+				routing.WithManifest(manifest(primaryRef, tt.extra, backupRef, "")))
+			for _, stream := range []bool{false, true} {
+				var tr routing.Trace
+				ctx := routing.WithTrace(t.Context(), &tr)
+				var err error
+				if stream {
+					var st *routing.Stream
+					if st, err = c.ChatStream(ctx, tt.req); st != nil {
+						st.Close()
+					}
+				} else {
+					_, err = c.Chat(ctx, tt.req)
+				}
+				if !errors.Is(err, routing.ErrInvalidRequest) || !strings.Contains(err.Error(), tt.wantText) {
+					t.Errorf("stream %v: error = %v; want routing.ErrInvalidRequest naming %s", stream, err, tt.wantText)
+				}
+				if diff := cmp.Diff(tries(&tr), []try{{primaryRef, 0, "invalid"}}); diff != "" {
+					t.Errorf("stream %v: attempts (-got +want):\n%s", stream, diff)
+				}
+			}
+			if n := u.callsTo(primaryModel) + u.callsTo(backupModel); n != 0 {
+				t.Errorf("the upstream received %d requests; want none", n)
+			}
+		})
 	}
 }
