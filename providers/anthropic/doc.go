@@ -71,8 +71,10 @@
 // schema), temperature outside 0 to 1, a stop sequence that is only
 // whitespace, tool call arguments that are not a JSON object, an image
 // of another media type, an unknown role, and so on. The error wraps
-// [providers.ErrInvalidRequest], so the routing layer stops the call with
-// its own ErrInvalidRequest and counts nothing against the target.
+// [providers.ErrInvalidRequest], so the routing layer counts nothing
+// against the target and moves on to the next one, whose provider may
+// take the request; when none does, the call fails with routing's
+// ErrInvalidRequest.
 //
 // The attempt's extra body fields ([providers.Call].Extra, from
 // override_params keys the OpenAI request has no field for) are sent as

@@ -23,8 +23,8 @@ import (
 // (n > 1, log probabilities, a json_object response format, invalid tool
 // call arguments, ...). Its Status is 400, and it wraps
 // [providers.ErrInvalidRequest]: the request, not the provider, is at
-// fault, so the routing layer stops the call without counting it against
-// the target.
+// fault, so the routing layer counts nothing against the target and
+// moves on to a target that may take the request.
 const CodeClientValidation = "client_validation"
 
 // ErrUnknownParameter is matched by the error of a call whose extra body
@@ -32,8 +32,8 @@ const CodeClientValidation = "client_validation"
 // for) include a key the Messages API does not take. That error is a
 // plain error, not a [*providers.Error]: the configuration is wrong, not
 // the provider, and nothing is sent. It also matches
-// [providers.ErrInvalidRequest], so the routing layer stops the call
-// without counting it against the target.
+// [providers.ErrInvalidRequest], so the routing layer counts nothing
+// against the target and moves on to the next one.
 var ErrUnknownParameter = errors.New("anthropic: unknown Messages API parameter")
 
 // invalid is the error of a request refused before sending; field names

@@ -556,11 +556,12 @@ func TestRoutingSecretsNeverLeak(t *testing.T) {
 }
 
 // TestRoutingInvalidRequest sends calls that a Claude target cannot
-// serve as written: an override_params key the Messages API does not
-// take (the target's configuration), and requests Anthropic cannot
-// express. Nothing reaches any upstream, the call stops at once with
-// routing.ErrInvalidRequest naming what is wrong, and the target is not
-// blamed.
+// serve as written. A request Anthropic cannot express (n above 1, tool
+// arguments that are not JSON) is refused by both Claude targets before
+// anything is sent: the call fails with routing.ErrInvalidRequest naming
+// what is wrong, and neither target is blamed. An override_params key the
+// Messages API does not take, on the primary only, is that target's
+// refusal alone: the backup serves the call.
 func TestRoutingInvalidRequest(t *testing.T) {
 	badArgs := request()
 	badArgs.Messages = append(badArgs.Messages,
@@ -571,15 +572,27 @@ func TestRoutingInvalidRequest(t *testing.T) {
 		name     string
 		extra    string // YAML of the primary target
 		req      goopenai.ChatCompletionRequest
-		wantText string
+		wantText string // "" when the backup serves
+		wantTry  []try
+		backup   []act
 	}{
-		{"an unknown override_params key", `override_params: {prompt_version_fqn: "acme:prompt:v3"}`, request(), `"prompt_version_fqn"`},
-		{"n above 1", "", twoChoices, "n:"},
-		{"tool call arguments that are not JSON", "", badArgs, "messages[1].tool_calls[0].function.arguments:"},
+		{
+			name: "an unknown override_params key", extra: `override_params: {prompt_version_fqn: "acme:prompt:v3"}`, req: request(),
+			wantTry: []try{{primaryRef, 0, "invalid"}, {backupRef, 200, "ok"}},
+			backup:  []act{claudeOK, claudeStream},
+		},
+		{
+			name: "n above 1", req: twoChoices, wantText: "n:",
+			wantTry: []try{{primaryRef, 0, "invalid"}, {backupRef, 0, "invalid"}},
+		},
+		{
+			name: "tool call arguments that are not JSON", req: badArgs, wantText: "messages[1].tool_calls[0].function.arguments:",
+			wantTry: []try{{primaryRef, 0, "invalid"}, {backupRef, 0, "invalid"}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUpstream(t, map[string][]act{primaryModel: {claudeOK}, backupModel: {claudeOK}})
+			u := newUpstream(t, map[string][]act{primaryModel: {claudeOK}, backupModel: tt.backup})
 			c := router(t, routing.WithProvider("claude", claudeProvider(t, u)),
 				routing.WithManifest(manifest(primaryRef, tt.extra, backupRef, "")))
 			for _, stream := range []bool{false, true} {
@@ -589,20 +602,32 @@ func TestRoutingInvalidRequest(t *testing.T) {
 				if stream {
 					var st *routing.Stream
 					if st, err = c.ChatStream(ctx, tt.req); st != nil {
+						for err == nil {
+							_, err = st.Recv()
+						}
+						if err == io.EOF {
+							err = nil
+						}
 						st.Close()
 					}
 				} else {
 					_, err = c.Chat(ctx, tt.req)
 				}
-				if !errors.Is(err, routing.ErrInvalidRequest) || !strings.Contains(err.Error(), tt.wantText) {
+				switch {
+				case tt.wantText == "" && err != nil:
+					t.Errorf("stream %v: error = %v; want the backup to serve", stream, err)
+				case tt.wantText != "" && (!errors.Is(err, routing.ErrInvalidRequest) || !strings.Contains(err.Error(), tt.wantText)):
 					t.Errorf("stream %v: error = %v; want routing.ErrInvalidRequest naming %s", stream, err, tt.wantText)
 				}
-				if diff := cmp.Diff(tries(&tr), []try{{primaryRef, 0, "invalid"}}); diff != "" {
+				if diff := cmp.Diff(tries(&tr), tt.wantTry); diff != "" {
 					t.Errorf("stream %v: attempts (-got +want):\n%s", stream, diff)
 				}
 			}
-			if n := u.callsTo(primaryModel) + u.callsTo(backupModel); n != 0 {
-				t.Errorf("the upstream received %d requests; want none", n)
+			if n := u.callsTo(primaryModel); n != 0 {
+				t.Errorf("the primary received %d requests; want none", n)
+			}
+			if n, want := u.callsTo(backupModel), len(tt.backup); n != want {
+				t.Errorf("the backup received %d requests; want %d", n, want)
 			}
 		})
 	}
