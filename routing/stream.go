@@ -402,6 +402,12 @@ func (s *Stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 		}
 		s.u.release()
 		s.finish("canceled", ErrStreamClosed, nil)
+		if err == nil {
+			// The chunk arrived before the Close took hold, and
+			// observers were told of it: hand it over, and let the
+			// next Recv report the Close.
+			return ch, nil
+		}
 		return zero, ErrStreamClosed
 	}
 	return ch, err
