@@ -30,7 +30,9 @@ var (
 	collaboratorKeys = []string{"subject", "role_id"}
 	modelKeys        = []string{"name", "type", "slug", "model_types", "routing_config"}
 	timeoutKeys      = []string{"request_timeout_ms", "ttft_timeout_ms", "stream_idle_timeout_ms"}
-	routingKeys      = append([]string{"type", "sticky_routing", "load_balance_targets"}, timeoutKeys...)
+	routingKeys      = append([]string{"type", "sticky_routing", "load_balance_targets", "retry_budget", "hedge"}, timeoutKeys...)
+	budgetKeys       = []string{"disabled", "percent", "min_per_second"}
+	hedgeKeys        = []string{"after_ms", "after_percentile", "max_hedges"}
 	stickyKeys       = []string{"ttl_seconds", "session_identifiers"}
 	sessionKeys      = []string{"source", "key"}
 	targetKeys       = append([]string{"target", "weight", "priority", "sla_cutoff", "retry_config",
@@ -528,6 +530,12 @@ func (d *decoder) routing(n *yaml.Node, path string) Routing {
 		r.Sticky = d.sticky(sn, yamlpath.Join(path, "sticky_routing"))
 	}
 	r.RequestTimeout, r.TTFTTimeout, r.StreamIdleTimeout = d.timeouts(f)
+	if n := f.get("retry_budget"); n != nil {
+		r.RetryBudget = d.retryBudget(n, yamlpath.Join(path, "retry_budget"))
+	}
+	if n := f.get("hedge"); n != nil {
+		r.Hedge = d.hedge(n, yamlpath.Join(path, "hedge"))
+	}
 	if d.required(f, "load_balance_targets", "(at least one target)") {
 		items, _ := d.seq(f, "load_balance_targets")
 		for i, tn := range items {
@@ -542,6 +550,44 @@ func (d *decoder) timeouts(f *fields) (req, ttft, idle time.Duration) {
 	ttft, _ = d.positive(f, "ttft_timeout_ms", time.Millisecond)
 	idle, _ = d.positive(f, "stream_idle_timeout_ms", time.Millisecond)
 	return req, ttft, idle
+}
+
+func (d *decoder) retryBudget(n *yaml.Node, path string) *RetryBudget {
+	b := &RetryBudget{}
+	f := d.mapping(n, path, budgetKeys)
+	if f == nil {
+		return b
+	}
+	b.Disabled, _ = d.boolean(f, "disabled")
+	b.Percent, _ = d.integer(f, "percent")
+	b.MinPerSecond, _ = d.number(f, "min_per_second")
+	return b
+}
+
+func (d *decoder) hedge(n *yaml.Node, path string) *Hedge {
+	h := &Hedge{}
+	f := d.mapping(n, path, hedgeKeys)
+	if f == nil {
+		return h
+	}
+	h.After, _ = d.positive(f, "after_ms", time.Millisecond)
+	h.AfterPercentile, _ = d.number(f, "after_percentile")
+	h.Max, _ = d.integer(f, "max_hedges")
+	return h
+}
+
+// number returns the integer or decimal number at key.
+func (d *decoder) number(f *fields, key string) (float64, bool) {
+	n := f.get(key)
+	if n == nil {
+		return 0, false
+	}
+	var x float64
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&x) != nil {
+		d.errorf(yamlpath.Join(f.path, key), n.Line, "want a number, got %s", yamlpath.Describe(n))
+		return 0, false
+	}
+	return x, true
 }
 
 func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {

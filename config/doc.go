@@ -1,8 +1,9 @@
 // Package config defines virtual model groups, the configuration a
 // routing.Client serves, reads and writes them in the manifest format of
-// TrueFoundry AI Gateway's virtual models, and validates them (SPEC
-// §1–§3). Every problem is reported at once, each located by its group,
-// the field's path in manifest spelling and, for a manifest, its line.
+// TrueFoundry AI Gateway's virtual models, and validates them (see
+// docs/behaviour.md). Every problem is reported at once, each located by
+// its group, the field's path in manifest spelling and, for a manifest,
+// its line.
 //
 // The routing package re-exports these types (routing.Group is
 // config.Group), so most users never import config directly:
@@ -48,7 +49,8 @@
 //	          priority: 1
 //	          fallback_candidate: true
 //
-// The keys of routing_config and of each target are those of SPEC §3, with
+// The keys of routing_config and of each target are the gateway's (see
+// docs/behaviour.md, routing_config), with
 // llmroute's request_timeout_ms, ttft_timeout_ms and stream_idle_timeout_ms
 // allowed at both levels (a target's own value wins), and llmroute's
 // fallback_error_codes on a target: provider error codes, such as

@@ -15,6 +15,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/llmroute/llmroute/internal/yamlpath"
+	"github.com/llmroute/llmroute/retry"
 	"github.com/llmroute/llmroute/target"
 )
 
@@ -218,8 +219,55 @@ func (e *encoder) routing(p string, r *Routing) *yaml.Node {
 		"request_timeout_ms", e.ms(p+".request_timeout_ms", r.RequestTimeout, time.Millisecond),
 		"ttft_timeout_ms", e.ms(p+".ttft_timeout_ms", r.TTFTTimeout, time.Millisecond),
 		"stream_idle_timeout_ms", e.ms(p+".stream_idle_timeout_ms", r.StreamIdleTimeout, time.Millisecond),
+		"retry_budget", budget(r.RetryBudget),
+		"hedge", e.hedge(p+".hedge", r.Hedge),
 		"load_balance_targets", list(targets),
 	)
+}
+
+// budget writes a retry_budget with its defaults filled in, or leaves it
+// out when it is not set.
+func budget(b *RetryBudget) *yaml.Node {
+	if b == nil {
+		return nil
+	}
+	if b.Disabled {
+		return mapping("disabled", boolean(true))
+	}
+	return mapping(
+		"percent", integer(int64(cmpOr(b.Percent, retry.DefaultBudgetPercent))),
+		"min_per_second", number(cmpOr(b.MinPerSecond, retry.DefaultBudgetMinPerSecond)),
+	)
+}
+
+func (e *encoder) hedge(p string, h *Hedge) *yaml.Node {
+	if h == nil {
+		return nil
+	}
+	var pct *yaml.Node
+	if h.AfterPercentile != 0 {
+		pct = number(h.AfterPercentile)
+	}
+	return mapping(
+		"after_ms", e.ms(p+".after_ms", h.After, time.Millisecond),
+		"after_percentile", pct,
+		"max_hedges", integer(int64(cmpOr(h.Max, 1))),
+	)
+}
+
+func number(x float64) *yaml.Node {
+	tag := "!!float"
+	if x == math.Trunc(x) {
+		tag = "!!int"
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: strconv.FormatFloat(x, 'f', -1, 64)}
+}
+
+func cmpOr[T int | float64](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node {

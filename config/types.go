@@ -88,6 +88,49 @@ type Routing struct {
 	RequestTimeout    time.Duration
 	TTFTTimeout       time.Duration
 	StreamIdleTimeout time.Duration
+	// RetryBudget limits each target's retries (and hedges) to a share
+	// of its recent calls (retry_budget, an llmroute extension). Nil
+	// means the defaults: 20% of the calls of the last 10 seconds plus 1
+	// retry a second.
+	RetryBudget *RetryBudget
+	// Hedge, when not nil, starts the next target beside a first
+	// attempt that is late (hedge, an llmroute extension, opt-in).
+	Hedge *Hedge
+}
+
+// RetryBudget is a virtual model's retry_budget: over the last 10 seconds,
+// the retries and hedges of each target may number at most Percent% of
+// the calls it received, plus MinPerSecond for each second. Past it, a
+// failure that would be retried falls back (or fails) instead.
+type RetryBudget struct {
+	// Disabled turns the budget off: retries follow retry_config alone.
+	Disabled bool
+	// Percent is the share of calls retries may add, 1 to 100; 0 means
+	// 20.
+	Percent int
+	// MinPerSecond is the floor of retries a second that a quiet target
+	// keeps whatever its traffic; 0 means 1.
+	MinPerSecond float64
+}
+
+// Hedge is a virtual model's hedge: when the first attempt of a call has
+// not answered (or, for a stream, sent its first content chunk) within a
+// delay, the next target in the call's order starts beside it; the first
+// success wins and the other attempt is cancelled, not counted as a
+// failure. Hedges spend the retry budget of the late target, are never
+// sent to a target with fallback_candidate false, and never start after a
+// stream's first content chunk.
+type Hedge struct {
+	// After is the delay (after_ms).
+	After time.Duration
+	// AfterPercentile sets the delay from the late target's own recent
+	// latency instead (after_percentile, 50 to 99.9): its time to answer
+	// (or to a stream's first chunk) at that percentile over its last 256
+	// successful attempts. Until a target has 20 such samples, After is
+	// used if it is set, else the call is not hedged.
+	AfterPercentile float64
+	// Max is the most hedges one call starts (max_hedges); 0 means 1.
+	Max int
 }
 
 // Sticky is a virtual model's sticky_routing.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/llmroute/llmroute/internal/problems"
@@ -73,8 +74,9 @@ const MaxWeight = 1 << 24
 // means no account is registered.
 type Accounts map[string]providers.Provider
 
-// Validate checks groups against every rule of SPEC §1–§3 and returns all
-// problems as Errors, or nil. accounts are the registered provider
+// Validate checks groups against every rule of names, collaborators and
+// routing_config (see docs/behaviour.md) and returns all problems as
+// Errors, or nil. accounts are the registered provider
 // accounts (see Accounts for nil); known are virtual model names
 // ("group/model") and slugs that already exist outside groups (a Client's
 // other groups), which the groups' slugs must not collide with and their
@@ -203,7 +205,7 @@ func (v *validator) model(p string, g *Group, m *VirtualModel, models map[string
 // slugOwner says who holds slug s, if anyone. The holder is named only
 // when it is in group g, whose author is the one reading the problem:
 // another group may be closed to them, and its contents are not theirs
-// to learn (SPEC §2).
+// to learn.
 func (v *validator) slugOwner(s, g string) (string, bool) {
 	if owner, ok := v.slugs[s]; ok {
 		if grp, _, _ := strings.Cut(owner, "/"); grp == g {
@@ -263,6 +265,28 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 	v.duration(p+".request_timeout_ms", r.RequestTimeout)
 	v.duration(p+".ttft_timeout_ms", r.TTFTTimeout)
 	v.duration(p+".stream_idle_timeout_ms", r.StreamIdleTimeout)
+	if b := r.RetryBudget; b != nil {
+		bp := p + ".retry_budget"
+		if b.Percent < 0 || b.Percent > 100 {
+			v.add(bp+".percent", "must be 1 to 100, got %d", b.Percent)
+		}
+		if b.MinPerSecond < 0 || math.IsNaN(b.MinPerSecond) || math.IsInf(b.MinPerSecond, 0) {
+			v.add(bp+".min_per_second", "must be a positive number, got %v", b.MinPerSecond)
+		}
+	}
+	if h := r.Hedge; h != nil {
+		hp := p + ".hedge"
+		v.duration(hp+".after_ms", h.After)
+		switch {
+		case h.AfterPercentile != 0 && (h.AfterPercentile < 50 || h.AfterPercentile > 99.9 || math.IsNaN(h.AfterPercentile)):
+			v.add(hp+".after_percentile", "must be 50 to 99.9, got %v", h.AfterPercentile)
+		case h.After == 0 && h.AfterPercentile == 0:
+			v.add(hp, "set after_ms or after_percentile (or both: after_ms then serves until the percentile has samples)")
+		}
+		if h.Max < 0 || h.Max > strategy.MaxTargets {
+			v.add(hp+".max_hedges", "must be 1 to %d, got %d", strategy.MaxTargets, h.Max)
+		}
+	}
 	tp := p + ".load_balance_targets"
 	switch {
 	case len(r.Targets) == 0:
@@ -299,7 +323,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	default:
 		// An unknown account is reported as such even when the target
 		// names a virtual model of another group, so that the problem
-		// does not tell whether that model exists (SPEC §2).
+		// does not tell whether that model exists.
 		prov, ok := v.accounts[ref.Account]
 		if !ok {
 			v.add(p+".target", "unknown provider account %q (register it with routing.WithProvider)", clip(ref.Account))
@@ -493,9 +517,12 @@ func describeValue(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-func (v *validator) duration(p string, d interface{ Milliseconds() int64 }) {
-	if ms := d.Milliseconds(); ms < 0 {
-		v.add(p, "must not be negative, got %d", ms)
+// duration checks a delay or timeout of a group built in Go (a manifest's
+// must be positive, which Load checks). The value is shown with its unit,
+// since a Go caller wrote a time.Duration, not milliseconds.
+func (v *validator) duration(p string, d time.Duration) {
+	if d < 0 {
+		v.add(p, "must not be negative, got %v", d)
 	}
 }
 

@@ -136,15 +136,18 @@ func TestValidateGo(t *testing.T) {
 			{g, "integrations[0].routing_config.load_balance_targets[0].metadata_match", 0, "is longer than 128 characters"},
 		},
 	}, {
+		// Durations built in Go are shown with their unit, and one under
+		// a millisecond is negative all the same.
 		name: "durations",
-		groups: []config.Group{group(config.Routing{Type: config.PriorityBased, RequestTimeout: -time.Second, Targets: []target.Target{{
-			Ref: "azure-main/a", Retry: &target.Retry{Delay: -time.Millisecond, OnStatusCodes: []int{99}},
+		groups: []config.Group{group(config.Routing{Type: config.PriorityBased, RequestTimeout: -time.Second, StreamIdleTimeout: -time.Microsecond, Targets: []target.Target{{
+			Ref: "azure-main/a", Retry: &target.Retry{Delay: -time.Second, OnStatusCodes: []int{99}},
 			SLA: target.SLACutoff{TimeToFirstToken: -time.Millisecond},
 		}}})},
 		want: []loc{
-			{g, "integrations[0].routing_config.request_timeout_ms", 0, "must not be negative, got -1000"},
-			{g, "integrations[0].routing_config.load_balance_targets[0].sla_cutoff.time_to_first_token_ms", 0, "must not be negative, got -1"},
-			{g, "integrations[0].routing_config.load_balance_targets[0].retry_config.delay", 0, "must not be negative, got -1"},
+			{g, "integrations[0].routing_config.request_timeout_ms", 0, "must not be negative, got -1s"},
+			{g, "integrations[0].routing_config.stream_idle_timeout_ms", 0, "must not be negative, got -1µs"},
+			{g, "integrations[0].routing_config.load_balance_targets[0].sla_cutoff.time_to_first_token_ms", 0, "must not be negative, got -1ms"},
+			{g, "integrations[0].routing_config.load_balance_targets[0].retry_config.delay", 0, "must not be negative, got -1s"},
 			{g, "integrations[0].routing_config.load_balance_targets[0].retry_config.on_status_codes[0]", 0, "99 is not an HTTP status code"},
 		},
 	}}

@@ -1,5 +1,5 @@
 // Package metadata carries request metadata, a string→string map used by
-// metadata_match routing (SPEC §7).
+// metadata_match routing (see docs/behaviour.md, Metadata).
 //
 // Metadata reaches a request in one of two ways: code puts an [MD] in the
 // context with [NewContext], or a server reads the x-tfy-metadata header

@@ -1,5 +1,6 @@
 // Package retry holds the three small decisions of llmroute's attempt loop,
-// kept apart so each can be read and tested alone (SPEC §5):
+// kept apart so each can be read and tested alone (see docs/behaviour.md,
+// Retries and fallback):
 //
 //   - classify: after a failed try, retry on the same target, fall back to
 //     the next target, or stop ([Policy.Classify]);

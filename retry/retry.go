@@ -146,7 +146,7 @@ func (zeroClock) Now() time.Time { return time.Time{} }
 func (p *Policy) Backoff() Backoff {
 	b := Backoff{exp: backoff.ExponentialBackOff{
 		InitialInterval: p.delay,
-		Multiplier:      2, // SPEC §5: delay × 2^(n-1)
+		Multiplier:      2, // delay × 2^(n-1)
 		MaxInterval:     MaxDelay,
 		Stop:            backoff.Stop,
 		Clock:           zeroClock{},

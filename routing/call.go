@@ -166,6 +166,11 @@ func (r *run) begin(a *attempt, t *tgt, step strategy.Step, try int, wait time.D
 	if a.rec.Fallback {
 		r.fallbacks++
 	}
+	if try == 1 {
+		if b := r.m.budget(step.Index); b != nil {
+			b.Call(a.rec.Start)
+		}
+	}
 	if r.made == 1 && step.Reason == strategy.ReasonSticky {
 		r.stickyHit = true
 	}
@@ -281,12 +286,20 @@ func (a *attempt) fail(r *run, err error, timedOut bool, bo *backoff) verdict {
 	}
 	r.failed = append(r.failed, &target.Error{Target: t.ref, Try: a.rec.Try, Status: status, Err: err})
 	tries := a.rec.Try
-	if a.rec.Reason == strategy.ReasonProbe || a.rec.Reason == strategy.ReasonDemoted {
-		// A target already known to be failing gets one try:
-		// retrying it would only spend the caller's time.
+	if a.rec.Hedge || a.rec.Reason == strategy.ReasonProbe || a.rec.Reason == strategy.ReasonDemoted {
+		// A hedge, or a target already known to be failing, gets one
+		// try: retrying it would only spend the caller's time.
 		tries = t.policy.Tries()
 	}
 	v := verdict{next: t.policy.ClassifyError(status, code, tries)}
+	if v.next == retry.Again {
+		if b := r.m.budget(a.index); b != nil && !b.Retry(a.rec.Start.Add(dur)) {
+			// The target's retries already add their share of its
+			// calls: decide as if this were the last try.
+			a.rec.BudgetExhausted = true
+			v.next = t.policy.ClassifyError(status, code, t.policy.Tries())
+		}
+	}
 	if v.next == retry.Again {
 		d, ok := bo.next(&t.policy, retryAfter, r.c.rand())
 		dl, hasDL := r.ctx.Deadline()
@@ -335,20 +348,28 @@ func (r *run) exhausted() error {
 // given to a function value escapes, and the loop must not allocate.
 type op[Req, Resp any] struct {
 	build  func(t *tgt, header http.Header, tr *Trace) Req
-	send   func(ctx context.Context, t *tgt, req Req) (Resp, error)
 	tokens func(Resp) int       // output tokens of an answer
 	facts  func(Resp) *Response // for a Tracer
+	// discard releases an answer no one will read: a stream a losing
+	// hedge had opened.
+	discard func(Resp)
 	// stream: a success commits the stream and leaves its attempt open
 	// until the stream ends; otherwise each try gets the target's
 	// request timeout and a success finishes the attempt at once.
 	stream bool
 }
 
+// sender sends one try's request to its target. It is kept out of op: a
+// hedged try's goroutine holds the sender, and a function value read
+// through the op would take the op's other closures (and the caller's
+// request they capture) to the heap with it.
+type sender[Req, Resp any] func(ctx context.Context, t *tgt, req Req) (Resp, error)
+
 // attempts is the loop over the order the run's plan gives: tries on a
 // target while its retry rules allow, then the next target while its
 // fallback rules allow. It only sequences; each try's outcome is decided
 // and recorded by the attempt itself. a holds the try that served.
-func attempts[Req, Resp any](r *run, o *op[Req, Resp], a *attempt) (Resp, error) {
+func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt) (Resp, error) {
 	var zero Resp
 	for {
 		step, ok := r.plan.Next()
@@ -367,17 +388,9 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], a *attempt) (Resp, error)
 				*sent = req
 				a.started(r, o.stream, sent)
 			}
-			resp, err, timedOut := send(r, o, a, req)
+			resp, err, timedOut := send(r, o, snd, a, req)
 			if err == nil {
-				r.resolved = t.ref
-				if !o.stream {
-					var f *Response
-					if a.info != nil {
-						f = o.facts(resp)
-					}
-					a.finish(r, "ok", nil, r.c.now().Sub(a.rec.Start), &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
-				}
-				r.c.repin(r, step.Index)
+				succeeded(r, o, a, resp, r.c.now().Sub(a.rec.Start))
 				return resp, nil
 			}
 			v := a.fail(r, err, timedOut, &bo)
@@ -398,27 +411,48 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], a *attempt) (Resp, error)
 	}
 }
 
-// send makes one try, within the target's request timeout for a unary
-// call; timedOut reports that the timeout, not the caller, ended it. A
-// panic in the provider is not the Client's to swallow: the try is
-// recorded as a "panic" attempt, and the panic goes on up to the caller.
-func send[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, req Req) (resp Resp, err error, timedOut bool) {
-	ctx, cancel := a.ctx, context.CancelFunc(nil)
-	if !o.stream && a.t.requestTimeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, a.t.requestTimeout)
-	}
-	defer func() {
-		if cancel != nil {
-			timedOut = err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil
-			cancel()
+// succeeded records the try a that served the call. A unary attempt is
+// finished here; a stream's stays open until the stream ends.
+func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, dur time.Duration) {
+	r.resolved = a.t.ref
+	if !o.stream {
+		var f *Response
+		if a.info != nil {
+			f = o.facts(resp)
 		}
+		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
+	}
+	r.c.repin(r, a.index)
+}
+
+// send makes one try. A panic in the provider is not the Client's to
+// swallow: the try is recorded as a "panic" attempt, and the panic goes on
+// up to the caller.
+func send[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, req Req) (resp Resp, err error, timedOut bool) {
+	defer func() {
 		if p := recover(); p != nil {
 			a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", p), r.c.now().Sub(a.rec.Start), nil, nil)
 			panic(p)
 		}
 	}()
-	resp, err = o.send(ctx, a.t, req)
-	return resp, err, false
+	return call(r, snd, o.stream, a, req)
+}
+
+// call makes one try with send, within the target's request timeout for
+// a unary call; timedOut reports that the timeout, not the caller, ended
+// it. It takes send rather than the op so that a hedged try's goroutine
+// holds no closure that captured the caller's request.
+func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt, req Req) (resp Resp, err error, timedOut bool) {
+	ctx, cancel := a.ctx, context.CancelFunc(nil)
+	if !stream && a.t.requestTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, a.t.requestTimeout)
+		defer cancel()
+	}
+	resp, err = send(ctx, a.t, req)
+	if cancel != nil {
+		timedOut = err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil
+	}
+	return resp, err, timedOut
 }
 
 // errNilContext is returned for a call made with a nil context, rather than
@@ -426,7 +460,7 @@ func send[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, req Req) (resp Re
 var errNilContext = errors.New("routing: nil context")
 
 // unary runs a non-streaming call.
-func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp]) (Resp, error) {
+func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp]) (Resp, error) {
 	var r run
 	var a attempt
 	var resp Resp
@@ -435,7 +469,16 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 		return resp, err
 	}
 	if err == nil {
-		resp, err = attempts(&r, o, &a)
+		if r.m.hedge != nil {
+			// The hedged loop shares the run with goroutines: give it
+			// a copy on the heap, so the plain loop's stays put.
+			hr := new(run)
+			*hr = r
+			resp, err = hedged(hr, o, snd, &a)
+			r = *hr
+		} else {
+			resp, err = attempts(&r, o, snd, &a)
+		}
 	}
 	if r.call != nil {
 		var f *Response
@@ -455,12 +498,11 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 // *Error carrying every attempt.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
 	return unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
-		build: func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest { return t.chatRequest(&req, h, tr) },
-		send: func(ctx context.Context, t *tgt, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
-			return t.prov.Chat(ctx, r)
-		},
+		build:  func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest { return t.chatRequest(&req, h, tr) },
 		tokens: func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens },
 		facts:  chatFacts,
+	}, func(ctx context.Context, t *tgt, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+		return t.prov.Chat(ctx, r)
 	})
 }
 
@@ -496,9 +538,6 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 			t.params.completion(&out.Request)
 			return out
 		},
-		send: func(ctx context.Context, t *tgt, r providers.CompletionRequest) (openai.CompletionResponse, error) {
-			return t.prov.(providers.Completer).Completion(ctx, r)
-		},
 		tokens: func(r openai.CompletionResponse) int {
 			if r.Usage == nil {
 				return 0
@@ -506,6 +545,8 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 			return r.Usage.CompletionTokens
 		},
 		facts: completionFacts,
+	}, func(ctx context.Context, t *tgt, r providers.CompletionRequest) (openai.CompletionResponse, error) {
+		return t.prov.(providers.Completer).Completion(ctx, r)
 	})
 }
 
@@ -521,10 +562,9 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 			t.params.embedding(&out.Request)
 			return out
 		},
-		send: func(ctx context.Context, t *tgt, r providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
-			return t.prov.(providers.Embedder).Embed(ctx, r)
-		},
 		tokens: func(openai.EmbeddingResponse) int { return 0 },
 		facts:  embeddingFacts,
+	}, func(ctx context.Context, t *tgt, r providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
+		return t.prov.(providers.Embedder).Embed(ctx, r)
 	})
 }

@@ -79,7 +79,8 @@ type settings struct {
 }
 
 // WithProvider registers a provider account under name; targets name it
-// as "name/<model>". Names follow the group-name rules of SPEC §1.
+// as "name/<model>", and a target is split at its first '/', so name
+// must hold none.
 func WithProvider(name string, p providers.Provider) Option {
 	return func(s *settings) {
 		switch {
@@ -179,10 +180,17 @@ func SeededRand(seed uint64) func() float64 {
 	}
 }
 
-// WithAdmins names subjects that may call and change every group.
+// WithAdmins names subjects that may call and change every group. An
+// empty subject is an error: it would make every context that carries no
+// subject an admin (WithAdmins(os.Getenv("ADMIN")) with the variable
+// unset, say).
 func WithAdmins(subjects ...string) Option {
 	return func(s *settings) {
 		for _, sub := range subjects {
+			if sub == "" {
+				s.errs = append(s.errs, errors.New("routing: WithAdmins: empty subject"))
+				continue
+			}
 			s.admins[sub] = true
 		}
 	}
@@ -220,7 +228,8 @@ type Client struct {
 }
 
 // WithProbeCooldown sets how long an unhealthy target waits before one call
-// may probe it (SPEC §6); the default is strategy.DefaultCooldown, 15 s.
+// may probe it (see docs/behaviour.md, Health); the default is
+// strategy.DefaultCooldown, 15 s.
 func WithProbeCooldown(d time.Duration) Option {
 	return func(s *settings) {
 		if d <= 0 {
@@ -302,11 +311,15 @@ func (c *Client) apply(ctx context.Context, groups []Group, manifests ...*config
 		old := c.snap.Load()
 		for i := range groups {
 			if cur, ok := old.groups[groups[i].Name]; ok {
-				if err := c.authorize(ctx, cur, RoleManager); err != nil {
-					return fmt.Errorf("%w: changing group %q needs the %s role", ErrForbidden, groups[i].Name, RoleManager)
+				if ok, why := c.authorize(ctx, cur, RoleManager); !ok {
+					return forbidden(fmt.Sprintf("changing group %q needs the %s role", groups[i].Name, RoleManager), why)
 				}
 			} else if len(c.admins) > 0 && !c.isAdmin(ctx) {
-				return fmt.Errorf("%w: only a Client admin may add group %q", ErrForbidden, groups[i].Name)
+				why := ""
+				if sub, _ := SubjectFrom(ctx); sub == "" {
+					why = noSubject
+				}
+				return forbidden(fmt.Sprintf("only a Client admin may add group %q", groups[i].Name), why)
 			}
 		}
 		next, err := c.build(old, groups)

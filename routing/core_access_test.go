@@ -118,16 +118,118 @@ func TestAccess(t *testing.T) {
 
 // TestForbiddenLooksAlike checks that a stranger cannot tell an existing
 // model of a closed group from a missing one: both errors read the same
-// once the name asked for is taken out.
+// once the name asked for is taken out, whatever the reason for the
+// refusal.
 func TestForbiddenLooksAlike(t *testing.T) {
 	c := accessClient(t, fake.New())
-	ctx := routing.WithSubject(context.Background(), "user:eve@example.com")
-	_, errExists := c.Chat(ctx, coreReq("vault/secret-model"))
-	_, errMissing := c.Chat(ctx, coreReq("vault/other-model"))
-	got := strings.ReplaceAll(errExists.Error(), "secret-model", "X")
-	want := strings.ReplaceAll(errMissing.Error(), "other-model", "X")
-	if got != want {
-		t.Errorf("forbidden errors differ: existing %q, missing %q", errExists, errMissing)
+	for _, subject := range []string{"user:eve@example.com", "", "user:erin@example.com"} {
+		ctx := context.Background()
+		if subject != "" {
+			ctx = routing.WithSubject(ctx, subject)
+		}
+		_, errExists := c.Chat(ctx, coreReq("vault/secret-model"))
+		_, errMissing := c.Chat(ctx, coreReq("vault/other-model"))
+		if !errors.Is(errExists, routing.ErrForbidden) || !errors.Is(errMissing, routing.ErrForbidden) {
+			t.Fatalf("as %q: errors %v and %v, want both to match ErrForbidden", subject, errExists, errMissing)
+		}
+		got := strings.ReplaceAll(errExists.Error(), "secret-model", "X")
+		want := strings.ReplaceAll(errMissing.Error(), "other-model", "X")
+		if got != want {
+			t.Errorf("as %q: forbidden errors differ: existing %q, missing %q", subject, errExists, errMissing)
+		}
+	}
+}
+
+// TestForbiddenSaysWhy checks that a refusal says what the caller can fix:
+// a context with no subject, or a team lookup that failed; a plain
+// refusal says nothing more. Every one still matches ErrForbidden.
+func TestForbiddenSaysWhy(t *testing.T) {
+	const hint = "no subject in the context: set one with routing.WithSubject"
+	tests := []struct {
+		name    string
+		subject string // "" for none
+		call    string // a model name, or "set" for SetGroup
+		want    string // the error's whole text
+	}{
+		{"call, no subject", "", "vault/secret-model", `routing: forbidden: "vault/secret-model": ` + hint},
+		{"call by slug, no subject", "", "topsecret", `routing: forbidden: "topsecret": ` + hint},
+		{"call, missing model, no subject", "", "vault/nothing", `routing: forbidden: "vault/nothing": ` + hint},
+		{"call, stranger", "user:eve@example.com", "vault/secret-model", `routing: forbidden: "vault/secret-model"`},
+		{"call, team lookup fails", "user:erin@example.com", "vault/secret-model",
+			`routing: forbidden: "vault/secret-model": looking up the teams of user:erin@example.com: directory down`},
+		{"change, no subject", "", "set", `routing: forbidden: changing group "vault" needs the provider-account-manager role: ` + hint},
+		{"change, stranger", "user:eve@example.com", "set", `routing: forbidden: changing group "vault" needs the provider-account-manager role`},
+		{"change, team lookup fails", "user:erin@example.com", "set",
+			`routing: forbidden: changing group "vault" needs the provider-account-manager role: looking up the teams of user:erin@example.com: directory down`},
+		{"add, no subject", "", "add", `routing: forbidden: only a Client admin may add group "annex": ` + hint},
+		{"add, stranger", "user:eve@example.com", "add", `routing: forbidden: only a Client admin may add group "annex"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := accessClient(t, fake.New())
+			ctx := context.Background()
+			if tt.subject != "" {
+				ctx = routing.WithSubject(ctx, tt.subject)
+			}
+			var err error
+			switch tt.call {
+			case "set":
+				err = c.SetGroup(ctx, c.Groups()[0])
+			case "add":
+				err = c.SetGroup(ctx, routing.Group{Name: "annex", Models: []routing.VirtualModel{{
+					Name: "chat", Routing: corePriority(target.Target{Ref: coreRef("x")}),
+				}}})
+			default:
+				_, err = c.Chat(ctx, coreReq(tt.call))
+			}
+			if !errors.Is(err, routing.ErrForbidden) {
+				t.Fatalf("error %v does not match ErrForbidden", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error text:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestUnknownModelSuggests checks that an unknown name gets the nearest
+// name the caller may call, and never a model of a closed group the caller
+// may not use, by name or by slug.
+func TestUnknownModelSuggests(t *testing.T) {
+	tests := []struct {
+		name    string
+		subject string
+		model   string
+		want    string // the error's whole text
+	}{
+		{"typo in an open group", "", "lobby/chta", `routing: unknown model "lobby/chta" (did you mean "lobby/chat"?)`},
+		{"typo in the group name", "", "lobyy/chat", `routing: unknown model "lobyy/chat" (did you mean "lobby/chat"?)`},
+		{"typo in a member's group", "user:alice@example.com", "vault/secret-modle",
+			`routing: unknown model "vault/secret-modle" (did you mean "vault/secret-model"?)`},
+		{"typo in a member's slug", "user:alice@example.com", "topsecre", `routing: unknown model "topsecre" (did you mean "topsecret"?)`},
+		{"team member's slug", "user:carol@example.com", "topsecrte", `routing: unknown model "topsecrte" (did you mean "topsecret"?)`},
+		{"stranger, slug of a closed group", "user:eve@example.com", "topsecre", `routing: unknown model "topsecre"`},
+		{"no subject, slug of a closed group", "", "topsecre", `routing: unknown model "topsecre"`},
+		{"stranger, typo in a closed group's name", "user:eve@example.com", "vaul/secret-model", `routing: unknown model "vaul/secret-model"`},
+		{"team lookup fails", "user:erin@example.com", "vaul/secret-model", `routing: unknown model "vaul/secret-model"`},
+		{"nothing close", "", "something-else/entirely", `routing: unknown model "something-else/entirely"`},
+		{"empty name", "", "", `routing: unknown model ""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := accessClient(t, fake.New())
+			ctx := context.Background()
+			if tt.subject != "" {
+				ctx = routing.WithSubject(ctx, tt.subject)
+			}
+			_, err := c.Chat(ctx, coreReq(tt.model))
+			if !errors.Is(err, routing.ErrUnknownModel) {
+				t.Fatalf("error %v does not match ErrUnknownModel", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error text:\n got %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
@@ -125,6 +126,16 @@ func TestNewRejects(t *testing.T) {
 			wantMsg:  "weight-based",
 		},
 		{
+			// A Go caller wrote a time.Duration, so the value is
+			// shown with its unit, not as milliseconds.
+			name: "negative retry delay",
+			group: routing.Group{Name: coreGrp, Models: []routing.VirtualModel{
+				model("chat", "", ok(), target.Target{Ref: coreRef("other"), Retry: &target.Retry{Delay: -time.Second}}),
+			}},
+			wantPath: tgt1 + ".retry_config.delay",
+			wantMsg:  "must not be negative, got -1s",
+		},
+		{
 			name: "no targets",
 			group: routing.Group{Name: coreGrp, Models: []routing.VirtualModel{
 				{Name: "chat", Routing: routing.RoutingConfig{Type: routing.PriorityBased}},
@@ -215,6 +226,9 @@ func TestNewRejectsOptions(t *testing.T) {
 		{"nil rand", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithRand(nil), routing.WithGroup(g)}, "WithRand"},
 		{"nil clock", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithClock(nil), routing.WithGroup(g)}, "WithClock"},
 		{"duplicate group", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithGroup(g), routing.WithGroup(g)}, "duplicate group"},
+		// An empty admin would make every caller without a subject an
+		// admin of every closed group.
+		{"empty admin", []routing.Option{routing.WithProvider(coreAcct, f), routing.WithAdmins("user:root@example.com", ""), routing.WithGroup(g)}, "WithAdmins: empty subject"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

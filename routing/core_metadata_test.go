@@ -15,9 +15,10 @@ import (
 	"github.com/llmroute/llmroute/target"
 )
 
-// TestMetadataEnterpriseTier is SPEC §7's first example: requests with
-// tier=enterprise go only to the dedicated deployment, first pick and
-// fallbacks alike; all others are split 60/40 between two shared ones.
+// TestMetadataEnterpriseTier is the first example of docs/behaviour.md,
+// Metadata: requests with tier=enterprise go only to the dedicated
+// deployment, first pick and fallbacks alike; all others are split 60/40
+// between two shared ones.
 func TestMetadataEnterpriseTier(t *testing.T) {
 	rc := coreWeighted(
 		target.Target{Ref: coreRef("dedicated"), Weight: 100, MetadataMatch: metadata.MD{"tier": "enterprise"}},
@@ -106,10 +107,10 @@ func TestMetadataEnterpriseTier(t *testing.T) {
 	})
 }
 
-// TestMetadataRegion is SPEC §7's second example, with the deployment's
-// region set once as client default metadata: US traffic to the US
-// deployment, EU traffic to the EU one, everything else to the catch-all.
-// Request metadata wins over the default.
+// TestMetadataRegion is the second example of docs/behaviour.md, Metadata,
+// with the deployment's region set once as client default metadata: US
+// traffic to the US deployment, EU traffic to the EU one, everything else
+// to the catch-all. Request metadata wins over the default.
 func TestMetadataRegion(t *testing.T) {
 	rc := corePriority(
 		target.Target{Ref: coreRef("us"), MetadataMatch: metadata.MD{"tfy_gateway_region": "US"}},

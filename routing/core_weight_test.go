@@ -116,7 +116,7 @@ func TestWeightZero(t *testing.T) {
 // and every target is tried at most once.
 //
 // The failures are 404s: they fall back by default but say nothing about
-// a target's health (SPEC §6), so no target is ever demoted and every
+// a target's health, so no target is ever demoted and every
 // call's order is the strategy's alone.
 func TestWeightedFallbackOrder(t *testing.T) {
 	f := fake.New()

@@ -2,7 +2,7 @@
 // "booking-app/gpt-prod" or a short slug, that routes each chat, completion
 // or embedding call across several real provider models by weight, latency
 // or priority, with retries, fallback, per-target overrides and metadata
-// rules (SPEC.md).
+// rules. docs/behaviour.md says how it behaves, section by section.
 //
 //	p := oai.New(goopenai.DefaultConfig(key))
 //	c, err := routing.New(
@@ -42,20 +42,27 @@
 // context ends the call at once with the context's error, without counting
 // against the target.
 //
-// # Decisions where SPEC is silent
+// # Decisions where the gateway is silent
+//
+// docs/behaviour.md lists them all; the ones this package makes:
 //
 //   - A Retry-After longer than one minute (retry.MaxRetryAfter) is not
-//     waited for: the call falls back at once.
-//   - A weight of 0 means "never first while a target with a positive weight
-//     is eligible"; when only weight-0 targets are eligible, one is picked
-//     uniformly rather than failing the call.
+//     waited for: the call moves on at once, as after the target's last
+//     try (it falls back on a fallback status).
+//   - A weight of 0 means "never first while an eligible target with a
+//     positive weight is healthy"; when only weight-0 targets remain, one
+//     is picked uniformly rather than failing the call.
 //   - A name "group/model" in a closed group the caller may not use is
 //     ErrForbidden whether or not the model exists, so the answer reveals
 //     nothing of the group. Slugs are global names: an unknown slug is
-//     ErrUnknownModel.
-//   - A group with no collaborators is open for calls. Changing it needs a
-//     Client admin when the Client has admins ([WithAdmins]); a Client with
-//     no admins lets any caller change an open group.
+//     ErrUnknownModel. An unknown name suggests the nearest name the
+//     caller may call, never one of a group closed to them.
+//   - A refusal says so when the context has no subject ([WithSubject])
+//     or the team lookup failed: the caller can fix both, and neither
+//     depends on the group's models.
+//   - A group with no collaborators is open for calls. Changing it, or
+//     adding a group, needs a Client admin when the Client has admins
+//     ([WithAdmins]); a Client with no admins lets any caller do both.
 //   - Request headers set with [WithHeaders] are sent upstream on every
 //     attempt; a target's headers_override applies on top of them.
 //   - A call cancelled during its attempts returns an *Error that unwraps
@@ -65,6 +72,12 @@
 //   - A target being probed for recovery, or tried last because it is
 //     unhealthy, gets a single try: retrying a target known to fail only
 //     spends the caller's time.
+//   - A request the caller wrote wrongly (a header that cannot be sent,
+//     a body that cannot be encoded) is refused with ErrInvalidRequest,
+//     never sent to another target and never counted against one.
+//   - An opt-in stream restart is announced (ErrStreamRestarted) only
+//     once another target has committed; with none left, Recv returns
+//     the interruption itself.
 //   - For a stream, request_timeout_ms bounds the time to the first
 //     content chunk, like ttft_timeout_ms; after it, only
 //     stream_idle_timeout_ms and the caller's context bound the stream.
@@ -76,9 +89,11 @@
 //
 // # Errors
 //
-// Failures before any provider attempt are the sentinels
-// [ErrUnknownModel], [ErrForbidden], [ErrUnsupportedOperation] and
-// [ErrNoEligibleTarget], matched with errors.Is. A failure after attempts
+// A call refused before anything is sent fails with an error matching one
+// of the sentinels [ErrUnknownModel] (suggesting the nearest name the
+// caller may call), [ErrForbidden] (saying what the caller can fix, if
+// anything), [ErrUnsupportedOperation], [ErrNoEligibleTarget] and
+// [ErrInvalidRequest], matched with errors.Is. A failure after attempts
 // is an [*Error]: errors.As finds its StatusCode (the final upstream
 // status), and it unwraps to every attempt's *target.Error.
 //

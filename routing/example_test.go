@@ -82,13 +82,13 @@ func Example_errors() {
 	}
 	fmt.Println(err)
 	fmt.Println("calls:", f.CallCount("gpt-4o"), f.CallCount("gpt-4o-mini"))
-	_, err = c.Chat(context.Background(), openai.ChatCompletionRequest{Model: "grp/nope"})
-	fmt.Println(errors.Is(err, routing.ErrUnknownModel))
+	_, err = c.Chat(context.Background(), openai.ChatCompletionRequest{Model: "grp/chta"})
+	fmt.Println(errors.Is(err, routing.ErrUnknownModel), err)
 	// Output:
 	// status 400
 	// routing: "grp/chat": 1 attempt failed; last: acct/gpt-4o try 1: status 400 (context_length_exceeded): Bad Request
 	// calls: 1 0
-	// true
+	// true routing: unknown model "grp/chta" (did you mean "grp/chat"?)
 }
 
 // Weight-based routing: each call draws its first target by weight. A
@@ -151,7 +151,8 @@ func ExampleWithDefaultMetadata() {
 }
 
 // Access control: a group with collaborators admits only them; anyone
-// else gets ErrForbidden, whether or not the model exists.
+// else gets ErrForbidden, whether or not the model exists, and a context
+// with no subject is told so.
 func ExampleWithSubject() {
 	c, err := routing.New(
 		routing.WithProvider("acct", fake.New()),
@@ -171,13 +172,18 @@ func ExampleWithSubject() {
 		{"user:alice@example.com", "finance/chat"},
 		{"user:mallory@example.com", "finance/chat"},
 		{"user:mallory@example.com", "finance/payroll"},
+		{"", "finance/chat"},
 	} {
-		ctx := routing.WithSubject(context.Background(), call.subject)
+		ctx := context.Background()
+		if call.subject != "" {
+			ctx = routing.WithSubject(ctx, call.subject)
+		}
 		_, err := c.Chat(ctx, openai.ChatCompletionRequest{Model: call.model})
-		fmt.Println(call.subject, call.model, err)
+		fmt.Printf("%q %s %v\n", call.subject, call.model, err)
 	}
 	// Output:
-	// user:alice@example.com finance/chat <nil>
-	// user:mallory@example.com finance/chat routing: forbidden: "finance/chat"
-	// user:mallory@example.com finance/payroll routing: forbidden: "finance/payroll"
+	// "user:alice@example.com" finance/chat <nil>
+	// "user:mallory@example.com" finance/chat routing: forbidden: "finance/chat"
+	// "user:mallory@example.com" finance/payroll routing: forbidden: "finance/payroll"
+	// "" finance/chat routing: forbidden: "finance/chat": no subject in the context: set one with routing.WithSubject
 }

@@ -18,7 +18,7 @@ import (
 
 // mfGeneration is a manifest whose two targets are named for gen: the
 // first always fails with 404, a fallback status that does not count
-// against health (SPEC §6), so every call tries it, moves on to the
+// against health, so every call tries it, moves on to the
 // second, and its trace shows both. A call that mixed two configurations
 // would show targets of two generations.
 func mfGeneration(gen string) []byte {

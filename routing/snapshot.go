@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/suggest"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/retry"
@@ -24,6 +26,7 @@ type snapshot struct {
 	order  []string          // group names in the order they were added
 	groups map[string]*group // by name
 	models map[string]*model // by "group/model" and by slug
+	names  []string          // the keys of models, sorted, for suggestions
 }
 
 type group struct {
@@ -46,8 +49,10 @@ type model struct {
 	streamers  strategy.Set    // targets whose provider can stream
 	rc         *config.Routing // what the model was compiled from
 	health     *strategy.Health
-	sticky     *sticky        // nil without sticky_routing
-	index      map[string]int // target ref → index
+	budgets    []*retry.Budget // one per target; nil with retry_budget disabled
+	hedge      *hedging        // nil without hedge
+	sticky     *sticky         // nil without sticky_routing
+	index      map[string]int  // target ref → index
 }
 
 type tgt struct {
@@ -106,6 +111,7 @@ func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) 
 		order = append(order, g.Name)
 	}
 	snap.order = order
+	snap.names = slices.Sorted(maps.Keys(snap.models))
 	return snap, nil
 }
 
@@ -180,6 +186,8 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 			m.catchAll |= bit
 		}
 	}
+	m.budgets = compileBudgets(rc.RetryBudget, len(rc.Targets))
+	m.hedge = compileHedge(rc.Hedge, len(rc.Targets))
 	m.health = reuseHealth(old, m, rc)
 	if m.health == nil {
 		slas := make([]target.SLACutoff, len(rc.Targets))
@@ -296,23 +304,54 @@ func (c *Client) resolve(ctx context.Context, snap *snapshot, name string, op pr
 	m := snap.models[name]
 	if m == nil {
 		// A name in a closed group the caller may not use is forbidden
-		// whether or not the model exists, so the answer reveals
-		// nothing of the group's contents.
+		// whether or not the model exists, with the same words, so the
+		// answer reveals nothing of the group's contents.
 		if gname, _, ok := strings.Cut(name, "/"); ok {
-			if g := snap.groups[gname]; g != nil && c.authorize(ctx, g, RoleUser) != nil {
-				return nil, fmt.Errorf("%w: %s", ErrForbidden, strconv.Quote(name))
+			if g := snap.groups[gname]; g != nil {
+				if ok, why := c.authorize(ctx, g, RoleUser); !ok {
+					return nil, forbidden(strconv.Quote(name), why)
+				}
 			}
 		}
-		return nil, fmt.Errorf("%w %s", ErrUnknownModel, strconv.Quote(name))
+		return nil, c.unknown(ctx, snap, name)
 	}
-	if err := c.authorize(ctx, m.group, RoleUser); err != nil {
-		return nil, fmt.Errorf("%w: %s", err, strconv.Quote(name))
+	if ok, why := c.authorize(ctx, m.group, RoleUser); !ok {
+		return nil, forbidden(strconv.Quote(name), why)
 	}
 	if m.ops&(1<<op) == 0 {
 		return nil, fmt.Errorf("%w: %s does not serve %s", ErrUnsupportedOperation, strconv.Quote(name), op)
 	}
 	return m, nil
 }
+
+// unknown is the error for a name the Client does not serve. It suggests
+// the nearest name the caller may call, never one of a group closed to
+// them.
+func (c *Client) unknown(ctx context.Context, snap *snapshot, name string) error {
+	if name != "" {
+		visible := func(n string) bool {
+			ok, _ := c.authorize(ctx, snap.models[n].group, RoleUser)
+			return ok
+		}
+		if s := suggest.ClosestAllowed(name, snap.names, visible); s != "" {
+			return fmt.Errorf("%w %s (did you mean %s?)", ErrUnknownModel, strconv.Quote(name), strconv.Quote(s))
+		}
+	}
+	return fmt.Errorf("%w %s", ErrUnknownModel, strconv.Quote(name))
+}
+
+// forbidden is the error of a refusal to do what, with why when there is a
+// reason the caller can act on.
+func forbidden(what, why string) error {
+	if why == "" {
+		return fmt.Errorf("%w: %s", ErrForbidden, what)
+	}
+	return fmt.Errorf("%w: %s: %s", ErrForbidden, what, why)
+}
+
+// noSubject is why a closed group refuses a context that carries no
+// subject: most often the caller forgot to set one.
+const noSubject = "no subject in the context: set one with routing.WithSubject"
 
 func (c *Client) isAdmin(ctx context.Context) bool {
 	if len(c.admins) == 0 {
@@ -322,43 +361,45 @@ func (c *Client) isAdmin(ctx context.Context) bool {
 	return c.admins[sub]
 }
 
-// authorize checks that the subject in ctx holds at least role on g. Open
-// groups admit every caller; a Manager may do what a User may.
-func (c *Client) authorize(ctx context.Context, g *group, need Role) error {
+// authorize reports whether the subject in ctx holds at least role on g.
+// Open groups admit every caller; a Manager may do what a User may. When
+// it refuses, why is a reason the caller can act on, if there is one: no
+// subject in ctx, or a team lookup that failed (a resolver outage must not
+// look like a plain refusal). why never depends on the group's models.
+func (c *Client) authorize(ctx context.Context, g *group, need Role) (ok bool, why string) {
 	if g.open && (need == RoleUser || len(c.admins) == 0) {
-		return nil
+		return true, ""
 	}
 	if c.isAdmin(ctx) {
-		return nil
+		return true, ""
 	}
 	sub, _ := SubjectFrom(ctx)
-	if sub != "" {
-		if r, ok := g.members[sub]; ok && allows(r, need) {
-			return nil
+	if sub == "" {
+		return false, noSubject
+	}
+	if r, ok := g.members[sub]; ok && allows(r, need) {
+		return true, ""
+	}
+	if g.hasTeams && c.teams != nil && !strings.HasPrefix(sub, "team:") {
+		teams, err := c.teams.Teams(ctx, sub)
+		if err != nil {
+			return false, fmt.Sprintf("looking up the teams of %s: %v", sub, err)
 		}
-		if g.hasTeams && c.teams != nil && !strings.HasPrefix(sub, "team:") {
-			teams, err := c.teams.Teams(ctx, sub)
-			if err != nil {
-				// Refuse, but say why: a resolver outage must not
-				// look like a plain refusal.
-				return fmt.Errorf("%w: looking up the teams of %s: %v", ErrForbidden, sub, err)
-			}
-			for _, t := range teams {
-				if r, ok := g.members["team:"+t]; ok && allows(r, need) {
-					return nil
-				}
+		for _, t := range teams {
+			if r, ok := g.members["team:"+t]; ok && allows(r, need) {
+				return true, ""
 			}
 		}
 	}
-	return ErrForbidden
+	return false, ""
 }
 
 func allows(have, need Role) bool {
 	return have == RoleManager || have == need
 }
 
-// eligible returns the targets a request with metadata md may use
-// (SPEC §7): the targets whose metadata_match holds, when any does;
+// eligible returns the targets a request with metadata md may use: the
+// targets whose metadata_match holds, when any does;
 // otherwise the catch-all targets.
 func (m *model) eligible(md metadata.MD) (strategy.Set, error) {
 	var matched strategy.Set

@@ -41,7 +41,7 @@ type stickyState struct {
 	pinned int
 }
 
-// pin looks up the call's session (SPEC §9): no key when any identifier is
+// pin looks up the call's session: no key when any identifier is
 // missing; otherwise the pinned target, if the Store has one this model
 // still has. It fills r.sticky and returns the pin as a Set.
 func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {

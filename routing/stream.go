@@ -198,8 +198,8 @@ func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionReques
 			r.Request.Stream = true
 			return r
 		},
-		send:   s.open,
-		stream: true,
+		discard: (*upstream).release,
+		stream:  true,
 	}
 	err := c.start(ctx, &s.run, req.Model, providers.OpChat, true)
 	if err == errNilContext {
@@ -233,7 +233,13 @@ func (r *run) streamable() error {
 // connect runs the attempt loop until a target commits, and makes it the
 // serving one.
 func (s *Stream) connect() error {
-	u, err := attempts(&s.run, &s.op, &s.a)
+	var u *upstream
+	var err error
+	if s.run.m.hedge != nil {
+		u, err = hedged(&s.run, &s.op, s.open, &s.a)
+	} else {
+		u, err = attempts(&s.run, &s.op, s.open, &s.a)
+	}
 	if err != nil {
 		return err
 	}

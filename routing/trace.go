@@ -43,17 +43,29 @@ type Attempt struct {
 	// target; Fallback is true for the first try on a target after
 	// another target failed.
 	Retry, Fallback bool
+	// Hedge is true for a try started beside a late one (see the
+	// virtual model's hedge setting).
+	Hedge bool
+	// BudgetExhausted is true when this failure would have been retried
+	// but the target's retry budget was spent, so the call fell back or
+	// stopped instead.
+	BudgetExhausted bool
 	// Wait is the delay slept before this try.
 	Wait time.Duration
 	// Start and Duration time the try.
 	Start    time.Time
 	Duration time.Duration
 	// Status is the upstream status: 200 on success, 408 for a timeout,
-	// 502 for a transport failure, 0 when the call was cancelled.
+	// 502 for a transport failure, 0 when the call was cancelled or the
+	// request refused.
 	Status int
 	// Class is the outcome: "ok", "retry", "fallback", "stop",
-	// "canceled" (the caller gave up), "interrupted" (a stream broke
-	// after its first content chunk) or "panic" (the provider panicked).
+	// "canceled" (the caller gave up or closed the stream),
+	// "hedge_cancelled" (another try of a hedged call won first),
+	// "invalid" (the provider refused to send what the caller wrote),
+	// "interrupted" (a stream broke after its first content chunk) or
+	// "panic" (the provider panicked). Only retry, fallback, stop and
+	// interrupted count against the target.
 	Class string
 	// Err is the attempt's error, nil on success.
 	Err error

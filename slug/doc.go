@@ -1,7 +1,7 @@
 // Package slug validates the names llmroute accepts and parses model
 // references.
 //
-// Three spellings occur (SPEC §1):
+// Three spellings occur (see docs/behaviour.md, Names and slugs):
 //
 //   - a name, for a group or a virtual model: 3–64 characters, a lowercase
 //     letter first, then lowercase letters, digits, '-' or '_', and a

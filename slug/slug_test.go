@@ -11,7 +11,8 @@ import (
 	"github.com/llmroute/llmroute/slug"
 )
 
-// The patterns from SPEC §1; the hand-written validators must agree with them.
+// The names and slugs as regular expressions; the hand-written validators
+// must agree with them.
 var (
 	namePattern = regexp.MustCompile(`^[a-z][a-z0-9\-_]{1,62}[a-z0-9]$`)
 	slugPattern = regexp.MustCompile(`^[a-zA-Z](?:[a-zA-Z0-9\-._]{0,60}[a-zA-Z0-9])$`)

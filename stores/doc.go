@@ -1,5 +1,6 @@
 // Package stores holds routing state that the replicas of a service
-// share: today the sticky-routing pins of SPEC §9, later target health.
+// share: today the sticky-routing pins (see docs/behaviour.md, Sticky
+// routing), later target health.
 //
 // A [Store] maps a session key to a [Pin], the target serving that
 // session, for a time that each use of the pin extends. [Memory] keeps

@@ -9,7 +9,7 @@ import (
 )
 
 // Store holds routing state that replicas of a service share. It holds
-// sticky pins (SPEC §9): a session key mapped to the target that serves
+// sticky pins: a session key mapped to the target that serves
 // the session, for a time that each use extends.
 //
 // Routing calls a Store on the path of every sticky call, so an

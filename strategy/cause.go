@@ -11,7 +11,7 @@ const (
 	// CauseNone: nothing to add (weight- and priority-based picks, or an
 	// unhealthy set given without a Health).
 	CauseNone Cause = iota
-	// CauseFailures: unhealthy after recent failures (SPEC §6).
+	// CauseFailures: unhealthy after recent failures.
 	CauseFailures
 	// CauseSLATPOT: unhealthy because its mean time per output token is
 	// above its SLA cutoff.

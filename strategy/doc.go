@@ -1,5 +1,6 @@
 // Package strategy orders a virtual model's targets for one call: which
-// target goes first, and which follow as fallbacks (SPEC §4).
+// target goes first, and which follow as fallbacks (see docs/behaviour.md,
+// Picking and ordering).
 //
 // A [Strategy] picks one target from a set of candidates; [Weighted],
 // [Priority] and [Latency] are the weight-based, priority-based and
@@ -12,12 +13,12 @@
 // ones; a target marked NoFallback may be first but never later.
 //
 // A [Health], one per virtual model, tracks failures and SLA cutoffs
-// (SPEC §6) for any strategy. Given to each call's Plan, it demotes
-// unhealthy targets, lets one probe call per cooldown try a recovering
-// target first, and learns every attempt's outcome through Plan.Done. It
-// records latencies in the virtual model's [Stats], which [Latency] reads.
-// Nothing here reads a clock: every time is the Plan's Now or an
-// Outcome's Start and Latency.
+// (see docs/behaviour.md, Health) for any strategy. Given to each call's
+// Plan, it demotes unhealthy targets, lets one probe call per cooldown try
+// a recovering target first, and learns every attempt's outcome through
+// Plan.Done. It records latencies in the virtual model's [Stats], which
+// [Latency] reads. Nothing here reads a clock: every time is the Plan's
+// Now or an Outcome's Start and Latency.
 //
 // Targets are named by their index in the virtual model's target list, and
 // sets of them are bitmaps ([Set]), so a virtual model has at most

@@ -10,7 +10,7 @@ import (
 	"github.com/llmroute/llmroute/target"
 )
 
-// Health defaults (SPEC §6).
+// Health defaults (see docs/behaviour.md, Health).
 const (
 	// DefaultFailures is how many failures within DefaultFailureWindow
 	// make a target unhealthy.
@@ -25,7 +25,7 @@ const (
 )
 
 // HealthOptions configures a [Health]. The zero value means the defaults
-// of SPEC §6 and no SLA cutoffs.
+// above and no SLA cutoffs.
 type HealthOptions struct {
 	// Failures is how many failures within Window make a target
 	// unhealthy; 0 means DefaultFailures (2). At most 16.
@@ -50,15 +50,15 @@ type HealthOptions struct {
 	NoStats bool
 }
 
-// Health tracks which of a virtual model's targets are unhealthy
-// (SPEC §6), for any strategy. Give it to each call's Plan
+// Health tracks which of a virtual model's targets are unhealthy, for
+// any strategy. Give it to each call's Plan
 // (PlanInfo.Health): the Plan demotes unhealthy targets after the healthy
 // ones (never drops them), hands out probes, and feeds every outcome back
 // through Plan.Done.
 //
 // A target is unhealthy after Failures (2) failures within Window
 // (2 minutes). The failures that count are 5xx, 429, 401, 403, 408 and
-// transport failures (SPEC §6); a 400 or 404 says nothing about the
+// transport failures; a 400 or 404 says nothing about the
 // target. Once a target has been unhealthy for Cooldown (15 seconds), a
 // Plan offers it to the strategy's first pick alongside the healthy
 // targets; when the strategy picks it, the Plan claims the probe (a

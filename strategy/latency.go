@@ -6,7 +6,7 @@ import (
 	"math/bits"
 )
 
-// Latency is latency-based routing (SPEC §4): it orders targets by their
+// Latency is latency-based routing: it orders targets by their
 // mean time per output token in a [Stats]. A target with fewer than 3
 // samples in the window counts as fast, so that it gets explored. The
 // call's first target (PickInfo.First) is drawn uniformly from the fast

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Statistics windows (SPEC §4, §6).
+// Statistics windows (see docs/behaviour.md, Picking and ordering, and
+// Health).
 const (
 	// statsWindow and statsSamples bound a target's latency: the calls of
 	// the last 20 minutes, at most the last 100.
@@ -43,8 +44,9 @@ const (
 // minutes (one second when there is none). So a target that fails one
 // call in n looks about 2/n slower than it is, and one that only fails
 // looks slower than every working target. Only failures that say
-// something about the target count: the statuses of SPEC §6 (5xx, 429,
-// 401, 403, 408, and a transport failure); a 400 or 404 is ignored.
+// something about the target count: the failures that count against its
+// health (5xx, 429, 401, 403, 408, and a transport failure); a 400 or 404
+// is ignored.
 // SLA means (see [Summary]) count successful calls only: failures make a
 // target unhealthy through [Health]'s failure count instead.
 //
@@ -145,7 +147,8 @@ func (s *Stats) Summary(i int, now time.Time) Summary {
 }
 
 // Observe records an outcome of target o.Index. Outcomes of other
-// statuses than success and the failures of SPEC §6, and outcomes of an
+// statuses than success and the failures that count against health, and
+// outcomes of an
 // index out of range, are ignored. Observe allocates nothing.
 func (s *Stats) Observe(o Outcome) {
 	if o.Index < 0 || o.Index >= len(s.t) {
@@ -217,7 +220,7 @@ func (s *Stats) penalty() time.Duration {
 }
 
 // tpot is an outcome's time per output token (see Stats).
-// TPOT is an outcome's time per output token (SPEC §4): for a stream,
+// TPOT is an outcome's time per output token: for a stream,
 // (total − TTFT)/(tokens − 1); otherwise total/tokens; with no token count
 // (embeddings), the total latency.
 func TPOT(o Outcome) time.Duration {
@@ -343,7 +346,7 @@ type outcomeClass uint8
 const (
 	outcomeNeutral outcomeClass = iota // says nothing (400, 404, ...)
 	outcomeOK                          // served
-	outcomeBad                         // failed in a way that counts (SPEC §6)
+	outcomeBad                         // failed in a way that counts
 )
 
 // classify sorts an outcome: a success has no error and a status below

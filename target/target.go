@@ -7,7 +7,7 @@ import (
 )
 
 // Default retry and fallback rules, used when a target does not set its own
-// (SPEC §5).
+// (see docs/behaviour.md, Retries and fallback).
 var (
 	// DefaultRetryCodes are the statuses retried on the same target.
 	DefaultRetryCodes = []int{429, 500, 502, 503}
@@ -60,8 +60,9 @@ type Target struct {
 	// (fallback_candidate: false in a manifest).
 	NoFallback bool
 	// MetadataMatch, when set, makes the target eligible only for
-	// requests whose metadata holds every pair; see SPEC §7 for how
-	// matching targets take precedence over the catch-all pool.
+	// requests whose metadata holds every pair. When any target with
+	// a MetadataMatch matches a request, only the matching targets are
+	// eligible; otherwise only the targets without one are.
 	MetadataMatch metadata.MD
 	// Headers adds, replaces or removes upstream HTTP headers.
 	Headers HeadersOverride

@@ -6,6 +6,12 @@
 //	llmroute show [-accounts a,b] FILE
 //	llmroute simulate [-svg FILE] [-series] [-seed N] [-requests N] [-bucket D] MANIFEST SCENARIO
 //
+// Every command takes its flags before, between or after its files; "--"
+// ends the flags. The exit status is 0 on success, 1 when a file has a
+// problem (it cannot be read, or the manifest or scenario is invalid) and
+// 2 for a usage error (an unknown flag, a bad flag value, the wrong number
+// of files). -h prints the usage and exits 0.
+//
 // simulate runs the real routing.Client in virtual time over providers
 // whose latency, errors, outages and rate limits the scenario file sets
 // (see package simulate), prints a per-target table and writes an SVG
@@ -38,7 +44,6 @@ import (
 
 	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers"
-	"github.com/llmroute/llmroute/simulate"
 )
 
 func main() {
@@ -50,31 +55,38 @@ const usage = `usage:
   llmroute show [-accounts a,b] FILE          print a manifest with every default filled in
   llmroute simulate [flags] MANIFEST SCENARIO replay traffic in virtual time (llmroute simulate -h)
 
--accounts names the provider accounts a program registers; without it,
-targets' accounts are not checked.
+Flags may come before or after the files. -accounts names the provider
+accounts a program registers; without it, targets' accounts are not
+checked.
 `
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitProblem = 1 // a file has a problem
+	exitUsage   = 2 // the command line is wrong
+)
 
 // run is the command with its arguments (without the program name); it
 // returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return 2
+		return exitUsage
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
-		return 0
+		return exitOK
 	case "simulate":
-		return simulate.Main(args, stdout, stderr)
+		return simulateCmd(args, stdout, stderr)
 	case "validate", "show":
 	default:
 		fmt.Fprintf(stderr, "llmroute: unknown command %q\n%s", cmd, usage)
-		return 2
+		return exitUsage
 	}
-	fs := flag.NewFlagSet("llmroute "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("llmroute " + cmd)
 	var accounts config.Accounts // nil: not known
 	fs.Func("accounts", "comma-separated provider account names", func(s string) error {
 		if accounts == nil {
@@ -87,31 +99,62 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	files, status, ok := parse(fs, args, usage, stdout, stderr)
+	if !ok {
+		return status
 	}
-	files := fs.Args()
 	switch {
 	case len(files) == 0:
 		fmt.Fprintf(stderr, "llmroute %s: no FILE given\n%s", cmd, usage)
-		return 2
+		return exitUsage
 	case cmd == "show" && len(files) > 1:
 		fmt.Fprintf(stderr, "llmroute show: one FILE at a time\n%s", usage)
-		return 2
+		return exitUsage
 	case cmd == "show":
 		return show(files[0], accounts, stdout, stderr)
 	}
-	status := 0
+	status = exitOK
 	for _, f := range files {
 		if !validate(f, accounts, stdout, stderr) {
-			status = 1
+			status = exitProblem
 		}
 	}
 	return status
+}
+
+// newFlagSet returns a command's flag set, which reports its errors
+// through parse.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse reads a command's flags and files in any order: flags may come
+// before, between or after the files, and "--" ends the flags (the
+// standard flag package stops at the first file). On -h it prints
+// usage to stdout; on a bad flag it says why on stderr. ok is false when
+// the command must stop, with status.
+func parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (files []string, status int, ok bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, usage)
+				return nil, exitOK, false
+			}
+			fmt.Fprintf(stderr, "%s: %v\n%s", fs.Name(), err, usage)
+			return nil, exitUsage, false
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(files, rest...), exitOK, true
+		}
+		if len(rest) == 0 {
+			return files, exitOK, true
+		}
+		files = append(files, rest[0])
+		args = rest[1:]
+	}
 }
 
 // validate checks one file and reports on it; it returns whether the file
@@ -133,15 +176,15 @@ func show(file string, accounts config.Accounts, stdout, stderr io.Writer) int {
 	m, err := load(file, accounts)
 	if err != nil {
 		report(file, err, stderr, stderr)
-		return 1
+		return exitProblem
 	}
 	out, err := config.Marshal(m.Groups)
 	if err != nil { // cannot happen for groups read from a manifest
 		fmt.Fprintf(stderr, "llmroute show: %s: %v\n", file, err)
-		return 1
+		return exitProblem
 	}
 	stdout.Write(out)
-	return 0
+	return exitOK
 }
 
 func load(file string, accounts config.Accounts) (*config.Manifest, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,8 +160,12 @@ func TestUsage(t *testing.T) {
 		{nil, 2, "usage:"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"validate"}, 2, "no FILE given"},
+		{[]string{"validate", "-accounts", "a"}, 2, "no FILE given"},
 		{[]string{"show", "a", "b"}, 2, "one FILE at a time"},
-		{[]string{"validate", "-nope", "x"}, 2, "flag provided but not defined"},
+		{[]string{"show", "a", "-accounts", "x", "b"}, 2, "one FILE at a time"},
+		{[]string{"validate", "-nope", "x"}, 2, "flag provided but not defined: -nope"},
+		{[]string{"validate", "x", "-nope"}, 2, "flag provided but not defined: -nope"},
+		{[]string{"show", "x", "-accounts"}, 2, "flag needs an argument: -accounts"},
 		{[]string{"validate", filepath.Join(t.TempDir(), "missing.yaml")}, 1, "no such file"},
 	}
 	for _, tc := range tests {
@@ -169,7 +174,63 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%q: status %d, stderr %q; want %d and %q", tc.args, status, errOut, tc.status, tc.stderr)
 		}
 	}
-	if status, out, _ := exec(t, "help"); status != 0 || !strings.Contains(out, "llmroute validate") {
-		t.Errorf("help: status %d, output %q", status, out)
+	for _, args := range [][]string{{"help"}, {"validate", "-h"}, {"show", "x", "-h"}, {"simulate", "-h"}} {
+		if status, out, _ := exec(t, args...); status != 0 || !strings.Contains(out, "llmroute ") {
+			t.Errorf("%q: status %d, output %q; want 0 and the usage", args, status, out)
+		}
+	}
+}
+
+// TestFlagsAnywhere checks that every command takes its flags before,
+// between or after its files, and that "--" ends the flags.
+func TestFlagsAnywhere(t *testing.T) {
+	f := testdata + "environments.yaml"
+	g := testdata + "canary.yaml"
+	unknown := f + `:20: group "booking-app": integrations[0].routing_config.load_balance_targets[1].target: unknown provider account "openai-main" (register it with routing.WithProvider)`
+	tests := []struct {
+		name   string
+		args   []string
+		status int
+		stdout string // a line of it
+		stderr string // a part of it
+	}{
+		{"validate, flag before", []string{"validate", "-accounts", "azure-main", f}, 1, unknown, ""},
+		{"validate, flag after", []string{"validate", f, "-accounts", "azure-main"}, 1, unknown, ""},
+		{"validate, flag between", []string{"validate", g, "-accounts=azure-main", f}, 1, unknown, ""},
+		{"validate, all accounts after", []string{"validate", f, "-accounts", "azure-main,openai-main"}, 0, f + ": OK", ""},
+		{"show, flag before", []string{"show", "-accounts", "azure-main", f}, 1, "", unknown},
+		{"show, flag after", []string{"show", f, "-accounts", "azure-main"}, 1, "", unknown},
+		{"show, all accounts after", []string{"show", f, "-accounts", "azure-main,openai-main"}, 0, "name: booking-app", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out, errOut := exec(t, tc.args...)
+			if status != tc.status {
+				t.Errorf("status %d, want %d; stderr %q", status, tc.status, errOut)
+			}
+			if tc.stdout != "" && !slices.Contains(strings.Split(out, "\n"), tc.stdout) {
+				t.Errorf("stdout lacks the line %q:\n%s", tc.stdout, out)
+			}
+			if !strings.Contains(errOut, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, errOut)
+			}
+		})
+	}
+}
+
+// TestDoubleDash checks that "--" ends the flags, so a file whose name
+// starts with "-" can be named.
+func TestDoubleDash(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("-x.yaml", []byte("# nothing\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status, out, errOut := exec(t, "validate", "--", "-x.yaml")
+	if want := "-x.yaml: the manifest holds no groups\n"; status != 1 || out != want {
+		t.Errorf("status %d, stdout %q, stderr %q; want 1 and %q", status, out, errOut, want)
+	}
+	status, _, errOut = exec(t, "validate", "-x.yaml")
+	if want := "flag provided but not defined: -x.yaml"; status != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("without --: status %d, stderr %q; want 2 and %q", status, errOut, want)
 	}
 }

@@ -3,27 +3,48 @@
 // say "did you mean ...?".
 package suggest
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Closest returns the key of known nearest to k: within an edit distance
 // of 2, or else (for k of 3 or more characters) the first known key that
 // starts with k, as when a unit is left off ("p99" for "p99_ms"). It
 // returns "" when nothing is close.
 func Closest(k string, known []string) string {
-	best, bestDist := "", 3
+	return ClosestAllowed(k, known, nil)
+}
+
+// ClosestAllowed is Closest among the keys that allowed accepts (every key
+// when allowed is nil), for names some callers may not see. allowed is
+// asked only about close keys, nearest first, and only until one is
+// accepted, so it may be costly.
+func ClosestAllowed(k string, known []string, allowed func(string) bool) string {
+	type near struct {
+		key  string
+		dist int
+	}
+	var close []near
 	for _, c := range known {
-		if dist := distance(k, c); dist < bestDist {
-			best, bestDist = c, dist
+		if dist := distance(k, c); dist < 3 {
+			close = append(close, near{c, dist})
 		}
 	}
-	if best == "" && len(k) >= 3 {
+	slices.SortStableFunc(close, func(a, b near) int { return a.dist - b.dist })
+	for _, n := range close {
+		if allowed == nil || allowed(n.key) {
+			return n.key
+		}
+	}
+	if len(k) >= 3 {
 		for _, c := range known {
-			if strings.HasPrefix(c, k) {
+			if strings.HasPrefix(c, k) && (allowed == nil || allowed(c)) {
 				return c
 			}
 		}
 	}
-	return best
+	return ""
 }
 
 // distance is the Levenshtein distance of two short keys; keys longer

@@ -42,6 +42,8 @@
 // when the deadline passed, context.Canceled when it was cancelled.
 // Stream faults are 502s with Code "stream_truncated" or
 // "malformed_event"; a truncated stream never ends with io.EOF.
+// [Step.ErrorAfter] sends a provider's error event in the middle of a
+// stream, after the content before it.
 //
 // # Time
 //

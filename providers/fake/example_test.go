@@ -71,6 +71,34 @@ func ExampleStep_CutAfter() {
 	// error: 502 stream_truncated
 }
 
+// An overloaded error sent in the middle of a stream: the content before
+// it arrives, then Recv fails, never with io.EOF.
+func ExampleStep_ErrorAfter() {
+	f := fake.New()
+	f.Script("gpt-4o", fake.Stream("Hel", "lo").ErrorAfter(1, fake.Fail(503).WithCode("server_is_overloaded")))
+
+	st, err := f.ChatStream(context.Background(), providers.ChatRequest{
+		Request: openai.ChatCompletionRequest{Model: "gpt-4o", Stream: true},
+	})
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	defer st.Close()
+	for {
+		chunk, err := st.Recv()
+		if err != nil {
+			fmt.Println("Recv error:", err)
+			return
+		}
+		fmt.Printf("content=%q\n", chunk.Choices[0].Delta.Content)
+	}
+	// Output:
+	// content=""
+	// content="Hel"
+	// Recv error: status 503 (server_is_overloaded): Service Unavailable
+}
+
 // An overloaded error sent as the first event of a stream: ChatStream
 // succeeds, the first Recv fails.
 func ExampleStep_InBand() {

@@ -225,8 +225,9 @@ func (p *Provider) Completion(ctx context.Context, req providers.CompletionReque
 }
 
 // Embed answers with the next step of the model's script: one embedding
-// per input, each the step's [Vector] or, by default, a unit vector
-// derived from the input (of the request's Dimensions, or 8).
+// per input, each the step's [Step.WithVectors] vector for its place, its
+// [Vector] or, by default, a unit vector derived from the input (of the
+// request's Dimensions, or 8).
 func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
 	ctx = orBackground(ctx)
 	st, _ := p.begin(Call{Op: providers.OpEmbedding, Model: string(req.Request.Model), Embedding: req.Request, Call: req.Call})
@@ -242,8 +243,13 @@ func (p *Provider) Embed(ctx context.Context, req providers.EmbeddingRequest) (o
 	words := 0
 	for i, in := range ins {
 		words += wordCount(in)
-		v := append([]float32(nil), st.vector...)
-		if st.vector == nil {
+		var v []float32
+		switch {
+		case i < len(st.vectors):
+			v = append([]float32{}, st.vectors[i]...)
+		case st.vector != nil:
+			v = append([]float32{}, st.vector...)
+		default:
 			v = vectorOf(in, dims)
 		}
 		data[i] = openai.Embedding{Object: "embedding", Embedding: v, Index: i}

@@ -242,6 +242,23 @@ func TestEmbed(t *testing.T) {
 		}
 	})
 
+	t.Run("a vector per input", func(t *testing.T) {
+		f := fake.New()
+		f.Script(fake.AnyModel, fake.Vector(9).WithVectors([]float32{1, 0}, nil))
+		got, err := embed(t, f, []string{"a", "b", "c"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vectors [][]float32
+		for _, d := range got.Data {
+			vectors = append(vectors, d.Embedding)
+		}
+		// The third input has no vector of its own: it gets Vector's.
+		if d := cmp.Diff(vectors, [][]float32{{1, 0}, {}, {9}}); d != "" {
+			t.Errorf("vectors (-got +want):\n%s", d)
+		}
+	})
+
 	t.Run("default vectors", func(t *testing.T) {
 		tests := []struct {
 			name      string

@@ -33,6 +33,7 @@ const (
 	faultStall
 	faultCut
 	faultMalformed
+	faultError
 )
 
 // Step is one scripted answer: a reply, a failure or a hang, with an
@@ -48,7 +49,7 @@ const (
 // content, Embed with its vector, ChatStream with its content in chunks.
 // The streaming-only settings ([Step.FirstChunkAfter], [Step.Every],
 // [Step.StallAfter], [Step.CutAfter], [Step.MalformedAfter],
-// [Step.InBand]) change only what ChatStream does; the other operations
+// [Step.ErrorAfter], [Step.InBand]) change only what ChatStream does; the other operations
 // answer with the whole reply (or the failure) after [Step.After].
 type Step struct {
 	times int
@@ -70,11 +71,13 @@ type Step struct {
 	finish     openai.FinishReason
 	usage      *openai.Usage
 	vector     []float32
+	vectors    [][]float32
 
 	firstChunk time.Duration
 	every      time.Duration
 	fault      fault
 	faultAfter int
+	faultErr   providers.Error // the error event of ErrorAfter
 }
 
 // Reply is a successful answer with the given content and finish reason
@@ -167,6 +170,20 @@ func (s Step) WithVector(v ...float32) Step {
 	return s
 }
 
+// WithVectors sets the embeddings Embed returns, one per input in order:
+// the ith input gets vs[i]. Inputs beyond vs get the [Step.WithVector]
+// vector, or one derived from the input.
+func (s Step) WithVectors(vs ...[]float32) Step {
+	s.vectors = make([][]float32, len(vs))
+	for i, v := range vs {
+		s.vectors[i] = slices.Clone(v)
+		if s.vectors[i] == nil {
+			s.vectors[i] = []float32{}
+		}
+	}
+	return s
+}
+
 // WithCode sets the provider error code of a failure, such as
 // "rate_limit_exceeded" or "context_length_exceeded".
 func (s Step) WithCode(code string) Step {
@@ -220,7 +237,7 @@ func (s Step) Every(d time.Duration) Step {
 // StallAfter makes a stream stop sending after n content chunks (0: after
 // the role chunk, before any content): the next Recv blocks until the
 // stream is closed or its ctx is done. It replaces any earlier
-// StallAfter, CutAfter or MalformedAfter.
+// StallAfter, CutAfter, MalformedAfter or ErrorAfter.
 func (s Step) StallAfter(n int) Step {
 	return s.withFault(faultStall, n)
 }
@@ -229,7 +246,8 @@ func (s Step) StallAfter(n int) Step {
 // chunks (0: after the role chunk): the next Recv returns a
 // [*providers.Error] with Status 502 and Code "stream_truncated", never
 // io.EOF. CutAfter(len(chunks)) sends the whole content but no finish
-// reason. It replaces any earlier StallAfter, CutAfter or MalformedAfter.
+// reason. It replaces any earlier StallAfter, CutAfter, MalformedAfter or
+// ErrorAfter.
 func (s Step) CutAfter(n int) Step {
 	return s.withFault(faultCut, n)
 }
@@ -237,9 +255,28 @@ func (s Step) CutAfter(n int) Step {
 // MalformedAfter makes a stream send an event that cannot be parsed after
 // n content chunks (0: after the role chunk): the next Recv returns a
 // [*providers.Error] with Status 502 and Code "malformed_event". It
-// replaces any earlier StallAfter, CutAfter or MalformedAfter.
+// replaces any earlier StallAfter, CutAfter, MalformedAfter or
+// ErrorAfter.
 func (s Step) MalformedAfter(n int) Step {
 	return s.withFault(faultMalformed, n)
+}
+
+// ErrorAfter makes a stream send an error event after n content chunks
+// (0: after the role chunk), as a provider does when it fails in the
+// middle of an answer: the next Recv returns a [*providers.Error] made
+// from failure, a step built with [Fail] or [Transport] (its Status, Code,
+// Type, Message and RetryAfter), never io.EOF. A failure that is not one
+// gives a 502. It replaces any earlier StallAfter, CutAfter,
+// MalformedAfter or ErrorAfter.
+//
+//	fake.Stream("Hel", "lo").ErrorAfter(1, fake.Fail(503).WithCode("overloaded"))
+func (s Step) ErrorAfter(n int, failure Step) Step {
+	e := failure.failure()
+	if e == nil {
+		e = &providers.Error{Status: providers.StatusTransport, Message: "error event in stream"}
+	}
+	s.faultErr = *e
+	return s.withFault(faultError, n)
 }
 
 func (s Step) withFault(f fault, n int) Step {

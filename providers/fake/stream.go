@@ -24,7 +24,8 @@ import (
 //
 // and then io.EOF, as a provider's complete answer does whether or not it
 // sent "data: [DONE]". [Step.StallAfter], [Step.CutAfter],
-// [Step.MalformedAfter] and [Step.InBand] end the stream early instead.
+// [Step.MalformedAfter], [Step.ErrorAfter] and [Step.InBand] end the
+// stream early instead.
 //
 // The stream starts no goroutine: Recv waits inline. Close is safe to call
 // more than once, concurrently with a blocked Recv, and after Recv failed;
@@ -86,6 +87,11 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 			Code:    providers.CodeMalformedEvent,
 			Message: "malformed stream event",
 		}
+		return s, nil
+	case faultError:
+		s.endWait = st.every
+		e := st.faultErr // each stream its own copy
+		s.end = &e
 		return s, nil
 	}
 

@@ -158,6 +158,28 @@ func TestStream(t *testing.T) {
 			wantErr: &providers.Error{Status: 502, Code: "malformed_event", Message: "malformed stream event"},
 		},
 		{
+			name: "error event after content",
+			step: fake.Stream("a", "b").Every(time.Second).
+				ErrorAfter(1, fake.Fail(503).WithCode("overloaded").WithType("overloaded_error").WithRetryAfter(time.Second)),
+			want: []chunk{role, text(time.Second, "a")},
+			wantErr: &providers.Error{
+				Status: 503, RetryAfter: time.Second, Code: "overloaded", Type: "overloaded_error", Message: "Service Unavailable",
+			},
+			wantErrAt: 2 * time.Second,
+		},
+		{
+			name:    "error event of a step that is not a failure",
+			step:    fake.Stream("a").ErrorAfter(0, fake.Reply("ok")),
+			want:    []chunk{role},
+			wantErr: &providers.Error{Status: 502, Message: "error event in stream"},
+		},
+		{
+			name:    "the last fault wins over an error event",
+			step:    fake.Stream("a", "b").ErrorAfter(0, fake.Fail(500)).CutAfter(1),
+			want:    []chunk{role, text(0, "a")},
+			wantErr: truncated,
+		},
+		{
 			name:    "in-band error as first event",
 			step:    fake.Fail(503).WithCode("overloaded").WithType("overloaded_error").WithMessage("Overloaded").InBand(),
 			wantErr: &providers.Error{Status: 503, Code: "overloaded", Type: "overloaded_error", Message: "Overloaded"},

@@ -88,7 +88,8 @@
 //     "event: error". Code, Type and Message are kept; the Status comes
 //     from the code, else the type: rate limits (rate_limit_exceeded,
 //     rate_limit_error, 429) are 429; overloaded, overloaded_error,
-//     service_unavailable, 503 and 529 are 503; server_error,
+//     server_is_overloaded, service_unavailable,
+//     service_unavailable_error, 503 and 529 are 503; server_error,
 //     internal_server_error, internal_error, api_error and 500 are 500;
 //     anything else is 502.
 //   - a *providers.Error with Status 502 and Code [CodeMalformedEvent] for

@@ -403,14 +403,17 @@ func isPresent(raw json.RawMessage) bool {
 // from the error's code, then its type:
 //
 //	rate_limit_exceeded, rate_limit_error, 429            → 429
-//	overloaded, overloaded_error, service_unavailable,
+//	overloaded, overloaded_error, server_is_overloaded,
+//	service_unavailable, service_unavailable_error,
 //	503, 529                                              → 503
 //	server_error, internal_server_error, internal_error,
 //	api_error, 500                                        → 500
 //	anything else                                         → 502
 //
-// "overloaded" and "overloaded_error" (Anthropic's type, passed through by
-// gateways) mean the same as an HTTP 503: try again elsewhere. Code, Type
+// OpenAI's own overload event is code "server_is_overloaded", type
+// "service_unavailable_error"; "overloaded" and "overloaded_error"
+// (Anthropic's type, passed through by gateways) mean the same: all are an
+// HTTP 503, try again elsewhere. Code, Type
 // and Message are kept as sent.
 func (s *stream) inbandError(body errorBody) error {
 	code, typ := jsonText(body.Code), jsonText(body.Type)
@@ -437,7 +440,8 @@ func inbandStatus(s string) int {
 	switch strings.ToLower(s) {
 	case "rate_limit_exceeded", "rate_limit_error", "429":
 		return http.StatusTooManyRequests
-	case "overloaded", "overloaded_error", "service_unavailable", "503", "529":
+	case "overloaded", "overloaded_error", "server_is_overloaded",
+		"service_unavailable", "service_unavailable_error", "503", "529":
 		return http.StatusServiceUnavailable
 	case "server_error", "internal_server_error", "internal_error", "api_error", "500":
 		return http.StatusInternalServerError

@@ -205,6 +205,23 @@ func TestChatStream(t *testing.T) {
 			},
 		},
 		{
+			name: "OpenAI's overload event after content",
+			body: content("Hel") + "data: " + apiError("Our servers are currently overloaded. Please try again later.",
+				"service_unavailable_error", "server_is_overloaded") + "\n\n",
+			wantChunks: 1, wantText: "Hel",
+			wantErr: &providers.Error{
+				Status: 503, Code: "server_is_overloaded", Type: "service_unavailable_error",
+				Message: "Our servers are currently overloaded. Please try again later.",
+			},
+		},
+		{
+			name: "service_unavailable_error with no code",
+			body: "data: " + apiError("Service unavailable", "service_unavailable_error", nil) + "\n\n",
+			wantErr: &providers.Error{
+				Status: 503, Type: "service_unavailable_error", Message: "Service unavailable",
+			},
+		},
+		{
 			name: "server_error as the first event",
 			body: "data: " + apiError("The server had an error while processing your request.", "server_error", nil) + "\n\n" + done,
 			wantErr: &providers.Error{

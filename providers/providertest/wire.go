@@ -46,6 +46,8 @@ func (f Fault) String() string {
 		return "context-length"
 	case FaultOverloaded:
 		return "overloaded"
+	case 0:
+		return "none"
 	}
 	return "unknown"
 }
@@ -68,7 +70,9 @@ type Wire interface {
 	Answer(w http.ResponseWriter, r *http.Request, a Answer)
 	// Fail writes the provider's error response for f. retryAfter is
 	// the Retry-After header value to send (delay-seconds or an HTTP
-	// date), or "" for none.
+	// date), or "" for none. A wire may quote the request's credential
+	// back in a message, as some servers do, to give the suite's check
+	// that the key never reaches an error something to catch.
 	Fail(w http.ResponseWriter, r *http.Request, f Fault, retryAfter string)
 	// StreamStart writes a stream's response headers and any opening
 	// events that carry no content.
@@ -112,6 +116,23 @@ const (
 	EndError
 )
 
+// String names e.
+func (e Ending) String() string {
+	switch e {
+	case EndComplete:
+		return "complete"
+	case EndCut:
+		return "cut"
+	case EndStall:
+		return "stall"
+	case EndMalformed:
+		return "malformed"
+	case EndError:
+		return "error-event"
+	}
+	return "unknown"
+}
+
 // Behaviour is what the upstream does with one call.
 type Behaviour struct {
 	// Stream is set when the call is ChatStream, Embed when it is
@@ -138,12 +159,16 @@ type Behaviour struct {
 	Vectors [][]float32
 }
 
-// Harness connects the suite to one provider.
+// Harness connects the suite to one provider. Its zero value is not
+// usable: New and Model are required.
 type Harness struct {
-	// New returns a provider whose next call acts out b, with Key as
+	// New returns a provider whose calls act out b, with Key as
 	// its credential. An HTTP adapter usually starts [Serve] with its
 	// Wire and points a new provider at the server's URL. The suite
-	// makes one call per provider New returns.
+	// makes one call per provider New returns (a few at once in the
+	// concurrency subtest), and t is the subtest's: pass it to Serve so
+	// that the suite finds the server. New must not call t.Parallel: the
+	// suite's subtests run one at a time.
 	New func(t *testing.T, b Behaviour) providers.Provider
 	// Key is the API key New gives every provider; the suite checks that
 	// it never appears in any error. Empty for a provider with no key
@@ -151,4 +176,21 @@ type Harness struct {
 	Key string
 	// Model is the model name the suite asks for.
 	Model string
+	// Omits says what of an answer the provider's wire format cannot
+	// carry back, so that the suite does not expect it.
+	Omits Omits
+}
+
+// Omits lists facts of an [Answer] that a provider's responses do not
+// carry. The zero value expects them all.
+type Omits struct {
+	// ID: responses have no id of their own. The suite then wants any
+	// non-empty id instead of the Answer's, the same on every chunk of
+	// a stream.
+	ID bool
+	// Model: responses do not name the model that answered. The suite
+	// then wants the requested model, Harness.Model.
+	Model bool
+	// StreamUsage: streams report no usage.
+	StreamUsage bool
 }

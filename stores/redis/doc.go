@@ -1,7 +1,8 @@
 // Package redis keeps llmroute's sticky-routing pins in Redis, so that
-// every replica of a service routes a session to the same target
-// (SPEC §9). It is a nested module, github.com/llmroute/llmroute/stores/redis,
-// so that only services that use it download go-redis.
+// every replica of a service routes a session to the same target (see
+// docs/behaviour.md, Sticky routing). It is a nested module,
+// github.com/llmroute/llmroute/stores/redis, so that only services that
+// use it download go-redis.
 //
 // Usage:
 //

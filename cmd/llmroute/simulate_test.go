@@ -1,16 +1,13 @@
-package simulate_test
+package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/llmroute/llmroute/simulate"
 )
 
-// copyTestdata copies testdata's NAME manifest and scenario into a
+// copyTestdata copies the simulator's NAME manifest and scenario into a
 // temporary directory, so that the chart written next to the scenario
 // lands there, and returns their paths.
 func copyTestdata(t *testing.T, name string) (manifest, scenario string) {
@@ -18,27 +15,29 @@ func copyTestdata(t *testing.T, name string) (manifest, scenario string) {
 	dir := t.TempDir()
 	manifest = filepath.Join(dir, name+".manifest.yaml")
 	scenario = filepath.Join(dir, name+".scenario.yaml")
-	if err := os.WriteFile(manifest, read(t, name+".manifest.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(scenario, read(t, name+".scenario.yaml"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{manifest, scenario} {
+		data, err := os.ReadFile(filepath.Join("../../simulate/testdata", filepath.Base(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return manifest, scenario
 }
 
-func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// runSimulate runs "llmroute simulate" with args.
+func runSimulate(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = simulate.Main(args, &out, &errb)
-	return code, out.String(), errb.String()
+	return exec(t, append([]string{"simulate"}, args...)...)
 }
 
-func TestMainSuccessWritesTableAndChart(t *testing.T) {
+func TestSimulateWritesTableAndChart(t *testing.T) {
 	manifest, scenario := copyTestdata(t, "priority-outage")
-	code, out, errs := runMain(t, manifest, scenario)
+	code, out, errs := runSimulate(t, manifest, scenario)
 	if code != 0 || errs != "" {
-		t.Fatalf("Main = %d, stderr %q; want 0 and nothing", code, errs)
+		t.Fatalf("exit status %d, stderr %q; want 0 and nothing", code, errs)
 	}
 	svgFile := strings.TrimSuffix(scenario, ".yaml") + ".svg"
 	for _, want := range []string{
@@ -55,19 +54,19 @@ func TestMainSuccessWritesTableAndChart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the chart was not written next to the scenario: %v", err)
 	}
-	if cells, windows := readSVG(t, svg); len(cells) == 0 || len(windows) != 1 {
-		t.Errorf("chart has %d cells and %d windows; want cells and the outage", len(cells), len(windows))
+	if cells, windows := strings.Count(string(svg), `class="cell"`), strings.Count(string(svg), `class="window"`); cells == 0 || windows != 1 {
+		t.Errorf("chart has %d cells and %d windows; want cells and the outage", cells, windows)
 	}
 }
 
-func TestMainFlags(t *testing.T) {
+func TestSimulateFlags(t *testing.T) {
 	manifest, scenario := copyTestdata(t, "canary")
 	svgFile := filepath.Join(t.TempDir(), "out.svg")
 
 	// Flags before, between and after the files; overrides apply.
-	code, out, errs := runMain(t, "-seed", "5", manifest, "-requests=50", scenario, "-svg", svgFile, "-series", "-bucket", "5s")
+	code, out, errs := runSimulate(t, "-seed", "5", manifest, "-requests=50", scenario, "-svg", svgFile, "-series", "-bucket", "5s")
 	if code != 0 {
-		t.Fatalf("Main = %d, stderr %q", code, errs)
+		t.Fatalf("exit status %d, stderr %q", code, errs)
 	}
 	for _, want := range []string{"seed 5\n", "callers: 50 calls", "FROM  TO   CALLS", "\nchart: " + svgFile + "\n"} {
 		if !strings.Contains(out, want) {
@@ -79,13 +78,13 @@ func TestMainFlags(t *testing.T) {
 	}
 
 	// Two runs alike give the same output.
-	_, again, _ := runMain(t, "-seed", "5", manifest, "-requests=50", scenario, "-svg", svgFile, "-series", "-bucket", "5s")
+	_, again, _ := runSimulate(t, "-seed", "5", manifest, "-requests=50", scenario, "-svg", svgFile, "-series", "-bucket", "5s")
 	if again != out {
 		t.Errorf("same arguments, different output:\n%s\n---\n%s", out, again)
 	}
 
 	// -svg "" writes no chart.
-	code, out, _ = runMain(t, manifest, scenario, "-svg", "")
+	code, out, _ = runSimulate(t, manifest, scenario, "-svg", "")
 	if code != 0 || strings.Contains(out, "chart:") {
 		t.Errorf("-svg \"\": code %d, output mentions a chart:\n%s", code, out)
 	}
@@ -94,7 +93,7 @@ func TestMainFlags(t *testing.T) {
 	}
 }
 
-func TestMainProblems(t *testing.T) {
+func TestSimulateProblems(t *testing.T) {
 	manifest, scenario := copyTestdata(t, "canary")
 	dir := t.TempDir()
 	badScenario := filepath.Join(dir, "bad.yaml")
@@ -109,32 +108,35 @@ func TestMainProblems(t *testing.T) {
 	if err := os.WriteFile(badManifest, []byte("name: x\ntype: provider-account/virtual-model\nintegrations: []\nextra: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A wrong command line exits 2, a problem in a file 1.
 	for _, tc := range []struct {
 		name string
 		args []string
+		code int
 		want []string // in stderr
 	}{
-		{"no arguments", nil, []string{"want MANIFEST and SCENARIO, got 0 file(s)", "usage: llmroute simulate"}},
-		{"one file", []string{manifest}, []string{"got 1 file(s)"}},
-		{"three files", []string{manifest, scenario, scenario}, []string{"got 3 file(s)"}},
-		{"unknown flag", []string{"-fast", manifest, scenario}, []string{"flag provided but not defined: -fast", "usage:"}},
-		{"bad requests", []string{manifest, scenario, "-requests", "0"}, []string{"-requests: want at least 1, got 0"}},
-		{"bad bucket", []string{manifest, scenario, "-bucket", "-1s"}, []string{"-bucket: want a positive duration"}},
-		{"missing manifest", []string{filepath.Join(dir, "nope.yaml"), scenario}, []string{"nope.yaml: no such file"}},
-		{"missing scenario", []string{manifest, filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml: no such file"}},
-		{"bad scenario", []string{manifest, badScenario}, []string{
+		{"no arguments", nil, 2, []string{"want MANIFEST and SCENARIO, got 0 file(s)", "usage: llmroute simulate"}},
+		{"one file", []string{manifest}, 2, []string{"got 1 file(s)"}},
+		{"three files", []string{manifest, scenario, scenario}, 2, []string{"got 3 file(s)"}},
+		{"unknown flag", []string{"-fast", manifest, scenario}, 2, []string{"flag provided but not defined: -fast", "usage:"}},
+		{"bad flag value", []string{manifest, scenario, "-seed", "x"}, 2, []string{`invalid value "x" for flag -seed`, "usage:"}},
+		{"bad requests", []string{manifest, scenario, "-requests", "0"}, 2, []string{"-requests: want at least 1, got 0"}},
+		{"bad bucket", []string{manifest, scenario, "-bucket", "-1s"}, 2, []string{"-bucket: want a positive duration"}},
+		{"missing manifest", []string{filepath.Join(dir, "nope.yaml"), scenario}, 1, []string{"nope.yaml: no such file"}},
+		{"missing scenario", []string{manifest, filepath.Join(dir, "nope.yaml")}, 1, []string{"nope.yaml: no such file"}},
+		{"bad scenario", []string{manifest, badScenario}, 1, []string{
 			badScenario + `:4: targets["openai-main/gpt-4o"].latency.p99: unknown key "p99" (did you mean "p99_ms"?)`,
 		}},
-		{"scenario against manifest", []string{manifest, foreign}, []string{
+		{"scenario against manifest", []string{manifest, foreign}, 1, []string{
 			foreign + `:3: targets["nobody/m"]: not a target of search/rerank-chat`,
 		}},
-		{"bad manifest", []string{badManifest, scenario}, []string{badManifest + ":4: "}},
-		{"unwritable chart", []string{manifest, scenario, "-svg", filepath.Join(dir, "no", "such", "dir.svg")}, []string{"llmroute simulate: open "}},
+		{"bad manifest", []string{badManifest, scenario}, 1, []string{badManifest + ":4: "}},
+		{"unwritable chart", []string{manifest, scenario, "-svg", filepath.Join(dir, "no", "such", "dir.svg")}, 1, []string{"llmroute simulate: open "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errs := runMain(t, tc.args...)
-			if code != 1 {
-				t.Errorf("Main = %d, want 1", code)
+			code, _, errs := runSimulate(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d", code, tc.code)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(errs, w) {
@@ -145,8 +147,8 @@ func TestMainProblems(t *testing.T) {
 	}
 }
 
-func TestMainHelp(t *testing.T) {
-	code, out, _ := runMain(t, "-h")
+func TestSimulateHelp(t *testing.T) {
+	code, out, _ := runSimulate(t, "-h")
 	if code != 0 || !strings.HasPrefix(out, "usage: llmroute simulate MANIFEST SCENARIO [flags]") {
 		t.Errorf("-h: code %d, stdout %q; want 0 and the usage", code, out)
 	}

@@ -1,4 +1,4 @@
-package simulate
+package main
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/simulate"
 )
 
-const usage = `usage: llmroute simulate MANIFEST SCENARIO [flags]
+const simulateUsage = `usage: llmroute simulate MANIFEST SCENARIO [flags]
 
 Replays the calls SCENARIO describes through a virtual model of MANIFEST
 on simulated providers, in virtual time; prints what each target did and
@@ -30,66 +30,49 @@ flags (before or after the files):
                 scenario's, or a round width giving at most 60 buckets)
 `
 
-// Main is the command "llmroute simulate": args are its arguments after
-// the command name (MANIFEST SCENARIO and flags, in any order). It prints
-// the table to stdout, problems to stderr, and returns the exit status:
-// 0 on success, 1 on any problem (bad arguments, unreadable or invalid
-// files, a chart that cannot be written). -h prints the usage and returns
-// 0.
-func Main(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("llmroute simulate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+// simulateCmd is "llmroute simulate": args are its arguments after the
+// command name (MANIFEST SCENARIO and flags, in any order). It prints the
+// table to stdout and problems to stderr.
+func simulateCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("llmroute simulate")
 	svg := fs.String("svg", "", "")
 	series := fs.Bool("series", false, "")
 	seed := fs.Uint64("seed", 0, "")
 	requests := fs.Int("requests", 0, "")
 	bucket := fs.Duration("bucket", 0, "")
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, usage)
-				return 0
-			}
-			fmt.Fprintf(stderr, "llmroute simulate: %v\n%s", err, usage)
-			return 1
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
+	files, status, ok := parse(fs, args, simulateUsage, stdout, stderr)
+	if !ok {
+		return status
 	}
 	if len(files) != 2 {
-		fmt.Fprintf(stderr, "llmroute simulate: want MANIFEST and SCENARIO, got %d file(s)\n%s", len(files), usage)
-		return 1
+		fmt.Fprintf(stderr, "llmroute simulate: want MANIFEST and SCENARIO, got %d file(s)\n%s", len(files), simulateUsage)
+		return exitUsage
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
 	case set["requests"] && *requests < 1:
 		fmt.Fprintf(stderr, "llmroute simulate: -requests: want at least 1, got %d\n", *requests)
-		return 1
+		return exitUsage
 	case set["bucket"] && *bucket <= 0:
 		fmt.Fprintf(stderr, "llmroute simulate: -bucket: want a positive duration, got %v\n", *bucket)
-		return 1
+		return exitUsage
 	}
 	mfile, sfile := files[0], files[1]
 	manifest, err := os.ReadFile(mfile)
 	if err != nil {
 		fmt.Fprintf(stderr, "llmroute simulate: %v\n", err)
-		return 1
+		return exitProblem
 	}
 	sdata, err := os.ReadFile(sfile)
 	if err != nil {
 		fmt.Fprintf(stderr, "llmroute simulate: %v\n", err)
-		return 1
+		return exitProblem
 	}
-	sc, err := ParseScenario(sdata)
+	sc, err := simulate.ParseScenario(sdata)
 	if err != nil {
-		report(mfile, sfile, err, stderr)
-		return 1
+		reportRun(mfile, sfile, err, stderr)
+		return exitProblem
 	}
 	if set["seed"] {
 		sc.Seed = *seed
@@ -100,20 +83,20 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if set["bucket"] {
 		sc.Bucket = *bucket
 	}
-	res, err := Run(context.Background(), manifest, sc)
+	res, err := simulate.Run(context.Background(), manifest, sc)
 	if err != nil {
-		report(mfile, sfile, err, stderr)
-		return 1
+		reportRun(mfile, sfile, err, stderr)
+		return exitProblem
 	}
 	if err := res.WriteTable(stdout); err != nil {
 		fmt.Fprintf(stderr, "llmroute simulate: %v\n", err)
-		return 1
+		return exitProblem
 	}
 	if *series {
 		fmt.Fprintln(stdout)
 		if err := res.WriteSeries(stdout); err != nil {
 			fmt.Fprintf(stderr, "llmroute simulate: %v\n", err)
-			return 1
+			return exitProblem
 		}
 	}
 	out := *svg
@@ -121,17 +104,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		out = strings.TrimSuffix(sfile, filepath.Ext(sfile)) + ".svg"
 	}
 	if out == "" {
-		return 0
+		return exitOK
 	}
 	if err := writeSVG(out, res); err != nil {
 		fmt.Fprintf(stderr, "llmroute simulate: %v\n", err)
-		return 1
+		return exitProblem
 	}
 	fmt.Fprintf(stdout, "\nchart: %s\n", out)
-	return 0
+	return exitOK
 }
 
-func writeSVG(file string, res *Result) error {
+func writeSVG(file string, res *simulate.Result) error {
 	f, err := os.Create(file)
 	if err != nil {
 		return err
@@ -143,9 +126,10 @@ func writeSVG(file string, res *Result) error {
 	return f.Close()
 }
 
-// report prints each problem as "FILE:LINE: ...", naming the file it is in.
-func report(mfile, sfile string, err error, stderr io.Writer) {
-	var sl ErrorList
+// reportRun prints each problem of a simulation as "FILE:LINE: ...",
+// naming the file it is in: the scenario's or the manifest's.
+func reportRun(mfile, sfile string, err error, stderr io.Writer) {
+	var sl simulate.ErrorList
 	var cl config.Errors
 	switch {
 	case errors.As(err, &sl):
@@ -156,18 +140,9 @@ func report(mfile, sfile string, err error, stderr io.Writer) {
 		}
 	case errors.As(err, &cl):
 		for _, e := range cl {
-			c := *e
-			c.Line = 0
-			fmt.Fprintf(stderr, "%s: %s\n", where(mfile, e.Line), c.Error())
+			fmt.Fprintf(stderr, "%s: %s\n", where(mfile, e.Line), withoutLine(e))
 		}
 	default:
 		fmt.Fprintf(stderr, "llmroute simulate: %v\n", err)
 	}
-}
-
-func where(file string, line int) string {
-	if line > 0 {
-		return file + ":" + strconv.Itoa(line)
-	}
-	return file
 }
