@@ -95,9 +95,10 @@ type call struct {
 	tr             routing.Trace
 	saw            []string // what the caller saw, for the report
 	err            error    // the terminal error, nil or io.EOF for a success
-	// chunks is how many chunks a stream delivered, restarts included.
-	chunks int
-	flags  []flagged
+	// chunks is how many chunks a stream delivered, restarts included,
+	// and restarts how many restart signals it gave.
+	chunks, restarts int
+	flags            []flagged
 
 	// What the Tracer hooks saw of the call; a stream's may come from
 	// the goroutine that closes it.
@@ -154,7 +155,7 @@ func (s *soak) worker(ctx context.Context) {
 		case opEmbed:
 			c.model = "soak/embed"
 		default:
-			c.model = "soak/" + []string{"weighted", "priority", "latency"}[rand.IntN(3)]
+			c.model = chatModels[rand.IntN(len(chatModels))]
 		}
 		switch c.plan {
 		case planCloseOnRestart, planCloseReconnecting, planRestartExhausted:
@@ -398,7 +399,7 @@ recv:
 		}
 	}
 	c.end = time.Now()
-	c.chunks = chunks
+	c.chunks, c.restarts = chunks, restarts
 	// Only now, with every goroutine that may Close the stream done, may
 	// the call's trace be read for a report.
 	stopAll()

@@ -94,6 +94,12 @@ func (s *soak) judge(c *call) {
 		case strategy.ReasonProbe:
 			s.tracedProbes.Add(1)
 		}
+		if a.Hedge {
+			s.hedges.Add(1)
+		}
+		if a.BudgetExhausted {
+			s.budgetSpent.Add(1)
+		}
 	}
 	// The bounds allow for the time the whole process stood still.
 	elapsed := c.end.Sub(c.start)
@@ -128,6 +134,18 @@ func (s *soak) judge(c *call) {
 			s.violation(vWorkAfter, c, "attempts began after the caller's %s returned at +%v and ran to their end: %s",
 				planNames[c.plan], time.Duration(done-1).Round(time.Millisecond), strings.Join(late, ", "))
 		}
+	}
+
+	// One answer per call: of tries run side by side (hedges), one wins;
+	// a stream commits once, and once more for each restart.
+	oks := 0
+	for _, a := range c.tr.Attempts {
+		if a.Class == "ok" {
+			oks++
+		}
+	}
+	if oks > 1+c.restarts {
+		s.violation(vTwoAnswers, c, "%d attempts answered for %d restarts", oks, c.restarts)
 	}
 
 	err := c.err
@@ -323,6 +341,9 @@ func (s *soak) checkCoverage() {
 	if s.restarts.Load() == 0 {
 		s.v.add(vCoverage, func() string { return "no stream restarted" })
 	}
+	if s.hedges.Load() == 0 {
+		s.v.add(vCoverage, func() string { return "no call was hedged" })
+	}
 	if s.events[routing.EventAttempt].Load() == 0 {
 		s.v.add(vCoverage, func() string { return "observers saw no attempt" })
 	}
@@ -417,6 +438,7 @@ const (
 	vExhausted     = "stream with no target left misreported"
 	vHealth        = "health changes not reported"
 	vHooks         = "Tracer hooks do not match the call"
+	vTwoAnswers    = "more than one attempt answered"
 )
 
 func vkey(kind string, o op) string { return kind + " (" + opNames[o] + ")" }

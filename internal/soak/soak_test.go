@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/config"
 	oai "github.com/llmroute/llmroute/providers/openai"
 	"github.com/llmroute/llmroute/routing"
 )
@@ -97,22 +99,31 @@ func TestSoakCatchesBadAnswers(t *testing.T) {
 	}
 }
 
-// tuning is one configuration the soak applies: weights, priorities and
-// timeouts flip with each generation.
+// tuning is one configuration the soak applies: weights, priorities,
+// timeouts, retry budgets and hedging flip with each generation.
 type tuning struct {
 	gen                      int
 	weights                  [3]int
-	requestMS, ttftMS, idlMS int // 0: not set
+	requestMS, ttftMS, idlMS int    // 0: not set
+	budget                   string // retry_budget of every model, "" for the default
+	hedge                    string // hedge of soak/hedged and soak/embed
 }
 
 var tunings = []tuning{
-	{weights: [3]int{60, 30, 10}, requestMS: 800, ttftMS: 300, idlMS: 300},
-	{weights: [3]int{10, 60, 30}, requestMS: 0, ttftMS: 600, idlMS: 700},
-	{weights: [3]int{30, 10, 60}, requestMS: 1500, ttftMS: 0, idlMS: 400},
-	{weights: [3]int{0, 50, 50}, requestMS: 500, ttftMS: 450, idlMS: 0},
+	{weights: [3]int{60, 30, 10}, requestMS: 800, ttftMS: 300, idlMS: 300,
+		hedge: "{after_ms: 100, max_hedges: 2}"},
+	{weights: [3]int{10, 60, 30}, requestMS: 0, ttftMS: 600, idlMS: 700,
+		budget: "{percent: 10, min_per_second: 0.5}", hedge: "{after_percentile: 90, after_ms: 200}"},
+	{weights: [3]int{30, 10, 60}, requestMS: 1500, ttftMS: 0, idlMS: 400,
+		budget: "{disabled: true}", hedge: "{after_ms: 300}"},
+	{weights: [3]int{0, 50, 50}, requestMS: 500, ttftMS: 450, idlMS: 0,
+		budget: "{percent: 50}", hedge: "{after_percentile: 75}"},
 }
 
 var accounts = []string{"a", "b", "c"}
+
+// chatModels are the virtual models chat calls and streams use.
+var chatModels = []string{"soak/weighted", "soak/priority", "soak/latency", "soak/hedged"}
 
 // manifest is the soak's group as tu configures it. The group has
 // collaborators, so callers need their subject and changes the manager's.
@@ -125,7 +136,7 @@ collaborators:
   - {subject: "user:app", role_id: provider-account-access}
 integrations:
 `)
-	model := func(name, routingType, types string, target func(i int) string) {
+	model := func(name, routingType, types string, hedged bool, target func(i int) string) {
 		fmt.Fprintf(&b, "  - name: %s\n    type: integration/model/virtual\n    model_types: [%s]\n    routing_config:\n      type: %s\n", name, types, routingType)
 		for _, kv := range []struct {
 			key string
@@ -135,22 +146,52 @@ integrations:
 				fmt.Fprintf(&b, "      %s: %d\n", kv.key, kv.ms)
 			}
 		}
+		if tu.budget != "" {
+			fmt.Fprintf(&b, "      retry_budget: %s\n", tu.budget)
+		}
+		if hedged && tu.hedge != "" {
+			fmt.Fprintf(&b, "      hedge: %s\n", tu.hedge)
+		}
 		b.WriteString("      load_balance_targets:\n")
 		for i, acct := range accounts {
 			fmt.Fprintf(&b, "        - target: %s/m\n          retry_config: {attempts: 1, delay: 20}\n%s", acct, target(i))
 		}
 	}
-	model("weighted", "weight-based-routing", "chat", func(i int) string {
+	priority := func(i int) string { return fmt.Sprintf("          priority: %d\n", (i+tu.gen)%len(accounts)) }
+	model("weighted", "weight-based-routing", "chat", false, func(i int) string {
 		return fmt.Sprintf("          weight: %d\n", tu.weights[i])
 	})
-	model("priority", "priority-based-routing", "chat", func(i int) string {
-		return fmt.Sprintf("          priority: %d\n", (i+tu.gen)%len(accounts))
-	})
-	model("latency", "latency-based-routing", "chat", func(int) string { return "" })
-	model("embed", "priority-based-routing", "embedding", func(i int) string {
-		return fmt.Sprintf("          priority: %d\n", (i+tu.gen)%len(accounts))
-	})
+	model("priority", "priority-based-routing", "chat", false, priority)
+	model("latency", "latency-based-routing", "chat", false, func(int) string { return "" })
+	model("hedged", "priority-based-routing", "chat", true, priority)
+	model("embed", "priority-based-routing", "embedding", true, priority)
 	return []byte(b.String())
+}
+
+// TestManifests checks that every generation the soak applies is a valid
+// manifest that hedges the models it means to: a refused one would only
+// show as a reconfiguration violation in the middle of a soak.
+func TestManifests(t *testing.T) {
+	for i, tu := range tunings {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			groups, err := config.ParseManifest(manifest(tu))
+			if err != nil {
+				t.Fatalf("ParseManifest: %v", err)
+			}
+			var got, want []string
+			for _, m := range groups[0].Models {
+				if m.Routing.Hedge != nil {
+					got = append(got, m.Name)
+				}
+			}
+			if tu.hedge != "" {
+				want = []string{"hedged", "embed"}
+			}
+			if diff := cmp.Diff(got, want); diff != "" {
+				t.Errorf("hedged models (-got +want):\n%s", diff)
+			}
+		})
+	}
 }
 
 type soakOptions struct {
@@ -187,8 +228,9 @@ type soak struct {
 	restarts atomic.Int64    // restart signals received
 	events   [8]atomic.Int64 // by routing.EventKind
 	health   [4]atomic.Int64 // by routing.HealthChange
-	// Attempts the traces say went to a demoted or a probed target.
-	tracedDemoted, tracedProbes atomic.Int64
+	// Attempts the traces say went to a demoted or a probed target, were
+	// hedges, or were not retried for want of retry budget.
+	tracedDemoted, tracedProbes, hedges, budgetSpent atomic.Int64
 	// Streams whose StreamChunk hook counted a chunk dropped by Close.
 	chunkOnClose atomic.Int64
 }
@@ -341,9 +383,10 @@ func runSoak(t *testing.T, opt soakOptions) *soak {
 		n, total.Round(time.Millisecond), longest.Round(time.Millisecond), s.pacer.meanLimit())
 	t.Logf("outcomes:%s", s.describeOutcomes())
 	t.Logf("faults served:%s", describeServed(s.servers))
-	t.Logf("events: attempts=%d config-warnings=%d health: demoted=%d probed=%d recovered=%d",
+	t.Logf("events: attempts=%d config-warnings=%d health: demoted=%d probed=%d recovered=%d; hedges=%d, retries refused for budget=%d, restarts=%d",
 		s.events[routing.EventAttempt].Load(), s.events[routing.EventConfigWarning].Load(),
-		s.health[routing.HealthDemoted].Load(), s.health[routing.HealthProbed].Load(), s.health[routing.HealthRecovered].Load())
+		s.health[routing.HealthDemoted].Load(), s.health[routing.HealthProbed].Load(), s.health[routing.HealthRecovered].Load(),
+		s.hedges.Load(), s.budgetSpent.Load(), s.restarts.Load())
 	if n := s.chunkOnClose.Load(); n > 0 {
 		t.Logf("known: %d streams had StreamChunk called for a chunk Close kept from the caller", n)
 	}
