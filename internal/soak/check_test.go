@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/strategy"
 )
@@ -297,37 +299,10 @@ func (s *soak) describeOutcomes() string {
 	return b.String()
 }
 
-// checkCoverage makes a run that did not meet every fault and plan, or
-// never saw a success or a restart, a failure: a soak that does not look
-// passes nothing.
-func (s *soak) checkCoverage() {
-	for o := range numOps {
-		for f := range numFaults {
-			if s.opt.mixes[o][f] == 0 {
-				continue
-			}
-			total := int64(0)
-			for _, srv := range s.servers {
-				total += srv.served[o][f].Load()
-			}
-			if total == 0 {
-				s.v.add(vCoverage, func() string { return fmt.Sprintf("no %s call met the %s fault", opNames[o], faultNames[f]) })
-			}
-		}
-		s.mu.Lock()
-		for p, w := range planMixes[o] {
-			if w > 0 && s.plans[o][p] == 0 {
-				s.v.add(vCoverage, func() string { return fmt.Sprintf("no %s call had the %s plan", opNames[o], planNames[p]) })
-			}
-		}
-		ok := s.outcomes[opNames[o]+": ok"]
-		s.mu.Unlock()
-		if ok == 0 {
-			s.v.add(vCoverage, func() string { return fmt.Sprintf("no %s call succeeded", opNames[o]) })
-		}
-	}
-	// A target the traces show as demoted or probed was demoted first,
-	// and observers must have heard of it.
+// checkHealth checks that observers heard of the health changes the
+// traces show: a target an attempt found demoted or probed was demoted
+// first.
+func (s *soak) checkHealth() {
 	if n := s.tracedDemoted.Load(); n > 0 && s.health[routing.HealthDemoted].Load() == 0 {
 		s.v.add(vHealth, func() string {
 			return fmt.Sprintf("%d attempts went to demoted targets, yet observers heard of no demotion", n)
@@ -338,18 +313,94 @@ func (s *soak) checkCoverage() {
 			return fmt.Sprintf("%d attempts probed unhealthy targets, yet observers heard of no probe", n)
 		})
 	}
-	if s.restarts.Load() == 0 {
-		s.v.add(vCoverage, func() string { return "no stream restarted" })
+}
+
+// seenEnough is how often a run must have been expected to meet a fault,
+// a plan or an outcome before missing it counts: at 20 the chance of
+// missing it by luck is about one in 500 million.
+const seenEnough = 20
+
+// checkCoverage makes a run that missed a fault, a plan, a success, a
+// restart or a hedge it was all but sure to meet a failure: a soak that
+// does not look passes nothing. What a run was expected to meet follows
+// from the calls it made, so a short or slowed run asks for less.
+func (s *soak) checkCoverage() {
+	for o := range numOps {
+		var attempts int64
+		for _, srv := range s.servers {
+			for f := range numFaults {
+				attempts += srv.served[o][f].Load()
+			}
+		}
+		for f, n := range share(s.opt.mixes[o][:], attempts) {
+			var served int64
+			for _, srv := range s.servers {
+				served += srv.served[o][f].Load()
+			}
+			if n >= seenEnough && served == 0 {
+				s.v.add(vCoverage, func() string {
+					return fmt.Sprintf("no %s attempt met the %s fault in %d attempts", opNames[o], faultNames[f], attempts)
+				})
+			}
+		}
+		s.mu.Lock()
+		var calls int64
+		for _, n := range s.plans[o] {
+			calls += int64(n)
+		}
+		for p, n := range share(planMixes[o][:], calls) {
+			if n >= seenEnough && s.plans[o][p] == 0 {
+				s.v.add(vCoverage, func() string {
+					return fmt.Sprintf("no %s call had the %s plan in %d calls", opNames[o], planNames[p], calls)
+				})
+			}
+		}
+		ok := s.outcomes[opNames[o]+": ok"]
+		s.mu.Unlock()
+		if calls >= 5*seenEnough && ok == 0 {
+			s.v.add(vCoverage, func() string { return fmt.Sprintf("none of %d %s calls succeeded", calls, opNames[o]) })
+		}
 	}
-	if s.hedges.Load() == 0 {
-		s.v.add(vCoverage, func() string { return "no call was hedged" })
+	streams := s.plansOf(opStream)
+	if streams >= 10*seenEnough && s.restarts.Load() == 0 {
+		s.v.add(vCoverage, func() string { return fmt.Sprintf("none of %d streams restarted", streams) })
 	}
-	if s.events[routing.EventAttempt].Load() == 0 {
+	if calls := s.started.Load(); calls >= 10*seenEnough && s.hedges.Load() == 0 {
+		s.v.add(vCoverage, func() string { return fmt.Sprintf("none of %d calls was hedged", calls) })
+	}
+	if s.started.Load() > 0 && s.events[routing.EventAttempt].Load() == 0 {
 		s.v.add(vCoverage, func() string { return "observers saw no attempt" })
 	}
-	if s.opt.duration >= 2*time.Second && s.applies.Load() == 0 {
+	if s.opt.duration >= 3*time.Second && s.applies.Load() == 0 {
 		s.v.add(vCoverage, func() string { return "no reconfiguration was applied" })
 	}
+}
+
+// share splits n in proportion to weights.
+func share[W int | int64](weights []W, n int64) []float64 {
+	var total float64
+	for _, w := range weights {
+		total += float64(w)
+	}
+	out := make([]float64, len(weights))
+	if total == 0 {
+		return out
+	}
+	for i, w := range weights {
+		out[i] = float64(n) * float64(w) / total
+	}
+	return out
+}
+
+// plansOf returns how many calls of kind o the soak made.
+func (s *soak) plansOf(o op) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, c := range s.plans[o] {
+		n += int64(c)
+	}
+	return n
 }
 
 // reportStuck reports every call still in flight.
@@ -505,3 +556,39 @@ func (v *violations) all() []string {
 }
 
 func (s *soak) kinds() []string { return s.v.all() }
+
+// TestCheckCoverage checks that a run is held to meeting what it was all
+// but sure to meet, and only that.
+func TestCheckCoverage(t *testing.T) {
+	tests := []struct {
+		name     string
+		attempts int64 // chat attempts, spread over the mix but for one fault
+		want     []string
+	}{
+		{"a large run that never met a fault", 10000, []string{"no chat attempt met the reset fault"}},
+		{"a small run that never met it", 100, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &server{}
+			s := &soak{opt: soakOptions{mixes: [numOps]mix{opChat: defaultMixes[opChat]}}, servers: []*server{srv}, outcomes: map[string]int{}}
+			s.v.kinds = map[string]*vkind{}
+			for f, n := range share(defaultMixes[opChat][:], tt.attempts) {
+				if fault(f) != faultReset {
+					srv.served[opChat][f].Add(int64(n))
+				}
+			}
+			s.checkCoverage()
+			var got []string
+			for _, k := range s.v.kinds {
+				for _, e := range k.examples {
+					what, _, _ := strings.Cut(e, " in ")
+					got = append(got, what)
+				}
+			}
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("coverage violations (-got +want):\n%s", diff)
+			}
+		})
+	}
+}

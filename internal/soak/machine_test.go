@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
@@ -255,4 +256,55 @@ func quantile(h *metrics.Float64Histogram, prev []uint64, q float64) float64 {
 		}
 	}
 	return h.Buckets[len(h.Buckets)-1]
+}
+
+func TestStallsDuring(t *testing.T) {
+	t0 := time.Now()
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	var st stalls
+	// Stood still over [50ms, 100ms] and [200ms, 300ms].
+	st.ends = []time.Time{ms(100), ms(300)}
+	st.lens = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
+	tests := []struct {
+		from, to int
+		want     time.Duration
+	}{
+		{0, 40, 0},
+		{0, 400, 150 * time.Millisecond},
+		{60, 120, 40 * time.Millisecond},
+		{250, 260, 10 * time.Millisecond},
+		{90, 210, 20 * time.Millisecond},
+		{310, 500, 0},
+	}
+	for _, tt := range tests {
+		if got := st.during(ms(tt.from), ms(tt.to)); got != tt.want {
+			t.Errorf("during(%dms, %dms) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	h := &metrics.Float64Histogram{
+		Buckets: []float64{0, 0.001, 0.01, 0.1, math.Inf(1)},
+		Counts:  []uint64{95, 14, 2, 1},
+	}
+	// Since prev: 90 waits under 1ms, 9 under 10ms, 1 under 100ms.
+	prev := []uint64{5, 5, 1, 1}
+	tests := []struct {
+		q    float64
+		want float64
+	}{
+		{0.5, 0.001},
+		{0.9, 0.001},
+		{0.99, 0.01},
+		{1, 0.1},
+	}
+	for _, tt := range tests {
+		if got := quantile(h, prev, tt.q); got != tt.want {
+			t.Errorf("quantile(%v) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	if got := quantile(h, h.Counts, 0.99); got != 0 {
+		t.Errorf("quantile of no new waits = %v, want 0", got)
+	}
 }
