@@ -42,6 +42,8 @@ type run struct {
 
 	// resolved is the target that served, "account/model".
 	resolved string
+	// answer is what the serving attempt answered, for a Tracer.
+	answer *Response
 
 	// With a Tracer only.
 	call  *CallInfo
@@ -419,6 +421,7 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, d
 		var f *Response
 		if a.info != nil {
 			f = o.facts(resp)
+			r.answer = f
 		}
 		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
 	}
@@ -481,11 +484,7 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 		}
 	}
 	if r.call != nil {
-		var f *Response
-		if err == nil {
-			f = o.facts(resp)
-		}
-		r.end(err, f)
+		r.end(err, r.answer)
 	}
 	return resp, err
 }

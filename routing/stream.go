@@ -523,12 +523,14 @@ func (s *Stream) finish(class string, err error, o *strategy.Outcome) {
 
 // facts is what a Tracer records of the streamed answer.
 func (u *upstream) facts() *Response {
-	f := &Response{ID: u.id, Model: u.model, OutputTokens: u.outTokens}
+	f := &Response{ID: u.id, Model: u.model}
 	if u.finish != "" {
 		f.FinishReasons = []string{string(u.finish)}
 	}
+	// Token counts only as the provider reported them: the count of
+	// content chunks the strategy falls back on is no usage.
 	if us := u.usage; us != nil {
-		f.InputTokens = us.PromptTokens
+		f.InputTokens, f.OutputTokens = us.PromptTokens, us.CompletionTokens
 		if d := us.PromptTokensDetails; d != nil {
 			f.CachedTokens = d.CachedTokens
 		}

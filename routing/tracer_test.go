@@ -123,12 +123,12 @@ func TestTracerFollowsAStreamToItsEnd(t *testing.T) {
 		chunks int
 	}{
 		{
-			name: "complete", step: fake.Stream("one ", "two"),
+			name: "complete", step: fake.Stream("one ", "two").WithUsage(5, 2),
 			want: []string{
 				"start call chat grp/chat stream=true",
 				"start acct/a try 1 provider=fake model=a sent=true",
 				`end acct/a#1 200 ok resp="a"`,
-				`end call grp/chat resolved="acct/a" attempts=1 retries=0 fallbacks=0 err=false resp=a/0+2/[stop]`,
+				`end call grp/chat resolved="acct/a" attempts=1 retries=0 fallbacks=0 err=false resp=a/5+2/[stop]`,
 			},
 		},
 		{
@@ -158,7 +158,9 @@ func TestTracerFollowsAStreamToItsEnd(t *testing.T) {
 				c := coreClient(t, routing.WithProvider(coreAcct, f), routing.WithObserver(rec), routing.WithGroup(coreGroup(corePriority(
 					target.Target{Ref: coreRef("a")},
 				))))
-				st, err := c.ChatStream(t.Context(), coreReq(coreModel))
+				req := coreReq(coreModel)
+				req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+				st, err := c.ChatStream(t.Context(), req)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -18,6 +18,7 @@ declare -A promise=(
 	[header-overrides]="own target's headers \(and the caller's x-request-id\): 3/3; that got the caller's x-debug: 0"
 	[enterprise-tier]='^enterprise on azure-dedicated/gpt-4o: 20/20'
 	[sla-cutoff]='^served as the SLA says: ([1-9][0-9]*)/\1'
+	[opentelemetry]='^one call span \(chat support/chat\) over 3 attempt spans: 2 in ERROR \(error\.type 500\), then acct/gpt-4o-mini served; the call span is not in error$'
 	[environments]='prod \(booking-app/gpt-prod\) 3/3 on big models.*dev \(booking-gpt-dev\) 3/3 on the cheap model'
 )
 

@@ -352,6 +352,34 @@ func TestLatencyRaceLeavesTheSlowTarget(t *testing.T) {
 	}
 }
 
+func TestLatencyRaceTrafficReturnsAfterRecovery(t *testing.T) {
+	// The US deployment is slow from 3m to 6m. While it stays slow it
+	// gets at most 5% of the calls (its recheck share, once the first
+	// slow calls have moved it out of the fast band), and once it has
+	// recovered it is the main target again within 3 minutes, not after
+	// its slow samples leave the 20-minute window.
+	res := runFiles(t, "latency-race")
+	us, _ := target(t, res, "azure-us/gpt-4o-mini")
+	var calls, onUS int
+	back := time.Duration(-1)
+	for _, bk := range res.Series {
+		if bk.From >= 3*time.Minute+30*time.Second && bk.To <= 6*time.Minute {
+			calls += bk.Calls
+			onUS += bk.Served[us]
+		}
+		if bk.From >= 6*time.Minute && back < 0 && bk.Share(us) >= 0.5 {
+			back = bk.From - 6*time.Minute
+		}
+	}
+	t.Logf("while slow: %d of %d calls on the US deployment; its share back over 50%% %v after it recovered", onUS, calls, back)
+	if calls == 0 || float64(onUS)/float64(calls) > 0.05 {
+		t.Errorf("the slow US deployment served %d of %d calls while slow, want at most 5%%", onUS, calls)
+	}
+	if back < 0 || back > 3*time.Minute {
+		t.Errorf("US share back over 50%% %v after recovery, want within 3m", back)
+	}
+}
+
 func TestEveryTestdataScenarioRuns(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.scenario.yaml")
 	if err != nil || len(files) < 4 {

@@ -28,6 +28,10 @@ const (
 	// CauseFastest: a latency-based fallback, the fastest remaining
 	// target.
 	CauseFastest
+	// CauseRecheck: a latency-based first pick of a target outside the
+	// fast band, one of the small share that lets a slow target show it
+	// has recovered.
+	CauseRecheck
 )
 
 // String names c; CauseNone is "".
@@ -47,6 +51,8 @@ func (c Cause) String() string {
 		return "explore"
 	case CauseFastest:
 		return "fastest"
+	case CauseRecheck:
+		return "recheck"
 	}
 	return "unknown"
 }

@@ -7,13 +7,17 @@ import (
 )
 
 // Latency is latency-based routing: it orders targets by their
-// mean time per output token in a [Stats]. A target with fewer than 3
-// samples in the window counts as fast, so that it gets explored. The
-// call's first target (PickInfo.First) is drawn uniformly from the fast
-// band: the targets whose mean is within 1.2× of the fastest, and the cold
-// ones. Each fallback pick is the fastest remaining candidate (cold ones
-// first, ties drawn uniformly), so a Plan's order after the first target
-// is the rest by ascending latency.
+// mean time per output token in a [Stats], recent calls weighing most. A
+// target with fewer than 3 samples in the window counts as fast, so that
+// it gets explored. The call's first target (PickInfo.First) is drawn
+// uniformly from the fast band: the targets whose mean is within 1.2× of
+// the fastest, and the cold ones. Except that a small share of first
+// picks, Recheck (2%), goes to a target outside the band instead, drawn
+// uniformly (CauseRecheck): without it a target that was slow would get
+// no calls, so no new samples, and could never show it has recovered.
+// Each fallback pick is the fastest remaining candidate (cold ones first,
+// ties drawn uniformly), so a Plan's order after the first target is the
+// rest by ascending latency.
 //
 // Latency only reads its Stats; they learn from the outcomes a [Health]
 // built on them records (PlanInfo.Health, fed by Plan.Done), or from
@@ -24,6 +28,10 @@ import (
 type Latency struct {
 	stats *Stats
 }
+
+// Recheck is the share of a latency-based virtual model's first picks
+// that go to a target outside the fast band, to notice its recovery.
+const Recheck = 0.02
 
 // NewLatency returns the latency-based strategy reading s, typically
 // [Health.Stats] of the same virtual model.
@@ -68,7 +76,17 @@ func (l *Latency) Pick(in PickInfo) (PickResult, error) {
 				band |= 1 << i
 			}
 		}
-		i := band.nth(uniform(in.Rand, band.Len()))
+		r := in.Rand
+		if slow := c &^ band; slow != 0 {
+			// One random number serves both draws: its top Recheck
+			// picks among the slow targets, the rest in the band,
+			// each rescaled to [0, 1).
+			if r >= 1-Recheck {
+				return PickResult{Index: slow.nth(uniform((r-(1-Recheck))/Recheck, slow.Len())), Cause: CauseRecheck}, nil
+			}
+			r /= 1 - Recheck
+		}
+		i := band.nth(uniform(r, band.Len()))
 		if cold.Has(i) {
 			return PickResult{Index: i, Cause: CauseExplore}, nil
 		}

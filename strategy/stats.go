@@ -25,6 +25,11 @@ const (
 	// failureFloor is what a failure costs when no target of the virtual
 	// model has a successful sample to compare it with.
 	failureFloor = time.Second
+	// recency is the half-life of a sample's weight in a target's
+	// latency: a sample 30 s older than another counts half as much, so
+	// a target that recovered needs only a couple of fresh calls to show
+	// it, not 20 minutes for its slow samples to age out.
+	recency = 30 * time.Second
 )
 
 // Stats keeps each target's recent call statistics for one virtual model:
@@ -32,6 +37,11 @@ const (
 // calls of the last 20 minutes and at most the last 100 calls of each
 // target. [Latency] orders targets by it and [Health] checks SLA cutoffs
 // against it.
+//
+// The latency [Latency] reads (Summary.TPOT) weighs recent samples over
+// old ones: a sample's weight halves for every 30 s it is older than the
+// target's newest, so a target that was slow and has recovered is judged
+// by its last few calls. SLA means stay plain means over their 3 minutes.
 //
 // A call's TPOT is (latency − TTFT)/(output tokens − 1) for a stream
 // (Outcome.TTFT > 0) of two or more tokens, latency/output tokens
@@ -261,7 +271,8 @@ func (t *tstat) recompute(now int64) {
 	t.now = now
 	cut, cutSLA := now-int64(statsWindow), now-int64(slaWindow)
 	until := int64(math.MaxInt64)
-	var n, sum, tn, tsum, sn, ssum, stn, stsum, slow uint64
+	var n, tn, tsum, sn, ssum, stn, stsum, slow uint64
+	var wsum, wtotal float64
 	for k := range t.n {
 		s := &t.ring[k]
 		if s.at <= cut {
@@ -269,7 +280,11 @@ func (t *tstat) recompute(now int64) {
 		}
 		until = min(until, s.at+int64(statsWindow))
 		n++
-		sum += uint64(s.tpot)
+		// Weights relative to the newest sample: only their ratios
+		// matter, so the mean holds until a sample comes or goes.
+		w := math.Exp2(float64(s.at-now) / float64(recency))
+		wsum += w * float64(s.tpot)
+		wtotal += w
 		if s.failure() {
 			continue
 		}
@@ -288,7 +303,11 @@ func (t *tstat) recompute(now int64) {
 			}
 		}
 	}
-	t.lat.Store(pack(n, sum))
+	var mean uint64
+	if wtotal > 0 {
+		mean = uint64(wsum/wtotal + 0.5)
+	}
+	t.lat.Store(pack(n, mean*n))
 	t.ttft.Store(pack(tn, tsum))
 	t.slaTPOT.Store(pack(sn, ssum))
 	t.slaTTFT.Store(pack(stn, stsum))

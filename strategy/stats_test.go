@@ -96,14 +96,16 @@ func TestStatsFailurePenalty(t *testing.T) {
 	if got, want := s.Summary(0, t0.Add(time.Second)).TPOT, 200*ms; got != want {
 		t.Errorf("failure TPOT = %v, want %v", got, want)
 	}
-	// A target failing one call in ten looks about 20% slower.
+	// A target failing one call in ten looks about 10% slower (the
+	// failure costs 20 ms, twice its slowest success), a little more
+	// since the failure is its newest sample and weighs most.
 	s2 := mustStats(t, 1)
 	for k := range 9 {
 		s2.Observe(success(0, t0.Add(time.Duration(k)*time.Second), 10*ms))
 	}
 	s2.Observe(failed(0, t0.Add(10*time.Second), 503, ms))
-	if got, want := s2.Summary(0, t0.Add(11*time.Second)).TPOT, 11*ms; got != want {
-		t.Errorf("mean with one failure in ten = %v, want %v", got, want)
+	if got := s2.Summary(0, t0.Add(11*time.Second)).TPOT; got < 11*ms || got > 11200*time.Microsecond {
+		t.Errorf("mean with one failure in ten = %v, want about 11.1ms", got)
 	}
 }
 

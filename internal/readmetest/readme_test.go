@@ -260,3 +260,30 @@ func command(dir string, env []string, name string, args ...string) ([]byte, err
 	cmd.Dir, cmd.Env = dir, env
 	return cmd.CombinedOutput()
 }
+
+// TestTracingLinesAreTheExamples checks that every line of the README's
+// OpenTelemetry snippet is a line of the example program CI builds and
+// runs, so the snippet cannot drift from code that works.
+func TestTracingLinesAreTheExamples(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(filepath.Join(root, "examples", "opentelemetry", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippets := blocks(section(t, string(readme), "Tracing with OpenTelemetry"), "go")
+	if len(snippets) != 1 {
+		t.Fatalf("the section has %d Go blocks, want 1", len(snippets))
+	}
+	for _, line := range strings.Split(snippets[0], "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "import ") {
+			line = strings.TrimPrefix(line, "import ")
+		}
+		if line != "" && !strings.Contains(string(example), line) {
+			t.Errorf("README line %q is not in examples/opentelemetry/main.go", line)
+		}
+	}
+}
