@@ -17,6 +17,7 @@ import (
 // The machine under the soak: keeping the process from starving itself,
 // measuring when it could not run, and counting what it holds.
 
+// heapInuse returns the bytes of heap in use after a full collection.
 func heapInuse() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
@@ -52,6 +53,7 @@ func poll(f func() (int, bool)) (int, bool) {
 	}
 }
 
+// waitGroup waits for wg for up to d and reports whether it finished.
 func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
 	done := make(chan struct{})
 	go func() {

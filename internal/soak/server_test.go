@@ -458,7 +458,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, f fault, id, tex
 	send([]byte("data: [DONE]\n\n"))
 }
 
-// served describes what the servers acted out, for the test log.
+// describeServed says what the servers acted out, for the test log.
 func describeServed(servers []*server) string {
 	var b strings.Builder
 	for o := range numOps {
