@@ -85,19 +85,23 @@ func routingStacks() string {
 	return strings.Join(out, "\n\n")
 }
 
-// stalls records the times the process could not run: a probe that
-// sleeps a few milliseconds at a time, then yields to every goroutine
-// waiting to run, and notes each time either took longer than it should.
-// On a machine shared with other work a whole process can stand still
-// for a second, and a process short of CPU makes every goroutine that
-// wakes up wait its turn; the timing bounds allow for the stalls measured
-// during the interval they judge, so they blame only the library.
+// stalls records the times the process could not run the library at its
+// pace, from two witnesses: a probe that sleeps a few milliseconds at a
+// time, yields to every goroutine waiting to run and allocates, and notes
+// each time that took longer than it should (the whole process stood
+// still, or the collector held it up); and the pacer, which marks each
+// moment goroutines waited long to be scheduled (the process was short of
+// CPU, and every goroutine a Close or a cancellation wakes waits its
+// turn). On a machine shared with other work either can last seconds; the
+// timing bounds allow for the stalls during the interval they judge, so
+// they blame only the library.
 type stalls struct {
-	mu   sync.Mutex
-	ends []time.Time     // when each stall ended, in order
-	lens []time.Duration // how long it lasted
-	max  time.Duration
+	mu  sync.Mutex
+	ivs []interval // by end; they may overlap
+	max time.Duration
 }
+
+type interval struct{ begin, end time.Time }
 
 // The probe sleeps stallTick; a cycle more than stallMin late counts as a
 // stall.
@@ -122,45 +126,79 @@ func (st *stalls) probe(ctx context.Context) {
 		stallSink = make([]byte, 40<<10)
 		now := time.Now()
 		if late := now.Sub(t0) - stallTick; late > stallMin {
-			st.mu.Lock()
-			st.ends = append(st.ends, now)
-			st.lens = append(st.lens, late)
-			st.max = max(st.max, late)
-			st.mu.Unlock()
+			st.add(now.Add(-late), now)
 		}
 	}
 }
 
-// during returns how long the process stood still between from and to.
-func (st *stalls) during(from, to time.Time) time.Duration {
+// add records that the process could not keep pace from begin to end.
+func (st *stalls) add(begin, end time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	i := len(st.ivs)
+	for i > 0 && st.ivs[i-1].end.After(end) {
+		i--
+	}
+	st.ivs = slices.Insert(st.ivs, i, interval{begin, end})
+	st.max = max(st.max, end.Sub(begin))
+}
+
+// during returns how long, between from and to, the process could not
+// keep pace: the union of the stalls within, so that overlapping ones
+// count once.
+func (st *stalls) during(from, to time.Time) time.Duration {
+	st.mu.Lock()
+	i, _ := slices.BinarySearchFunc(st.ivs, from, func(iv interval, t time.Time) int { return iv.end.Compare(t) })
+	var in []interval
+	for ; i < len(st.ivs) && st.ivs[i].end.Sub(to) <= st.max; i++ {
+		iv := st.ivs[i]
+		iv.begin, iv.end = later(iv.begin, from), earlier(iv.end, to)
+		if iv.end.After(iv.begin) {
+			in = append(in, iv)
+		}
+	}
+	st.mu.Unlock()
+	return union(in)
+}
+
+// summary returns how many stalls there were, how long the process could
+// not keep pace in all, and the longest stall.
+func (st *stalls) summary() (n int, total, longest time.Duration) {
+	st.mu.Lock()
+	in := slices.Clone(st.ivs)
+	st.mu.Unlock()
+	return len(in), union(in), st.max
+}
+
+// union returns the time the intervals cover together.
+func union(ivs []interval) time.Duration {
+	slices.SortFunc(ivs, func(a, b interval) int { return a.begin.Compare(b.begin) })
 	var total time.Duration
-	i, _ := slices.BinarySearchFunc(st.ends, from, time.Time.Compare)
-	for ; i < len(st.ends); i++ {
-		end := st.ends[i]
-		begin := end.Add(-st.lens[i])
-		if !begin.Before(to) {
-			break
+	var reach time.Time
+	for _, iv := range ivs {
+		if iv.begin.Before(reach) {
+			iv.begin = reach
 		}
-		if begin.Before(from) {
-			begin = from
+		if iv.end.After(iv.begin) {
+			total += iv.end.Sub(iv.begin)
+			reach = iv.end
 		}
-		if end.After(to) {
-			end = to
-		}
-		total += end.Sub(begin)
 	}
 	return total
 }
 
-func (st *stalls) summary() (n int, total, longest time.Duration) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for _, l := range st.lens {
-		total += l
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	return len(st.lens), total, st.max
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // pacer limits the calls in flight while the process is short of CPU.
@@ -172,6 +210,7 @@ func (st *stalls) summary() (n int, total, longest time.Duration) {
 // cuts the number of calls in flight by a quarter, and while they run
 // promptly it lets the number grow back, up to one call per worker.
 type pacer struct {
+	stalls *stalls // where saturated moments are recorded
 	max    int64
 	limit  atomic.Int64
 	active atomic.Int64
@@ -187,8 +226,8 @@ const (
 	pacerFloor = 8
 )
 
-func newPacer(max int) *pacer {
-	p := &pacer{max: int64(max)}
+func newPacer(max int, st *stalls) *pacer {
+	p := &pacer{max: int64(max), stalls: st}
 	p.limit.Store(int64(max))
 	return p
 }
@@ -196,6 +235,7 @@ func newPacer(max int) *pacer {
 func (p *pacer) run(ctx context.Context) {
 	samples := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
 	var prev []uint64
+	var last time.Time
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -206,10 +246,12 @@ func (p *pacer) run(ctx context.Context) {
 		}
 		metrics.Read(samples)
 		h := samples[0].Value.Float64Histogram()
+		now := time.Now()
 		if prev != nil {
 			limit := p.limit.Load()
 			if quantile(h, prev, 0.99) > pacerLimit.Seconds() {
 				limit = max(pacerFloor, limit*3/4)
+				p.stalls.add(last, now)
 			} else {
 				limit = min(p.max, limit+4)
 			}
@@ -218,6 +260,7 @@ func (p *pacer) run(ctx context.Context) {
 			p.limits.Add(limit)
 		}
 		prev = append(prev[:0], h.Counts...)
+		last = now
 	}
 }
 
@@ -264,24 +307,31 @@ func TestStallsDuring(t *testing.T) {
 	t0 := time.Now()
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 	var st stalls
-	// Stood still over [50ms, 100ms] and [200ms, 300ms].
-	st.ends = []time.Time{ms(100), ms(300)}
-	st.lens = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
+	// Stood still over [50ms, 100ms] and [200ms, 300ms]; the pacer saw
+	// [280ms, 320ms] saturated, and [60ms, 70ms], reported late.
+	st.add(ms(50), ms(100))
+	st.add(ms(200), ms(300))
+	st.add(ms(280), ms(320))
+	st.add(ms(60), ms(70))
 	tests := []struct {
 		from, to int
-		want     time.Duration
+		want     int // ms
 	}{
 		{0, 40, 0},
-		{0, 400, 150 * time.Millisecond},
-		{60, 120, 40 * time.Millisecond},
-		{250, 260, 10 * time.Millisecond},
-		{90, 210, 20 * time.Millisecond},
-		{310, 500, 0},
+		{0, 400, 170},
+		{60, 120, 40},
+		{250, 260, 10},
+		{90, 210, 20},
+		{290, 500, 30},
+		{330, 500, 0},
 	}
 	for _, tt := range tests {
-		if got := st.during(ms(tt.from), ms(tt.to)); got != tt.want {
-			t.Errorf("during(%dms, %dms) = %v, want %v", tt.from, tt.to, got, tt.want)
+		if got, want := st.during(ms(tt.from), ms(tt.to)), time.Duration(tt.want)*time.Millisecond; got != want {
+			t.Errorf("during(%dms, %dms) = %v, want %v", tt.from, tt.to, got, want)
 		}
+	}
+	if n, total, longest := st.summary(); n != 4 || total != 170*time.Millisecond || longest != 100*time.Millisecond {
+		t.Errorf("summary() = %d, %v, %v; want 4, 170ms, 100ms", n, total, longest)
 	}
 }
 

@@ -250,7 +250,8 @@ func runSoak(t *testing.T, opt soakOptions) *soak {
 	// Collect less often; the heap check collects on its own.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 
-	s := &soak{opt: opt, reg: newRegistry(), pacer: newPacer(opt.workers), inflight: map[int64]*call{}, outcomes: map[string]int{}}
+	s := &soak{opt: opt, reg: newRegistry(), inflight: map[int64]*call{}, outcomes: map[string]int{}}
+	s.pacer = newPacer(opt.workers, &s.stalls)
 	s.v.kinds = map[string]*vkind{}
 	tu := tunings[0]
 	s.tune.Store(&tu)
@@ -378,7 +379,7 @@ func runSoak(t *testing.T, opt soakOptions) *soak {
 	t.Logf("soak: %d calls in %v (%.0f/s) by %d workers; %d reconfigurations",
 		s.started.Load(), elapsed.Round(time.Millisecond), float64(s.started.Load())/elapsed.Seconds(), opt.workers, s.applies.Load())
 	n, total, longest := s.stalls.summary()
-	t.Logf("the process stood still %d times for %v in all, at most %v at once; the pacer allowed %d calls in flight on average",
+	t.Logf("the process could not keep pace %d times, %v in all, at most %v at once; the pacer allowed %d calls in flight on average",
 		n, total.Round(time.Millisecond), longest.Round(time.Millisecond), s.pacer.meanLimit())
 	t.Logf("outcomes:%s", s.describeOutcomes())
 	t.Logf("faults served:%s", describeServed(s.servers))
