@@ -104,10 +104,12 @@ type stalls struct {
 type interval struct{ begin, end time.Time }
 
 // The probe sleeps stallTick; a cycle more than stallMin late counts as a
-// stall.
+// stall. Shorter delays are the ordinary cost of a busy machine: the few
+// hand-offs between a Close and Recv's return cannot add them up to
+// anything near a bound.
 const (
 	stallTick = 5 * time.Millisecond
-	stallMin  = 5 * time.Millisecond
+	stallMin  = 50 * time.Millisecond
 )
 
 // stallSink keeps the probe's allocation from being optimised away.
@@ -220,10 +222,13 @@ type pacer struct {
 
 // pacerLimit is the longest 99th-percentile wait to run at which the
 // number of calls in flight may still grow; pacerFloor the fewest calls
-// the pacer ever allows.
+// the pacer ever allows. A moment whose 99th-percentile wait passes
+// pacerSaturated is a stall: the few hand-offs from a Close to Recv's
+// return may each wait that long.
 const (
-	pacerLimit = 25 * time.Millisecond
-	pacerFloor = 8
+	pacerLimit     = 25 * time.Millisecond
+	pacerFloor     = 8
+	pacerSaturated = 100 * time.Millisecond
 )
 
 func newPacer(max int, st *stalls) *pacer {
@@ -249,9 +254,12 @@ func (p *pacer) run(ctx context.Context) {
 		now := time.Now()
 		if prev != nil {
 			limit := p.limit.Load()
-			if quantile(h, prev, 0.99) > pacerLimit.Seconds() {
-				limit = max(pacerFloor, limit*3/4)
+			wait := quantile(h, prev, 0.99)
+			if wait > pacerSaturated.Seconds() {
 				p.stalls.add(last, now)
+			}
+			if wait > pacerLimit.Seconds() {
+				limit = max(pacerFloor, limit*3/4)
 			} else {
 				limit = min(p.max, limit+4)
 			}
