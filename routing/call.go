@@ -36,9 +36,10 @@ type run struct {
 	fallback  bool // the next first try on a target is a fallback
 	sticky    stickyState
 
-	// Counts for the call's end.
-	made, retries, fallbacks, restarts int
-	stickyHit                          bool
+	// Counts for the call's end; invalid counts the targets that refused
+	// the request before sending it.
+	made, retries, fallbacks, restarts, invalid int
+	stickyHit                                   bool
 
 	// resolved is the target that served, "account/model".
 	resolved string
@@ -274,10 +275,15 @@ func (a *attempt) fail(r *run, err error, timedOut bool, bo *backoff) verdict {
 		return verdict{next: retry.Stop, err: r.stopped(cerr)}
 	}
 	if errors.Is(err, providers.ErrInvalidRequest) {
-		// The provider refused to send what the caller wrote: the
-		// caller's mistake, which no other target would take either.
+		// The adapter refused to send the request as the caller wrote
+		// it: nothing was sent, so nothing counts against the target,
+		// and asking it again cannot help. Another target's adapter
+		// may take it (one that accepts an image URL, say); when none
+		// does, the call fails with ErrInvalidRequest.
+		r.failed = append(r.failed, &target.Error{Target: t.ref, Try: a.rec.Try, Status: http.StatusBadRequest, Err: err})
+		r.invalid++
 		a.finish(r, "invalid", err, dur, nil, nil)
-		return verdict{next: retry.Stop, err: fmt.Errorf("%w: %s: %w", ErrInvalidRequest, t.ref, err)}
+		return verdict{next: retry.Fallback}
 	}
 	status, retryAfter, code := providers.StatusTransport, time.Duration(0), ""
 	if pe, ok := providers.FromError(err); ok && pe.Status > 0 {
@@ -340,9 +346,11 @@ func (r *run) stopped(cause error) error {
 	return &Error{Model: r.name, Attempts: r.failed, Cause: cause, made: r.made}
 }
 
-// exhausted is the call's error when its targets are used up.
+// exhausted is the call's error when its targets are used up. When every
+// target refused the request before sending it, it matches
+// ErrInvalidRequest.
 func (r *run) exhausted() error {
-	return &Error{Model: r.name, Attempts: r.failed, made: r.made}
+	return &Error{Model: r.name, Attempts: r.failed, made: r.made, invalid: r.invalid > 0 && r.invalid == len(r.failed)}
 }
 
 // op is one kind of call: how to build a target's request, send it, and

@@ -10,6 +10,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/internal/benchcpu"
 	"github.com/llmroute/llmroute/providers"
 	oai "github.com/llmroute/llmroute/providers/openai"
 	"github.com/llmroute/llmroute/routing"
@@ -49,6 +50,7 @@ func BenchmarkChatOverhead(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		client := goopenai.NewClientWithConfig(cfg)
 		b.ReportAllocs()
+		defer benchcpu.Start(b)()
 		for b.Loop() {
 			if _, err := client.CreateChatCompletion(ctx, req); err != nil {
 				b.Fatal(err)
@@ -61,6 +63,7 @@ func BenchmarkChatOverhead(b *testing.B) {
 		p := oai.New(cfg)
 		preq := providers.ChatRequest{Request: req}
 		b.ReportAllocs()
+		defer benchcpu.Start(b)()
 		for b.Loop() {
 			if _, err := p.Chat(ctx, preq); err != nil {
 				b.Fatal(err)
@@ -84,6 +87,7 @@ func BenchmarkChatOverhead(b *testing.B) {
 			r := req
 			r.Model = coreModel
 			b.ReportAllocs()
+			defer benchcpu.Start(b)()
 			for b.Loop() {
 				if _, err := c.Chat(ctx, r); err != nil {
 					b.Fatal(err)

@@ -34,9 +34,11 @@ var (
 	// so one check serves at either layer.
 	ErrStreamClosed = providers.ErrStreamClosed
 	// ErrInvalidRequest: the Client cannot send the request as the caller
-	// wrote it (an invalid header name or value, a body that cannot be
-	// encoded). Nothing was sent and no target was penalised; the error
-	// names what is wrong.
+	// wrote it: an invalid header name or value (refused before any
+	// attempt), or a request every target's adapter refused before
+	// sending it (a body that cannot be encoded, a parameter the
+	// provider's API has no place for). Nothing was sent and no target
+	// was penalised; the error names what is wrong.
 	ErrInvalidRequest = errors.New("routing: invalid request")
 )
 
@@ -53,8 +55,13 @@ type Error struct {
 	// up: the context's error.
 	Cause error
 
-	made int // attempts made, the failed ones and one cut short
+	made    int  // attempts made, the failed ones and one cut short
+	invalid bool // every target refused the request before sending it
 }
+
+// Is matches ErrInvalidRequest when every target's adapter refused the
+// request before sending anything.
+func (e *Error) Is(target error) bool { return e.invalid && target == ErrInvalidRequest }
 
 // Error summarises the call and names its last attempt.
 func (e *Error) Error() string {

@@ -11,7 +11,7 @@ declare -A promise=(
 	[priority-failover]='^served by: acct/gpt-4o-mini '
 	[rate-limit-failover]='^served 5/5 calls while the primary was rate limited'
 	[onprem-fallback]='served by the cloud fallback while on-prem was down: ([1-9][0-9]*)/\1; by on-prem while it was up: ([1-9][0-9]*)/\2'
-	[latency-race]='the fastest deployment, [^ ]+ \([0-9]+ms\), served 30/30'
+	[latency-race]='the fastest deployment, [^ ]+ \([0-9]+ms\), served (30/30 \(the other 0|29/30 \(the other 1|28/30 \(the other 2|27/30 \(the other 3): rechecks of slower ones\)$'
 	[prompt-versions]='own prompt version on plain requests \(2/2\) and none with tools \(2/2\)'
 	[sticky-sessions]='^([1-9][0-9]*)/\1 conversations stayed on one deployment'
 	[region-routing]='US 3/3 on azure-us/gpt-4o, EU 3/3 on azure-eu/gpt-4o'
@@ -19,6 +19,8 @@ declare -A promise=(
 	[enterprise-tier]='^enterprise on azure-dedicated/gpt-4o: 20/20'
 	[sla-cutoff]='^served as the SLA says: ([1-9][0-9]*)/\1'
 	[opentelemetry]='^one call span \(chat support/chat\) over 3 attempt spans: 2 in ERROR \(error\.type 500\), then acct/gpt-4o-mini served; the call span is not in error$'
+	[onprem-bedrock-fallback]='served by Bedrock while on-prem was down: ([1-9][0-9]*)/\1; by on-prem while it was up: ([1-9][0-9]*)/\2'
+	[gemini-fallback]='^served ([0-9]+)/\1 calls: gemini-main [1-9][0-9]*, openai-main [1-9][0-9]*; Gemini'"'"'s 46s quota delay was never waited out; its thought signature came back on the tool turn$'
 	[environments]='prod \(booking-app/gpt-prod\) 3/3 on big models.*dev \(booking-gpt-dev\) 3/3 on the cheap model'
 )
 

@@ -87,6 +87,7 @@ type tstat struct {
 	slow    atomic.Int64  // slowest successful TPOT of the 20 min (ns)
 
 	mu     sync.Mutex
+	epoch  int64 // the time sample weights are relative to (Unix ns)
 	ring   [statsSamples]sample
 	next   int   // ring index of the next write
 	n      int   // samples held
@@ -95,12 +96,18 @@ type tstat struct {
 }
 
 // sample is one call. Durations are kept in microseconds to keep the ring
-// small (16 bytes a sample); that is far finer than any LLM latency.
+// small (24 bytes a sample); that is far finer than any LLM latency.
 type sample struct {
-	at   int64  // end of the attempt, Unix ns
-	tpot uint32 // µs
-	ttft int32  // µs; 0 when not a stream; failedTTFT marks a failure
+	at   int64   // end of the attempt, Unix ns
+	w    float64 // recency weight, 2^((at − epoch)/recency)
+	tpot uint32  // µs
+	ttft int32   // µs; 0 when not a stream; failedTTFT marks a failure
 }
+
+// maxEpochAge is how far a sample may be from its target's epoch before
+// the epoch moves on: 2^(4h/30s) is far inside a float64, and moving it
+// costs one pass over the ring every few hours.
+const maxEpochAge = 4 * time.Hour
 
 const failedTTFT = -1
 
@@ -184,6 +191,10 @@ func (s *Stats) record(o Outcome, failure bool) {
 		smp.ttft = int32(min(micros(o.TTFT), math.MaxInt32))
 	}
 	t.mu.Lock()
+	if t.n == 0 || smp.at-t.epoch > int64(maxEpochAge) {
+		t.rebase(smp.at)
+	}
+	smp.w = math.Exp2(float64(smp.at-t.epoch) / float64(recency))
 	if t.n == statsSamples && t.ring[t.next].failure() {
 		t.failed--
 	}
@@ -195,6 +206,16 @@ func (s *Stats) record(o Outcome, failure bool) {
 	}
 	t.recompute(smp.at)
 	t.mu.Unlock()
+}
+
+// rebase moves t's epoch to at and the weights of its samples with it.
+// t.mu must be held.
+func (t *tstat) rebase(at int64) {
+	scale := math.Exp2(float64(t.epoch-at) / float64(recency))
+	for k := range t.n {
+		t.ring[k].w *= scale
+	}
+	t.epoch = at
 }
 
 // forgetFailures drops target i's failure samples. Health calls it when
@@ -280,11 +301,10 @@ func (t *tstat) recompute(now int64) {
 		}
 		until = min(until, s.at+int64(statsWindow))
 		n++
-		// Weights relative to the newest sample: only their ratios
-		// matter, so the mean holds until a sample comes or goes.
-		w := math.Exp2(float64(s.at-now) / float64(recency))
-		wsum += w * float64(s.tpot)
-		wtotal += w
+		// Only the weights' ratios matter, so the mean holds until a
+		// sample comes or goes.
+		wsum += s.w * float64(s.tpot)
+		wtotal += s.w
 		if s.failure() {
 			continue
 		}
