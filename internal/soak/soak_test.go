@@ -229,8 +229,6 @@ type soak struct {
 	// Attempts the traces say went to a demoted or a probed target, were
 	// hedges, or were not retried for want of retry budget.
 	tracedDemoted, tracedProbes, hedges, budgetSpent atomic.Int64
-	// Streams whose StreamChunk hook counted a chunk dropped by Close.
-	chunkOnClose atomic.Int64
 }
 
 // runSoak runs one soak and returns its report; it fails t only for
@@ -387,9 +385,6 @@ func runSoak(t *testing.T, opt soakOptions) *soak {
 		s.events[routing.EventAttempt].Load(), s.events[routing.EventConfigWarning].Load(),
 		s.health[routing.HealthDemoted].Load(), s.health[routing.HealthProbed].Load(), s.health[routing.HealthRecovered].Load(),
 		s.hedges.Load(), s.budgetSpent.Load(), s.restarts.Load())
-	if n := s.chunkOnClose.Load(); n > 0 {
-		t.Logf("known: %d streams had StreamChunk called for a chunk Close kept from the caller", n)
-	}
 	return s
 }
 
