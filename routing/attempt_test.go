@@ -418,3 +418,26 @@ func TestCancelledCallCountsTheAttemptInFlight(t *testing.T) {
 		}
 	})
 }
+
+func TestZeroClientRefusesCleanly(t *testing.T) {
+	for name, c := range map[string]*routing.Client{"zero": {}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			if _, err := c.Chat(ctx, coreReq(coreModel)); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("Chat = %v, want ErrNotCreated", err)
+			}
+			if _, err := c.ChatStream(ctx, coreReq(coreModel)); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("ChatStream = %v, want ErrNotCreated", err)
+			}
+			if _, err := c.Embed(ctx, openai.EmbeddingRequest{Model: coreModel}); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("Embed = %v, want ErrNotCreated", err)
+			}
+			if err := c.SetGroup(ctx, coreGroup(corePriority(target.Target{Ref: coreRef("a")}))); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("SetGroup = %v, want ErrNotCreated", err)
+			}
+			if g := c.Groups(); len(g) != 0 {
+				t.Errorf("Groups = %v, want none", g)
+			}
+		})
+	}
+}

@@ -59,6 +59,9 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	if ctx == nil {
 		return errNilContext
 	}
+	if c == nil || c.snap.Load() == nil {
+		return ErrNotCreated
+	}
 	r.c, r.ctx, r.name = c, ctx, name
 	if c.tracer != nil {
 		r.start = c.now()

@@ -40,6 +40,9 @@ var (
 	// provider's API has no place for). Nothing was sent and no target
 	// was penalised; the error names what is wrong.
 	ErrInvalidRequest = errors.New("routing: invalid request")
+	// ErrNotCreated: the Client was not made by New (a zero or nil
+	// Client); it serves nothing.
+	ErrNotCreated = errors.New("routing: Client not created with New")
 )
 
 // Error is a call that failed after one or more provider attempts. It

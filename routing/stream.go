@@ -187,7 +187,10 @@ const (
 // Targets whose provider cannot stream are skipped. Cancelling ctx or
 // calling Close stops the upstream request.
 func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionRequest, opts ...StreamOption) (*Stream, error) {
-	set := streamSettings{restart: c.restart}
+	var set streamSettings
+	if c != nil {
+		set.restart = c.restart
+	}
 	for _, o := range opts {
 		o(&set)
 	}
