@@ -46,9 +46,10 @@ type run struct {
 	// answer is what the serving attempt answered, for a Tracer.
 	answer *Response
 
-	// With a Tracer only.
-	call  *CallInfo
+	// start is when the call began, on the Client's clock.
 	start time.Time
+	// With a Tracer only.
+	call *CallInfo
 }
 
 // start resolves the model a call names, checks access and operation, and
@@ -63,8 +64,11 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 		return ErrNotCreated
 	}
 	r.c, r.ctx, r.name = c, ctx, name
+	// One clock read serves the call's start, its plan and its first
+	// attempt's start: the clock is read once per try, plus once at the
+	// end.
+	r.start = c.now()
 	if c.tracer != nil {
-		r.start = c.now()
 		r.call = &CallInfo{Operation: op, Stream: stream, Model: name, Start: r.start}
 		r.ctx = c.tracer.StartCall(ctx, r.call)
 	}
@@ -100,7 +104,7 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 		NoFallback: m.noFallback,
 		Pin:        pin,
 		Health:     m.health,
-		Now:        c.now(),
+		Now:        r.start,
 		Rand:       c.rand,
 	})
 	return nil
@@ -163,8 +167,12 @@ func (r *run) begin(a *attempt, t *tgt, step strategy.Step, try int, wait time.D
 	*a = attempt{t: t, index: step.Index, ctx: r.ctx, rec: Attempt{
 		Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
 		Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
-		Start: r.c.now(),
 	}}
+	if r.made == 0 {
+		a.rec.Start = r.start
+	} else {
+		a.rec.Start = r.c.now()
+	}
 	r.made++
 	if a.rec.Retry {
 		r.retries++
