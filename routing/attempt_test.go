@@ -241,8 +241,50 @@ func TestUnencodableBodyIsTheCallersErrorThroughTheOpenAIAdapter(t *testing.T) {
 	if n := requests.Load(); n != 0 {
 		t.Errorf("server got %d requests, want none", n)
 	}
-	if got := traceClasses(tr); !cmp.Equal(got, []string{coreRef("a") + " invalid"}) {
-		t.Errorf("trace = %v, want one invalid attempt and no fallback", got)
+	// Each target's adapter refused it in turn; nothing was sent.
+	if got := traceClasses(tr); !cmp.Equal(got, []string{coreRef("a") + " invalid", coreRef("b") + " invalid"}) {
+		t.Errorf("trace = %v, want both targets to refuse it", got)
+	}
+}
+
+// pickyProvider refuses requests that carry an image URL, as an adapter
+// whose API takes images only inline does; other requests it answers.
+type pickyProvider struct{ calls atomic.Int64 }
+
+func (p *pickyProvider) Chat(_ context.Context, req providers.ChatRequest) (openai.ChatCompletionResponse, error) {
+	if len(req.Request.Messages) > 0 && len(req.Request.Messages[0].MultiContent) > 0 {
+		return openai.ChatCompletionResponse{}, fmt.Errorf("%w: messages[0].content[0].image_url: only inline images", providers.ErrInvalidRequest)
+	}
+	p.calls.Add(1)
+	return openai.ChatCompletionResponse{Model: req.Request.Model}, nil
+}
+
+func TestARefusalBeforeSendingMovesToATargetThatCanTakeIt(t *testing.T) {
+	picky := &pickyProvider{}
+	f := fake.New()
+	c := coreClient(t, routing.WithProvider("picky", picky), routing.WithProvider(coreAcct, f),
+		routing.WithGroup(coreGroup(corePriority(target.Target{Ref: "picky/m"}, target.Target{Ref: coreRef("b")}))))
+	req := coreReq(coreModel)
+	req.Messages = []openai.ChatCompletionMessage{{Role: "user", MultiContent: []openai.ChatMessagePart{
+		{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: "https://example.com/cat.png"}},
+	}}}
+	for range 3 {
+		ctx, tr := coreTraced(t.Context())
+		if _, err := c.Chat(ctx, req); err != nil {
+			t.Fatalf("Chat = %v, want the target that takes image URLs to serve", err)
+		}
+		if got := traceClasses(tr); !cmp.Equal(got, []string{"picky/m invalid", coreRef("b") + " ok"}) {
+			t.Errorf("trace = %v", got)
+		}
+	}
+	// Refusals count against no one: a plain request still goes to the
+	// primary, picked first.
+	ctx, tr := coreTraced(t.Context())
+	if _, err := c.Chat(ctx, coreReq(coreModel)); err != nil {
+		t.Fatal(err)
+	}
+	if a := tr.Attempts[0]; a.Target != "picky/m" || a.Reason.String() != "picked" || picky.calls.Load() != 1 {
+		t.Errorf("plain call went to %s (%v), want the primary picked", a.Target, a.Reason)
 	}
 }
 
@@ -375,4 +417,27 @@ func TestCancelledCallCountsTheAttemptInFlight(t *testing.T) {
 			t.Errorf("error %q with %d traced attempts, want it to say 1 attempt", err, len(tr.Attempts))
 		}
 	})
+}
+
+func TestZeroClientRefusesCleanly(t *testing.T) {
+	for name, c := range map[string]*routing.Client{"zero": {}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			if _, err := c.Chat(ctx, coreReq(coreModel)); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("Chat = %v, want ErrNotCreated", err)
+			}
+			if _, err := c.ChatStream(ctx, coreReq(coreModel)); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("ChatStream = %v, want ErrNotCreated", err)
+			}
+			if _, err := c.Embed(ctx, openai.EmbeddingRequest{Model: coreModel}); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("Embed = %v, want ErrNotCreated", err)
+			}
+			if err := c.SetGroup(ctx, coreGroup(corePriority(target.Target{Ref: coreRef("a")}))); !errors.Is(err, routing.ErrNotCreated) {
+				t.Errorf("SetGroup = %v, want ErrNotCreated", err)
+			}
+			if g := c.Groups(); len(g) != 0 {
+				t.Errorf("Groups = %v, want none", g)
+			}
+		})
+	}
 }

@@ -36,9 +36,10 @@ type run struct {
 	fallback  bool // the next first try on a target is a fallback
 	sticky    stickyState
 
-	// Counts for the call's end.
-	made, retries, fallbacks, restarts int
-	stickyHit                          bool
+	// Counts for the call's end; invalid counts the targets that refused
+	// the request before sending it.
+	made, retries, fallbacks, restarts, invalid int
+	stickyHit                                   bool
 
 	// Targets skipped at their rate limits, and those the shared health
 	// had down when the call began.
@@ -50,9 +51,10 @@ type run struct {
 	// answer is what the serving attempt answered, for a Tracer.
 	answer *Response
 
-	// With a Tracer only.
-	call  *CallInfo
+	// start is when the call began, on the Client's clock.
 	start time.Time
+	// With a Tracer only.
+	call *CallInfo
 }
 
 // start resolves the model a call names, checks access and operation, and
@@ -63,9 +65,15 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	if ctx == nil {
 		return errNilContext
 	}
+	if c == nil || c.snap.Load() == nil {
+		return ErrNotCreated
+	}
 	r.c, r.ctx, r.name = c, ctx, name
+	// One clock read serves the call's start, its plan and its first
+	// attempt's start: the clock is read once per try, plus once at the
+	// end.
+	r.start = c.now()
 	if c.tracer != nil {
-		r.start = c.now()
 		r.call = &CallInfo{Operation: op, Stream: stream, Model: name, Start: r.start}
 		r.ctx = c.tracer.StartCall(ctx, r.call)
 	}
@@ -95,15 +103,14 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	}
 	r.m = m
 	pin := c.pin(ctx, r, md)
-	now := c.now()
-	c.syncHealth(ctx, r, now)
+	c.syncHealth(ctx, r, r.start)
 	r.plan = strategy.NewPlan(strategy.PlanInfo{
 		Strategy:   m.strategy,
 		Eligible:   elig,
 		NoFallback: m.noFallback,
 		Pin:        pin,
 		Health:     m.health,
-		Now:        now,
+		Now:        r.start,
 		Rand:       c.rand,
 	})
 	return nil
@@ -174,8 +181,12 @@ func (r *run) begin(a *attempt, t *tgt, step strategy.Step, try int, wait time.D
 	*a = attempt{t: t, index: step.Index, ctx: r.ctx, rec: Attempt{
 		Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
 		Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
-		Start: r.c.now(),
 	}}
+	if r.made == 0 {
+		a.rec.Start = r.start
+	} else {
+		a.rec.Start = r.c.now()
+	}
 	r.made++
 	if a.rec.Retry {
 		r.retries++
@@ -290,10 +301,15 @@ func (a *attempt) fail(r *run, err error, timedOut bool, bo *backoff) verdict {
 		return verdict{next: retry.Stop, err: r.stopped(cerr)}
 	}
 	if errors.Is(err, providers.ErrInvalidRequest) {
-		// The provider refused to send what the caller wrote: the
-		// caller's mistake, which no other target would take either.
+		// The adapter refused to send the request as the caller wrote
+		// it: nothing was sent, so nothing counts against the target,
+		// and asking it again cannot help. Another target's adapter
+		// may take it (one that accepts an image URL, say); when none
+		// does, the call fails with ErrInvalidRequest.
+		r.failed = append(r.failed, &target.Error{Target: t.ref, Try: a.rec.Try, Status: http.StatusBadRequest, Err: err})
+		r.invalid++
 		a.finish(r, "invalid", err, dur, nil, nil)
-		return verdict{next: retry.Stop, err: fmt.Errorf("%w: %s: %w", ErrInvalidRequest, t.ref, err)}
+		return verdict{next: retry.Fallback}
 	}
 	status, retryAfter, code := providers.StatusTransport, time.Duration(0), ""
 	if pe, ok := providers.FromError(err); ok && pe.Status > 0 {
@@ -356,12 +372,14 @@ func (r *run) stopped(cause error) error {
 	return &Error{Model: r.name, Attempts: r.failed, Cause: cause, made: r.made}
 }
 
-// exhausted is the call's error when its targets are used up.
+// exhausted is the call's error when its targets are used up. When every
+// target refused the request before sending it, it matches
+// ErrInvalidRequest.
 func (r *run) exhausted() error {
 	if r.made == 0 && len(r.skipped) > 0 {
 		return r.rateLimited()
 	}
-	return &Error{Model: r.name, Attempts: r.failed, made: r.made}
+	return &Error{Model: r.name, Attempts: r.failed, made: r.made, invalid: r.invalid > 0 && r.invalid == len(r.failed)}
 }
 
 // op is one kind of call: how to build a target's request, send it, and

@@ -214,6 +214,9 @@ func WithTeamResolver(r TeamResolver) Option {
 // Client serves virtual models. It is safe for concurrent use. Its
 // configuration is an immutable snapshot swapped atomically when it
 // changes, so a call runs to the end on the configuration it started with.
+//
+// Create a Client with New. The zero Client (and a nil *Client) serves
+// nothing: every call and change returns ErrNotCreated, never a panic.
 type Client struct {
 	snap      atomic.Pointer[snapshot]
 	accounts  config.Accounts
@@ -296,6 +299,9 @@ func New(opts ...Option) (*Client, error) {
 
 // Groups returns a copy of the groups the Client serves now.
 func (c *Client) Groups() []Group {
+	if c == nil || c.snap.Load() == nil {
+		return nil
+	}
 	snap := c.snap.Load()
 	out := make([]Group, 0, len(snap.order))
 	for _, name := range snap.order {
@@ -316,8 +322,14 @@ func (c *Client) SetGroup(ctx context.Context, g Group) error {
 // apply replaces or adds groups atomically after checking the caller may
 // manage each one.
 func (c *Client) apply(ctx context.Context, groups []Group, manifests ...*config.Manifest) error {
+	if c == nil {
+		return ErrNotCreated
+	}
 	for {
 		old := c.snap.Load()
+		if old == nil {
+			return ErrNotCreated
+		}
 		for i := range groups {
 			if cur, ok := old.groups[groups[i].Name]; ok {
 				if ok, why := c.authorize(ctx, cur, RoleManager); !ok {

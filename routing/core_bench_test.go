@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/benchcpu"
 	"github.com/llmroute/llmroute/providers"
 	oai "github.com/llmroute/llmroute/providers/openai"
 	"github.com/llmroute/llmroute/routing"
@@ -49,6 +52,7 @@ func BenchmarkChatOverhead(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		client := goopenai.NewClientWithConfig(cfg)
 		b.ReportAllocs()
+		defer benchcpu.Start(b)()
 		for b.Loop() {
 			if _, err := client.CreateChatCompletion(ctx, req); err != nil {
 				b.Fatal(err)
@@ -61,6 +65,7 @@ func BenchmarkChatOverhead(b *testing.B) {
 		p := oai.New(cfg)
 		preq := providers.ChatRequest{Request: req}
 		b.ReportAllocs()
+		defer benchcpu.Start(b)()
 		for b.Loop() {
 			if _, err := p.Chat(ctx, preq); err != nil {
 				b.Fatal(err)
@@ -84,6 +89,7 @@ func BenchmarkChatOverhead(b *testing.B) {
 			r := req
 			r.Model = coreModel
 			b.ReportAllocs()
+			defer benchcpu.Start(b)()
 			for b.Loop() {
 				if _, err := c.Chat(ctx, r); err != nil {
 					b.Fatal(err)
@@ -99,20 +105,50 @@ func BenchmarkChatOverhead(b *testing.B) {
 func BenchmarkChatFake(b *testing.B) {
 	for _, n := range []int{1, 8} {
 		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) {
-			ts := make([]target.Target, n)
-			for i := range ts {
-				ts[i] = target.Target{Ref: coreRef(fmt.Sprintf("m%d", i)), Weight: 1}
-			}
-			c := coreClient(b, routing.WithProvider(coreAcct, benchProvider{}), routing.WithGroup(coreGroup(coreWeighted(ts...))))
-			ctx := context.Background()
-			req := coreReq(coreModel)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := c.Chat(ctx, req); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchFake(b, n, nil)
 		})
+	}
+}
+
+// BenchmarkChatFakeSettings measures what the retry budget and an armed
+// hedge add to the routing layer's success path, one target each: the
+// budget off ("no-budget"), on as by default ("budget"), and a hedge
+// armed on every call that never fires ("hedge-armed").
+//
+//	go test -run '^$' -bench BenchmarkChatFakeSettings -benchmem -count 5 ./routing/
+func BenchmarkChatFakeSettings(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		set  func(*routing.RoutingConfig)
+	}{
+		{"no-budget", func(rc *routing.RoutingConfig) { rc.RetryBudget = &config.RetryBudget{Disabled: true} }},
+		{"budget", func(*routing.RoutingConfig) {}},
+		{"hedge-armed", func(rc *routing.RoutingConfig) { rc.Hedge = &config.Hedge{After: time.Hour} }},
+	} {
+		b.Run(tc.name, func(b *testing.B) { benchFake(b, 2, tc.set) })
+	}
+}
+
+// benchFake runs chat calls through a virtual model of n weighted
+// targets over a provider that answers at once.
+func benchFake(b *testing.B, n int, set func(*routing.RoutingConfig)) {
+	ts := make([]target.Target, n)
+	for i := range ts {
+		ts[i] = target.Target{Ref: coreRef(fmt.Sprintf("m%d", i)), Weight: 1}
+	}
+	rc := coreWeighted(ts...)
+	if set != nil {
+		set(&rc)
+	}
+	c := coreClient(b, routing.WithProvider(coreAcct, benchProvider{}), routing.WithGroup(coreGroup(rc)))
+	ctx := context.Background()
+	req := coreReq(coreModel)
+	b.ReportAllocs()
+	defer benchcpu.Start(b)()
+	for b.Loop() {
+		if _, err := c.Chat(ctx, req); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -34,10 +34,15 @@ var (
 	// so one check serves at either layer.
 	ErrStreamClosed = providers.ErrStreamClosed
 	// ErrInvalidRequest: the Client cannot send the request as the caller
-	// wrote it (an invalid header name or value, a body that cannot be
-	// encoded). Nothing was sent and no target was penalised; the error
-	// names what is wrong.
+	// wrote it: an invalid header name or value (refused before any
+	// attempt), or a request every target's adapter refused before
+	// sending it (a body that cannot be encoded, a parameter the
+	// provider's API has no place for). Nothing was sent and no target
+	// was penalised; the error names what is wrong.
 	ErrInvalidRequest = errors.New("routing: invalid request")
+	// ErrNotCreated: the Client was not made by New (a zero or nil
+	// Client); it serves nothing.
+	ErrNotCreated = errors.New("routing: Client not created with New")
 )
 
 // Error is a call that failed after one or more provider attempts. It
@@ -53,8 +58,13 @@ type Error struct {
 	// up: the context's error.
 	Cause error
 
-	made int // attempts made, the failed ones and one cut short
+	made    int  // attempts made, the failed ones and one cut short
+	invalid bool // every target refused the request before sending it
 }
+
+// Is matches ErrInvalidRequest when every target's adapter refused the
+// request before sending anything.
+func (e *Error) Is(target error) bool { return e.invalid && target == ErrInvalidRequest }
 
 // Error summarises the call and names its last attempt.
 func (e *Error) Error() string {

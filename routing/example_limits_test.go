@@ -58,11 +58,17 @@ func Example_rateLimit() {
 			fmt.Println("served by", tr.Resolved)
 		}
 	}
+	var tr routing.Trace
+	_, _ = c.Chat(routing.WithTrace(context.Background(), &tr), openai.ChatCompletionRequest{Model: "grp/chat"})
+	fmt.Println(&tr)
 	// Output:
 	// served by acct/primary
 	// served by acct/primary
 	// skipped acct/primary (rate_limit), free in 30s; served by acct/backup
 	// skipped acct/primary (rate_limit), free in 30s; skipped acct/backup (rate_limit), free in 1m0s; rate limited, retry after 30s status 429
+	// grp/chat: not served, 0 attempts
+	//   skipped acct/primary: rate_limit, free in 30s
+	//   skipped acct/backup: rate_limit, free in 1m0s
 }
 
 // Shared health: two replicas of a service, each its own Client, share

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -186,4 +187,42 @@ func ExampleWithSubject() {
 	// "user:mallory@example.com" finance/chat routing: forbidden: "finance/chat"
 	// "user:mallory@example.com" finance/payroll routing: forbidden: "finance/payroll"
 	// "" finance/chat routing: forbidden: "finance/chat": no subject in the context: set one with routing.WithSubject
+}
+
+// A Trace prints what a call did: here a primary that failed twice and
+// the fallback that served.
+func ExampleTrace_String() {
+	f := fake.New()
+	f.Script("gpt-4o", fake.Fail(503).Times(2))
+	f.Script("gpt-4o-mini", fake.Reply("hi"))
+	c, err := routing.New(
+		routing.WithProvider("acct", f),
+		routing.WithGroup(routing.Group{Name: "support", Models: []routing.VirtualModel{{
+			Name: "chat",
+			Routing: routing.RoutingConfig{Type: routing.PriorityBased, Targets: []target.Target{
+				{Ref: "acct/gpt-4o", Retry: &target.Retry{Attempts: 1, Delay: time.Millisecond}},
+				{Ref: "acct/gpt-4o-mini", Priority: 1},
+			}},
+		}}}),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var tr routing.Trace
+	if _, err := c.Chat(routing.WithTrace(context.Background(), &tr), openai.ChatCompletionRequest{Model: "support/chat"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Durations and waits vary from run to run: zero them for the
+	// printout.
+	for i := range tr.Attempts {
+		tr.Attempts[i].Duration, tr.Attempts[i].Wait = 0, 0
+	}
+	fmt.Println(tr.String())
+	// Output:
+	// support/chat → acct/gpt-4o-mini, 3 attempts
+	//   acct/gpt-4o       try 1  503  retry     picked    0s
+	//   acct/gpt-4o       try 2  503  fallback  picked    0s
+	//   acct/gpt-4o-mini  try 1  200  ok        fallback  0s
 }

@@ -135,9 +135,8 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 	)
 	var timer *time.Timer
 	var timerC <-chan time.Time
-	var sleep chan error
-	sleepCtx, stopSleep := context.WithCancel(r.ctx)
-	defer stopSleep()
+	var nap sleeper
+	defer nap.stop()
 
 	// start begins a try, or skips it (nil) when its target is at its
 	// rate limit.
@@ -207,11 +206,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 		if timer != nil {
 			timer.Stop()
 		}
-		stopSleep()
-		if sleep != nil {
-			<-sleep // the back-off sleep ends with its context
-			sleep = nil
-		}
+		nap.stop()
 		for _, l := range live {
 			l.stopped = true
 			l.cancel()
@@ -238,7 +233,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 	}
 	launch()
 	for {
-		if len(live) == 0 && sleep == nil {
+		if len(live) == 0 && nap.done == nil {
 			if final == nil {
 				final = r.exhausted()
 			}
@@ -264,8 +259,9 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				}
 			}
 
-		case err := <-sleep:
-			sleep = nil
+		case err := <-nap.done:
+			nap.cancel()
+			nap = sleeper{}
 			if err != nil {
 				end("canceled")
 				return zero, r.stopped(err)
@@ -321,8 +317,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			switch v.next {
 			case retry.Again:
 				wait = v.wait
-				sleep = make(chan error, 1)
-				go func(ch chan error, d time.Duration) { ch <- r.c.clock.Sleep(sleepCtx, d) }(sleep, v.wait)
+				nap.start(r.ctx, r.c.clock, v.wait)
 			case retry.Fallback:
 				r.fallback = true
 				if nextTarget() {
@@ -334,6 +329,32 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			}
 		}
 	}
+}
+
+// sleeper is a hedged call's back-off sleep, on a goroutine of its own so
+// that the call goes on watching its other tries. Its context is made
+// only when a retry needs one.
+type sleeper struct {
+	done   chan error // nil when not sleeping
+	cancel context.CancelFunc
+}
+
+// start sleeps d on clock; done receives the outcome.
+func (s *sleeper) start(ctx context.Context, clock Clock, d time.Duration) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.done = make(chan error, 1)
+	go func(done chan error) { done <- clock.Sleep(ctx, d) }(s.done)
+}
+
+// stop ends a sleep in progress and waits for its goroutine.
+func (s *sleeper) stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.done != nil {
+		<-s.done
+	}
+	*s = sleeper{}
 }
 
 // budget returns target i's retry budget, or nil when the virtual model

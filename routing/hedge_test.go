@@ -206,6 +206,27 @@ func TestHedgeFailuresFollowTheRules(t *testing.T) {
 	})
 }
 
+func TestHedgedCallRetriesAsAnyOther(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// The primary fails fast and is retried after its back-off,
+		// while the hedge it started is still out; the retry answers
+		// first and the hedge is cancelled.
+		f := fake.New()
+		f.Script("a", fake.Fail(503).After(300*time.Millisecond), fake.Reply("retried"))
+		f.Script("b", fake.Reply("hedge").After(10*time.Second))
+		c := budgetClient(t, f, nil, &config.Hedge{After: 200 * time.Millisecond},
+			target.Target{Ref: coreRef("a"), Retry: &target.Retry{Attempts: 1, Delay: 100 * time.Millisecond}}, target.Target{Ref: coreRef("b")})
+		ctx, tr := coreTraced(t.Context())
+		resp, err := c.Chat(ctx, coreReq(coreModel))
+		if err != nil || resp.Choices[0].Message.Content != "retried" {
+			t.Fatalf("Chat = %v, %v; want the retry's answer", resp, err)
+		}
+		if diff := cmp.Diff(traceClasses(tr), []string{"acct/a retry", "acct/b hedge_cancelled", "acct/a ok"}); diff != "" {
+			t.Errorf("trace (-got +want):\n%s", diff)
+		}
+	})
+}
+
 func TestHedgedStreamDeliversOneAnswer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := fake.New()

@@ -187,7 +187,10 @@ const (
 // Targets whose provider cannot stream are skipped. Cancelling ctx or
 // calling Close stops the upstream request.
 func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionRequest, opts ...StreamOption) (*Stream, error) {
-	set := streamSettings{restart: c.restart}
+	var set streamSettings
+	if c != nil {
+		set.restart = c.restart
+	}
 	for _, o := range opts {
 		o(&set)
 	}
@@ -411,6 +414,12 @@ func (s *Stream) Recv() (openai.ChatCompletionStreamResponse, error) {
 		}
 		s.u.release()
 		s.finish("canceled", ErrStreamClosed, nil)
+		if err == nil {
+			// The chunk arrived before the Close took hold, and
+			// observers were told of it: hand it over, and let the
+			// next Recv report the Close.
+			return ch, nil
+		}
 		return zero, ErrStreamClosed
 	}
 	return ch, err

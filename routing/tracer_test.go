@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -14,6 +15,7 @@ import (
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
+	"github.com/llmroute/llmroute/strategy"
 	"github.com/llmroute/llmroute/target"
 )
 
@@ -187,5 +189,28 @@ func TestTracerFollowsAStreamToItsEnd(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestTraceFormat(t *testing.T) {
+	tr := &routing.Trace{Model: "chat", VirtualModel: "grp/chat", Attempts: []routing.Attempt{
+		{Target: "acct/a", Try: 1, Status: 503, Class: "fallback", Reason: strategy.ReasonPicked, Wait: 0, Err: errors.New("status 503: overloaded"), BudgetExhausted: true},
+		{Target: "acct/b", Try: 1, Status: 0, Class: "hedge_cancelled", Reason: strategy.ReasonFallback, Hedge: true, Err: context.Canceled},
+	}, Notes: []string{"acct/a: prompt_version_fqn not sent: the request carries tools"}}
+	plain := fmt.Sprint(tr)
+	for _, want := range []string{"grp/chat: not served, 2 attempts", "acct/a  try 1  503  fallback", "retry budget exhausted", "hedge", "note: acct/a: prompt_version_fqn"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("%%v lacks %q:\n%s", want, plain)
+		}
+	}
+	if strings.Contains(plain, "overloaded") {
+		t.Errorf("%%v shows errors; only %%+v should:\n%s", plain)
+	}
+	if detailed := fmt.Sprintf("%+v", tr); !strings.Contains(detailed, "status 503: overloaded") || !strings.Contains(detailed, "context canceled") {
+		t.Errorf("%%+v lacks the errors:\n%s", detailed)
+	}
+	var none *routing.Trace
+	if got := none.String(); got != "<nil>" {
+		t.Errorf("nil Trace = %q", got)
 	}
 }

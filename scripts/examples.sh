@@ -20,6 +20,8 @@ declare -A promise=(
 	[sla-cutoff]='^served as the SLA says: ([1-9][0-9]*)/\1'
 	[opentelemetry]='^one call span \(chat support/chat\) over 3 attempt spans: 2 in ERROR \(error\.type 500\), then acct/gpt-4o-mini served; the call span is not in error$'
 	[onprem-bedrock-fallback]='served by Bedrock while on-prem was down: ([1-9][0-9]*)/\1; by on-prem while it was up: ([1-9][0-9]*)/\2'
+	[gemini-fallback]='^served ([0-9]+)/\1 calls: gemini-main [1-9][0-9]*, openai-main [1-9][0-9]*; Gemini'"'"'s 46s quota delay was never waited out; its thought signature came back on the tool turn$'
+	[cross-provider]='^served ([1-9][0-9]*)/\1 calls by the Claude fallback while the OpenAI primary was rate limited; ([1-9][0-9]*)/\2 by OpenAI while Claude was overloaded$'
 	[environments]='prod \(booking-app/gpt-prod\) 3/3 on big models.*dev \(booking-gpt-dev\) 3/3 on the cheap model'
 )
 

@@ -282,9 +282,9 @@ func TestRoutingChatFallback(t *testing.T) {
 }
 
 func TestRoutingRefusesWhatConverseCannotTake(t *testing.T) {
-	// n > 1 is the caller's request, not a failing target: the call stops
-	// with routing.ErrInvalidRequest, nothing is sent, and no backup is
-	// tried.
+	// n > 1 is the caller's request, not a failing target: each target
+	// refuses it before sending, nothing reaches Bedrock, and the call
+	// fails with routing.ErrInvalidRequest.
 	srv := newServer(t, answer("never"))
 	var tr routing.Trace
 	_, err := routedClient(t, srv).Chat(routing.WithTrace(context.Background(), &tr), openai.ChatCompletionRequest{
@@ -299,7 +299,7 @@ func TestRoutingRefusesWhatConverseCannotTake(t *testing.T) {
 	if sent != 0 {
 		t.Errorf("%d requests reached Bedrock; want none", sent)
 	}
-	if len(tr.Attempts) != 1 || tr.Attempts[0].Class != "invalid" {
-		t.Errorf("attempts %+v; want one invalid attempt and no fallback", tr.Attempts)
+	if len(tr.Attempts) != 2 || tr.Attempts[0].Class != "invalid" || tr.Attempts[1].Class != "invalid" {
+		t.Errorf("attempts %+v; want both targets to refuse it", tr.Attempts)
 	}
 }

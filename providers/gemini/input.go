@@ -1,6 +1,10 @@
 package gemini
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/llmroute/llmroute/providers"
+)
 
 // InputError is a request this package refused before sending it: a field
 // Gemini cannot take (an image by http URL, logit_bias), a value out of
@@ -8,9 +12,10 @@ import "fmt"
 // not hold together (a tool result for a call never made).
 //
 // It is deliberately not a [providers.Error]: nothing reached Gemini, so
-// it is not a provider failure. The routing layer counts an error with no
-// status as a transport failure (502), so the call may still be served by
-// another target that can take the request.
+// it is not a provider failure. It matches [providers.ErrInvalidRequest]
+// with errors.Is, so the routing layer holds it against no target, does
+// not ask Gemini again, and moves on to a target that can take the
+// request; when none can, the call fails with routing.ErrInvalidRequest.
 type InputError struct {
 	// Field names the offending field as a JSON path of the OpenAI
 	// request ("messages[2].content[1].image_url", "tool_choice"), or
@@ -24,6 +29,9 @@ type InputError struct {
 func (e *InputError) Error() string {
 	return "gemini: " + e.Field + ": " + e.Reason
 }
+
+// Unwrap makes an InputError match providers.ErrInvalidRequest.
+func (e *InputError) Unwrap() error { return providers.ErrInvalidRequest }
 
 // inputError returns an *InputError for field with a formatted reason.
 func inputError(field, format string, args ...any) error {

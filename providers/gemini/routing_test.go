@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
 
+	gem "github.com/llmroute/llmroute/providers/gemini"
 	oai "github.com/llmroute/llmroute/providers/openai"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
@@ -251,5 +252,37 @@ func TestRoutingFallbackOnQuota(t *testing.T) {
 		if strings.Contains(errorTexts(e), testKey) {
 			t.Errorf("the trace's error holds the key")
 		}
+	}
+}
+
+func TestRoutingPassesWhatGeminiCannotTakeToATargetThatCan(t *testing.T) {
+	// Gemini takes images inline only; an image by http URL is refused
+	// before anything is sent, held against no one, and the OpenAI
+	// target behind it serves the call.
+	gemSrv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+		t.Error("Gemini was sent a request it cannot take")
+	})
+	openaiSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"chatcmpl-2","object":"chat.completion","created":1,"model":"gpt-4o-2024-08-06",`+
+			`"choices":[{"index":0,"message":{"role":"assistant","content":"A cat."},"finish_reason":"stop"}]}`)
+	}))
+	t.Cleanup(openaiSrv.Close)
+	c := geminiClient(t, gemSrv, openaiSrv.URL)
+	var tr routing.Trace
+	resp, err := c.Chat(routing.WithTrace(context.Background(), &tr), openai.ChatCompletionRequest{Model: "app/chat",
+		Messages: []openai.ChatCompletionMessage{{Role: "user", MultiContent: []openai.ChatMessagePart{
+			{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: "https://example.com/cat.png"}},
+		}}}})
+	if err != nil || resp.Choices[0].Message.Content != "A cat." {
+		t.Fatalf("Chat = %v, %v; want OpenAI's answer", resp, err)
+	}
+	if len(tr.Attempts) != 2 || tr.Attempts[0].Class != "invalid" || tr.Attempts[1].Class != "ok" {
+		t.Errorf("attempts %+v; want Gemini's refusal, then OpenAI", tr.Attempts)
+	}
+	var ie *gem.InputError
+	if !errors.As(tr.Attempts[0].Err, &ie) || !strings.Contains(ie.Field, "image_url") {
+		t.Errorf("Gemini's refusal %v; want an InputError naming the image", tr.Attempts[0].Err)
 	}
 }
