@@ -121,6 +121,10 @@
 //     "invalid_request_error"), for fallback_error_codes.
 //   - RetryAfter from retry-after-ms when it is present and valid, else
 //     from retry-after, in seconds or as an HTTP date.
+//   - RateLimits from the anthropic-ratelimit-* headers (requests, and
+//     the most restrictive token budget, with their RFC 3339 resets), so
+//     that the routing layer stops sending to a spent budget until its
+//     reset. A stream reports them through [providers.RateLimitReporter].
 //   - no response (connection refused or reset, EOF before headers), a
 //     success response that cannot be read or decoded, or a status that
 //     is neither success nor error: 502 ([providers.StatusTransport]).

@@ -169,8 +169,11 @@ func (s *callState) apiError(e *sdk.Error) error {
 	}
 
 	var retryAfter time.Duration
+	var limits providers.RateLimits
 	if e.Response != nil && httpStatus >= http.StatusBadRequest {
-		retryAfter = retryAfterOf(e.Response.Header, time.Now())
+		now := time.Now()
+		retryAfter = retryAfterOf(e.Response.Header, now)
+		limits = providers.ParseRateLimits(e.Response.Header, now)
 	}
 	return &providers.Error{
 		Status:     status,
@@ -179,6 +182,7 @@ func (s *callState) apiError(e *sdk.Error) error {
 		Type:       s.redact(typ),
 		Message:    s.redact(msg),
 		Err:        s.sanitize(e),
+		RateLimits: limits,
 	}
 }
 

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sync/atomic"
 	"time"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/anthropics/anthropic-sdk-go/v2/packages/ssestream"
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -48,13 +50,22 @@ func (p *Provider) ChatStream(ctx context.Context, req providers.ChatRequest) (p
 	var sctx context.Context
 	sctx, s.cancel = context.WithCancel(ctx)
 	s.st.ctx = context.WithValue(sctx, stateKey{}, &s.st)
-	s.events = p.client.Messages.NewStreaming(s.st.ctx, params, p.callOptions(&req.Call)...)
+	var raw *http.Response
+	s.events = p.client.Messages.NewStreaming(s.st.ctx, params, append(p.callOptions(&req.Call), option.WithResponseInto(&raw))...)
 	if err := s.events.Err(); err != nil {
 		s.release()
 		return nil, s.st.translate(err)
 	}
+	if raw != nil {
+		s.limits = providers.ParseRateLimits(raw.Header, time.Now())
+	}
 	return s, nil
 }
+
+// RateLimits implements [providers.RateLimitReporter]: what the
+// response's anthropic-ratelimit-* headers said. They are read before the
+// stream is returned and never change.
+func (s *stream) RateLimits() providers.RateLimits { return s.limits }
 
 // errStreamClosed is what Recv returns once Close has been called.
 var errStreamClosed = fmt.Errorf("anthropic: %w", providers.ErrStreamClosed)
@@ -81,6 +92,8 @@ type stream struct {
 	usage     streamUsage
 	toolIndex []int // content block index → tool call index + 1; 0: not a tool_use block
 	tools     int   // tool_use blocks seen
+
+	limits providers.RateLimits // read-only
 }
 
 // streamUsage is the usage a stream reports, as the latest event says.
