@@ -38,6 +38,11 @@ func (h *Health) Adopt(i int, since, until time.Time) Change {
 		return Unchanged
 	}
 	t := &h.t[i]
+	if t.until.Load() == u && t.since.Load() == s {
+		// Every call of a replica reads the shared records: the same
+		// record again costs two loads, no lock.
+		return Unchanged
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	was := t.until.Load() != 0
