@@ -406,3 +406,27 @@ func BenchmarkRoutingLimits(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRoutingSharedHealth is a call whose Client shares health
+// through Redis (one MGET of the model's records before the plan) next
+// to one that judges health alone, on a provider that answers at once.
+func BenchmarkRoutingSharedHealth(b *testing.B) {
+	client := sharedClient(b)
+	ns := uniquePrefix(b, client)
+	req := openai.ChatCompletionRequest{Model: "grp/chat"}
+	for _, name := range []string{"local", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			var opts []routing.Option
+			if name == "redis" {
+				opts = append(opts, routing.WithSharedHealth(newStore(b, client, redis.WithNamespace(ns), redis.WithTimeout(time.Second))))
+			}
+			c := replica(b, nopChat{}, limitedGroup(target.RateLimit{}), opts...)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Chat(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
