@@ -380,16 +380,18 @@ func (r *run) settle(a *attempt, err error, dur time.Duration) {
 
 func (r *run) learn(a *attempt, err error, dur time.Duration) {
 	t := a.t
-	var rl providers.RateLimits
-	if err != nil {
-		if pe, ok := providers.FromError(err); ok {
-			rl = pe.RateLimits
+	if err != nil || len(a.header) > 0 {
+		var rl providers.RateLimits
+		if err != nil {
+			if pe, ok := providers.FromError(err); ok {
+				rl = pe.RateLimits
+			}
+		} else {
+			rl = providers.ParseRateLimits(a.header, time.Time{})
 		}
-	} else if len(a.header) > 0 {
-		rl = providers.ParseRateLimits(a.header, time.Time{})
-	}
-	if !rl.IsZero() {
-		t.quota.note(rl, a.rec.Start.Add(dur))
+		if !rl.IsZero() {
+			t.quota.note(rl, a.rec.Start.Add(dur))
+		}
 	}
 	ch := a.charge
 	if !ch.tokens || a.used <= 0 {
