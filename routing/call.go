@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/bits"
 	"net/http"
 	"time"
 
@@ -17,8 +16,6 @@ import (
 	"github.com/llmroute/llmroute/strategy"
 	"github.com/llmroute/llmroute/target"
 )
-
-func trailingZeros(s strategy.Set) int { return bits.TrailingZeros64(uint64(s)) }
 
 // run is one routed call's state: the resolved virtual model, its plan
 // through the targets and the failures so far. A unary call keeps it on the

@@ -417,8 +417,7 @@ func allows(have, need Role) bool {
 // otherwise the catch-all targets.
 func (m *model) eligible(md metadata.MD) (strategy.Set, error) {
 	var matched strategy.Set
-	for s := m.matchers; s != 0; s &= s - 1 {
-		i := trailingZeros(s)
+	for i := range m.matchers.Indices() {
 		if md.Matches(m.targets[i].md) {
 			matched |= 1 << i
 		}
@@ -430,8 +429,8 @@ func (m *model) eligible(md metadata.MD) (strategy.Set, error) {
 		return m.catchAll, nil
 	}
 	var unmet []string
-	for s := m.matchers; s != 0; s &= s - 1 {
-		for _, k := range md.Unmet(m.targets[trailingZeros(s)].md) {
+	for i := range m.matchers.Indices() {
+		for _, k := range md.Unmet(m.targets[i].md) {
 			if !slices.Contains(unmet, k) {
 				unmet = append(unmet, k)
 			}

@@ -2,7 +2,6 @@ package strategy
 
 import (
 	"fmt"
-	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,8 +169,7 @@ func (h *Health) Unhealthy(now time.Time) Set {
 			u |= 1 << i
 		}
 	}
-	for s := h.slaSet &^ u; s != 0; s &= s - 1 {
-		i := bits.TrailingZeros64(uint64(s))
+	for i := range (h.slaSet &^ u).Indices() {
 		if h.slaCause(i, ns) != CauseNone {
 			u |= 1 << i
 		}
@@ -212,8 +210,7 @@ func (h *Health) slaCause(i int, now int64) Cause {
 // whose probe may be claimed at now.
 func (h *Health) due(cand Set, now int64) Set {
 	var d Set
-	for s := cand & All(len(h.t)); s != 0; s &= s - 1 {
-		i := bits.TrailingZeros64(uint64(s))
+	for i := range (cand & All(len(h.t))).Indices() {
 		t := &h.t[i]
 		if now < t.until.Load() && now >= t.probeAt.Load() {
 			d |= 1 << i

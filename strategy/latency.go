@@ -3,7 +3,6 @@ package strategy
 import (
 	"errors"
 	"math"
-	"math/bits"
 )
 
 // Latency is latency-based routing: it orders targets by their
@@ -54,8 +53,7 @@ func (l *Latency) Pick(in PickInfo) (PickResult, error) {
 	var lat [MaxTargets]uint64
 	var cold Set
 	fastest := uint64(math.MaxUint64)
-	for s := c; s != 0; s &= s - 1 {
-		i := bits.TrailingZeros64(uint64(s))
+	for i := range c.Indices() {
 		t := &ts[i]
 		t.fresh(now)
 		v := t.lat.Load()
@@ -70,8 +68,7 @@ func (l *Latency) Pick(in PickInfo) (PickResult, error) {
 		band := cold
 		// Within 1.2×: mean ≤ fastest×6/5, in integers; means are
 		// below 2^56, so this cannot overflow.
-		for s := c &^ cold; s != 0; s &= s - 1 {
-			i := bits.TrailingZeros64(uint64(s))
+		for i := range (c &^ cold).Indices() {
 			if lat[i]*5 <= fastest*6 {
 				band |= 1 << i
 			}
@@ -96,8 +93,7 @@ func (l *Latency) Pick(in PickInfo) (PickResult, error) {
 		return PickResult{Index: cold.nth(uniform(in.Rand, cold.Len())), Cause: CauseExplore}, nil
 	}
 	var ties Set
-	for s := c; s != 0; s &= s - 1 {
-		i := bits.TrailingZeros64(uint64(s))
+	for i := range c.Indices() {
 		if lat[i] == fastest {
 			ties |= 1 << i
 		}

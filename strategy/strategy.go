@@ -3,6 +3,7 @@ package strategy
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math/bits"
 	"math/rand/v2"
 	"time"
@@ -36,6 +37,19 @@ func Of(idx ...int) Set {
 
 // Has reports whether i is in s.
 func (s Set) Has(i int) bool { return i >= 0 && i < MaxTargets && s&(1<<i) != 0 }
+
+// Indices yields the targets in s, in ascending order.
+//
+//	for i := range cand.Indices() { ... }
+func (s Set) Indices() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for ; s != 0; s &= s - 1 {
+			if !yield(bits.TrailingZeros64(uint64(s))) {
+				return
+			}
+		}
+	}
+}
 
 // Len returns the number of targets in s.
 func (s Set) Len() int { return bits.OnesCount64(uint64(s)) }
@@ -145,8 +159,8 @@ func (w *Weighted) Pick(in PickInfo) (PickResult, error) {
 		return PickResult{}, ErrNoCandidates
 	}
 	var total uint64
-	for s := c; s != 0; s &= s - 1 {
-		total += uint64(w.weights[bits.TrailingZeros64(uint64(s))])
+	for i := range c.Indices() {
+		total += uint64(w.weights[i])
 	}
 	if total == 0 {
 		return PickResult{Index: c.nth(uniform(in.Rand, c.Len()))}, nil
@@ -156,8 +170,7 @@ func (w *Weighted) Pick(in PickInfo) (PickResult, error) {
 		x = total - 1
 	}
 	last := 0
-	for s := c; s != 0; s &= s - 1 {
-		i := bits.TrailingZeros64(uint64(s))
+	for i := range c.Indices() {
 		wi := uint64(w.weights[i])
 		if wi == 0 {
 			continue
@@ -202,8 +215,7 @@ func (p *Priority) Pick(in PickInfo) (PickResult, error) {
 		return PickResult{}, ErrNoCandidates
 	}
 	best, ties := -1, Set(0)
-	for s := c; s != 0; s &= s - 1 {
-		i := bits.TrailingZeros64(uint64(s))
+	for i := range c.Indices() {
 		switch {
 		case best < 0 || p.prio[i] < best:
 			best, ties = p.prio[i], 1<<i
