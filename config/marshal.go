@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -254,8 +255,8 @@ func budget(b *RetryBudget) *yaml.Node {
 		return mapping("disabled", boolean(true))
 	}
 	return mapping(
-		"percent", integer(int64(cmpOr(b.Percent, retry.DefaultBudgetPercent))),
-		"min_per_second", number(cmpOr(b.MinPerSecond, retry.DefaultBudgetMinPerSecond)),
+		"percent", integer(int64(cmp.Or(b.Percent, retry.DefaultBudgetPercent))),
+		"min_per_second", number(cmp.Or(b.MinPerSecond, retry.DefaultBudgetMinPerSecond)),
 	)
 }
 
@@ -270,7 +271,7 @@ func (e *encoder) hedge(p string, h *Hedge) *yaml.Node {
 	return mapping(
 		"after_ms", e.ms(p+".after_ms", h.After, time.Millisecond),
 		"after_percentile", pct,
-		"max_hedges", integer(int64(cmpOr(h.Max, 1))),
+		"max_hedges", integer(int64(cmp.Or(h.Max, 1))),
 	)
 }
 
@@ -280,13 +281,6 @@ func number(x float64) *yaml.Node {
 		tag = "!!int"
 	}
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: strconv.FormatFloat(x, 'f', -1, 64)}
-}
-
-func cmpOr[T int | float64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node {

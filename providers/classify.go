@@ -3,6 +3,7 @@ package providers
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -42,7 +43,7 @@ func FromError(err error) (*Error, bool) {
 	switch {
 	case errors.As(err, &apiErr) && apiErr.HTTPStatusCode != 0:
 		out.Status, out.Type, out.Message = apiErr.HTTPStatusCode, apiErr.Type, apiErr.Message
-		out.Code = apiCode(apiErr.Code)
+		out.Code = APICode(apiErr.Code)
 	case errors.As(err, &reqErr) && reqErr.HTTPStatusCode != 0:
 		out.Status = reqErr.HTTPStatusCode
 	case errors.As(err, &sc) && sc.StatusCode() != 0:
@@ -65,9 +66,11 @@ func FromError(err error) (*Error, bool) {
 	return out, true
 }
 
-// apiCode renders a go-openai APIError code, which go-openai decodes as a
-// string, a number or null (the int 0, OpenAI's usual value).
-func apiCode(code any) string {
+// APICode renders the Code of a go-openai APIError, which go-openai
+// decodes as an int, a string or whatever else the JSON held. go-openai
+// turns "code": null (OpenAI's usual value) into the int 0, so 0 is no
+// code. FromError and the OpenAI adapter read codes through it alike.
+func APICode(code any) string {
 	switch c := code.(type) {
 	case nil:
 		return ""
@@ -77,6 +80,9 @@ func apiCode(code any) string {
 		if c == 0 {
 			return ""
 		}
+		return strconv.Itoa(c)
+	case float64:
+		return strconv.FormatFloat(c, 'f', -1, 64)
 	}
 	return fmt.Sprint(code)
 }

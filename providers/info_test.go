@@ -1,6 +1,7 @@
 package providers_test
 
 import (
+	"context"
 	"testing"
 
 	goopenai "github.com/sashabaranov/go-openai"
@@ -9,6 +10,13 @@ import (
 	"github.com/llmroute/llmroute/providers/fake"
 	oai "github.com/llmroute/llmroute/providers/openai"
 )
+
+// silent is a Provider that does not say what it is.
+type silent struct{}
+
+func (silent) Chat(context.Context, providers.ChatRequest) (goopenai.ChatCompletionResponse, error) {
+	return goopenai.ChatCompletionResponse{}, nil
+}
 
 func TestDescribe(t *testing.T) {
 	azure := goopenai.DefaultAzureConfig("k", "https://my-res.openai.azure.com")
@@ -23,7 +31,8 @@ func TestDescribe(t *testing.T) {
 		{"azure", oai.New(azure), providers.Info{Name: "azure.ai.openai", Address: "my-res.openai.azure.com", Port: 443}},
 		{"compatible server", oai.New(local), providers.Info{Name: "openai", Address: "127.0.0.1", Port: 8080}},
 		{"fake", fake.New(), providers.Info{Name: "fake"}},
-		{"no Describe", providers.Provider(nil), providers.Info{}},
+		{"no Describe", silent{}, providers.Info{}},
+		{"nil", nil, providers.Info{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := providers.Describe(tc.p); got != tc.want {

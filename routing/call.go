@@ -424,6 +424,9 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 			req := o.build(t, header, r.tr)
 			ch, ok := admit(r, o, t, step, try, &req)
 			if !ok {
+				// Skipped at its limit: on to the next target, which
+				// is a fallback when this one had already failed.
+				r.fallback = r.fallback || try > 1
 				break
 			}
 			r.begin(a, t, step, try, wait)

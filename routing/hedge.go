@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -374,19 +375,12 @@ func compileBudgets(b *config.RetryBudget, n int) []*retry.Budget {
 	}
 	percent, floor := retry.DefaultBudgetPercent, float64(retry.DefaultBudgetMinPerSecond)
 	if b != nil {
-		percent = cmp(b.Percent, percent)
-		floor = cmp(b.MinPerSecond, floor)
+		percent = cmp.Or(b.Percent, percent)
+		floor = cmp.Or(b.MinPerSecond, floor)
 	}
 	out := make([]*retry.Budget, n)
 	for i := range out {
 		out[i] = retry.NewBudget(percent, floor)
 	}
 	return out
-}
-
-func cmp[T int | float64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }

@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -131,9 +132,9 @@ func NewHealth(n int, opts HealthOptions) (*Health, error) {
 		t:        make([]htarget, n),
 		stats:    stats,
 		sla:      make([]target.SLACutoff, n),
-		failures: cmpOr(opts.Failures, DefaultFailures),
-		window:   int64(cmpOr(opts.Window, DefaultFailureWindow)),
-		cooldown: int64(cmpOr(opts.Cooldown, DefaultCooldown)),
+		failures: cmp.Or(opts.Failures, DefaultFailures),
+		window:   int64(cmp.Or(opts.Window, DefaultFailureWindow)),
+		cooldown: int64(cmp.Or(opts.Cooldown, DefaultCooldown)),
 		noStats:  opts.NoStats,
 	}
 	for i, c := range opts.SLA {
@@ -146,13 +147,6 @@ func NewHealth(n int, opts HealthOptions) (*Health, error) {
 		}
 	}
 	return h, nil
-}
-
-func cmpOr[T int | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // Stats returns the statistics h records every outcome in; build a

@@ -62,7 +62,7 @@ func translate(s *callState, err error) error {
 	// the upstream's answer is the more useful fact.
 	var apiErr *goopenai.APIError
 	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode != 0 {
-		return s.upstreamError(apiErr.HTTPStatusCode, codeString(apiErr.Code), apiErr.Type, apiErr.Message, err)
+		return s.upstreamError(apiErr.HTTPStatusCode, providers.APICode(apiErr.Code), apiErr.Type, apiErr.Message, err)
 	}
 	var reqErr *goopenai.RequestError
 	if errors.As(err, &reqErr) && reqErr.HTTPStatusCode != 0 {
@@ -127,27 +127,6 @@ func (s *callState) upstreamError(status int, code, typ, msg string, cause error
 		Message:    s.redact(msg),
 		Err:        s.redactErr(cause),
 		RateLimits: s.limits,
-	}
-}
-
-// codeString renders an APIError's Code, which go-openai decodes as an
-// int, a string or whatever else the JSON held. go-openai turns
-// "code": null (OpenAI's usual value) into the int 0, so 0 is no code.
-func codeString(code any) string {
-	switch c := code.(type) {
-	case nil:
-		return ""
-	case string:
-		return c
-	case int:
-		if c == 0 {
-			return ""
-		}
-		return strconv.Itoa(c)
-	case float64:
-		return strconv.FormatFloat(c, 'f', -1, 64)
-	default:
-		return fmt.Sprint(c)
 	}
 }
 
