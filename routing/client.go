@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/virtualtime"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/stores"
@@ -120,7 +121,9 @@ func WithDefaultMetadata(md metadata.MD) Option {
 // testing/synctest already virtualises. A simulator that replays traffic
 // in its own virtual time supplies one. Per-attempt timeouts, stream
 // timers and a stream's own timing (its TTFT and duration) use the
-// runtime's clock and timers whatever the Clock.
+// runtime's clock and timers whatever the Clock. So do a hedged call's
+// timer and goroutines, except under the simulator's clock (package
+// simulate), which runs them in its virtual time.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits d, or until ctx is done and then returns ctx's error.
@@ -222,6 +225,7 @@ type Client struct {
 	accounts  config.Accounts
 	defaultMD metadata.MD
 	clock     Clock
+	sched     virtualtime.Scheduler // a hedged call's goroutines and timers
 	now       func() time.Time
 	rand      func() float64
 	admins    map[string]bool
@@ -268,6 +272,7 @@ func New(opts ...Option) (*Client, error) {
 		accounts:  s.accounts,
 		defaultMD: s.defaultMD,
 		clock:     s.clock,
+		sched:     virtualtime.Runtime{},
 		now:       s.clock.Now,
 		rand:      s.rand,
 		admins:    s.admins,
@@ -278,6 +283,9 @@ func New(opts ...Option) (*Client, error) {
 		tracer:    tracerOf(s.observers),
 		cooldown:  s.cooldown,
 		limits:    &limits{limiter: s.limiter, replicas: max(s.replicas, 1)},
+	}
+	if o, ok := s.clock.(virtualtime.Owner); ok {
+		c.sched = o.Scheduler()
 	}
 	if c.store == nil {
 		c.store = stores.NewMemory(stores.WithClock(c.now))

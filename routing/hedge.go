@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/virtualtime"
 	"github.com/llmroute/llmroute/retry"
 	"github.com/llmroute/llmroute/strategy"
 )
@@ -121,6 +122,7 @@ type lane[Resp any] struct {
 func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt) (Resp, error) {
 	var zero Resp
 	h := r.m.hedge
+	sch := r.c.sched
 	done := make(chan *lane[Resp], 1+h.max) // every lane sends once; never blocks
 	var live []*lane[Resp]
 	var primary *lane[Resp]
@@ -134,10 +136,17 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 		hedges int
 		final  error // what the call returns if nothing serves
 	)
-	var timer *time.Timer
+	var timer virtualtime.Timer
 	var timerC <-chan time.Time
 	var nap sleeper
-	defer nap.stop()
+	defer nap.stop(sch)
+	defer func() {
+		// A timer left armed would tick for no one: under a simulator's
+		// clock, a tick no one takes keeps virtual time from moving on.
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 
 	// start begins a try, or skips it (nil) when its target is at its
 	// rate limit.
@@ -159,15 +168,16 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 		l.a.ctx, l.cancel = context.WithCancel(l.a.ctx)
 		live = append(live, l)
 		stream := o.stream
-		go func() {
+		sch.Go(func() {
 			defer func() {
 				if p := recover(); p != nil {
 					l.panicked = p
 				}
+				sch.Post()
 				done <- l
 			}()
 			l.resp, l.err, l.timedOut = call(r, snd, stream, &l.a, req)
-		}()
+		})
 		return l
 	}
 	nextTarget := func() bool {
@@ -192,11 +202,11 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 		if hedges < h.max {
 			if d, ok := h.delay(step.Index); ok {
 				if timer == nil {
-					timer = time.NewTimer(d)
+					timer = sch.NewTimer(d)
 				} else {
 					timer.Reset(d)
 				}
-				timerC = timer.C
+				timerC = timer.C()
 			}
 		}
 	}
@@ -207,13 +217,14 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 		if timer != nil {
 			timer.Stop()
 		}
-		nap.stop()
+		nap.stop(sch)
 		for _, l := range live {
 			l.stopped = true
 			l.cancel()
 		}
 		for range live {
 			l := <-done
+			sch.Took()
 			if l.err == nil && o.discard != nil {
 				o.discard(l.resp)
 			}
@@ -240,6 +251,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			}
 			return zero, final
 		}
+		sch.Await()
 		select {
 		case <-r.ctx.Done():
 			end("canceled")
@@ -318,7 +330,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			switch v.next {
 			case retry.Again:
 				wait = v.wait
-				nap.start(r.ctx, r.c.clock, v.wait)
+				nap.start(r.ctx, r.c.clock, sch, v.wait)
 			case retry.Fallback:
 				r.fallback = true
 				if nextTarget() {
@@ -341,19 +353,25 @@ type sleeper struct {
 }
 
 // start sleeps d on clock; done receives the outcome.
-func (s *sleeper) start(ctx context.Context, clock Clock, d time.Duration) {
+func (s *sleeper) start(ctx context.Context, clock Clock, sch virtualtime.Scheduler, d time.Duration) {
 	ctx, s.cancel = context.WithCancel(ctx)
-	s.done = make(chan error, 1)
-	go func(done chan error) { done <- clock.Sleep(ctx, d) }(s.done)
+	done := make(chan error, 1)
+	s.done = done
+	sch.Go(func() {
+		err := clock.Sleep(ctx, d)
+		sch.Post()
+		done <- err
+	})
 }
 
 // stop ends a sleep in progress and waits for its goroutine.
-func (s *sleeper) stop() {
+func (s *sleeper) stop(sch virtualtime.Scheduler) {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	if s.done != nil {
 		<-s.done
+		sch.Took()
 	}
 	*s = sleeper{}
 }

@@ -25,16 +25,21 @@
 // simulated provider for every account its targets name, and calls the
 // virtual model Requests times (Chat, or Completion or Embed when the
 // model serves no chat), reading each call's routing.Trace. Nothing
-// sleeps: the Client is given a virtual clock (routing.WithClock) that a
-// simulated provider moves on by each call's latency, and that the
-// Client's retry waits move on too. Ten minutes of traffic take a few
-// milliseconds.
+// sleeps: the Client is given a virtual clock (routing.WithClock) on
+// which a simulated provider waits out each call's latency and the
+// Client waits out its back-offs. Ten minutes of traffic take well under
+// a second.
 //
-// Calls are replayed one at a time and never overlap. A call starts at its
-// scheduled time (every Interval, or at Poisson-distributed gaps) or, when
-// the call before it is still running then, as soon as that one ends; the
-// table counts such late starts. Choose an interval longer than most calls
-// take for the timeline to follow the schedule.
+// Calls overlap as they do in production. Each starts at its scheduled
+// time (every Interval, or at Poisson-distributed gaps) on a goroutine of
+// its own, whatever the calls before it are doing, so a slow target
+// builds up calls in flight (the table's header says how many at most).
+// A hedged call's tries run side by side, its hedge timer on the virtual
+// clock too, and the loser is cancelled as it would be. Virtual time
+// moves on to the next event (an answer, a back-off's end, a hedge timer,
+// a new call) only once every goroutine of the run is waiting for one,
+// so each reads the time it woke at; events of one instant go answers
+// first, then timers, then new calls.
 //
 // A simulated call draws its latency from the target's distribution at
 // the virtual time it starts, applies the windows active then, and fails
@@ -106,11 +111,27 @@
 // target failed the call), PROBES (tries testing its recovery while it
 // was unhealthy), ERRORS (failed tries) with FAILED TRIES by status, and
 // P50/P99 of its tries' latency; when any call passed a target over at
-// its rate limit, SKIPPED counts those passes (not tries). Then the
-// callers' view: calls, calls that failed (by final status, or "rate
-// limited"), and end-to-end p50/p99, retries, waits
-// and fallbacks included. WriteSeries prints the share per target in each
-// time bucket; WriteSVG draws it as a stacked area chart with the
-// windows shaded, whose elements carry their numbers as data-*
-// attributes.
+// its rate limit, SKIPPED counts those passes (not tries); when any call
+// hedged, HEDGES counts the tries started beside a late one and
+// CANCELLED the tries cancelled because another answered first (neither
+// counted as failures). Then the callers' view: calls, calls that failed
+// (by final status, or "rate limited"), and end-to-end p50/p99, retries,
+// waits and fallbacks included. WriteSeries prints, per time bucket, the
+// calls, the upstream tries per call, the end-to-end p50/p99 and the
+// share per target; WriteSVG draws the shares as a stacked area chart
+// with the windows shaded, and under it the latency and the tries per
+// call as lines. Its elements carry their numbers as data-* attributes.
+//
+// # Hedging and retry budgets
+//
+// testdata/heavy-tail.scenario.yaml sends 5 calls a second to a primary
+// whose latency has a heavy tail (p50 800 ms, p99 8 s), with a steady
+// backup; its manifest hedges after the primary's own 92nd percentile.
+// Hedging cuts the callers' p99 from 7.6 s to 4.3 s for 8% more upstream
+// calls, the p50 unchanged. testdata/total-outage.scenario.yaml takes
+// both of a model's deployments down for two minutes while 20 calls a
+// second arrive at 10 replicas: the retry budget holds the calls made
+// during the outage to 1.26 upstream tries each, against 1.52 without it,
+// and the onset's calls in flight to 411 against 620. Each manifest says
+// which line to change to compare.
 package simulate

@@ -45,7 +45,7 @@ targets:
 	res.WriteTable(os.Stdout)
 	// Output:
 	// virtual model support-bot/chat (priority-based-routing), seed 0
-	// 10 calls over 9m of virtual time
+	// 10 calls over 9m of virtual time, at most 1 at once; 11 upstream tries (1.10 a call)
 	//
 	// TARGET              SERVED  SHARE  ATTEMPTS  RETRIES  FALLBACKS  PROBES  ERRORS  P50    P99    FAILED TRIES
 	// azure-main/gpt-4o        9  90.0%        10        0          0       0       1  200ms  200ms  503×1

@@ -14,52 +14,6 @@ import (
 	"github.com/llmroute/llmroute/providers"
 )
 
-// epoch is the virtual time every run starts at, so that runs are alike
-// whatever the wall clock says.
-var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// clock is virtual time for a routing.Client. Calls are replayed one at a
-// time, so nothing ever waits for anyone: sleeping is moving time on, and
-// a provider call moves time on by its latency. The lock only keeps the
-// race detector honest should routing read the time from elsewhere.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep moves virtual time on by d.
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.advance(d)
-	return nil
-}
-
-func (c *clock) advance(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// until moves virtual time on to t, if t is later.
-func (c *clock) until(t time.Time) {
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	c.mu.Unlock()
-}
-
 // lockedRand is a math/rand/v2 source safe for concurrent use, as
 // routing.WithRand asks.
 type lockedRand struct {
@@ -155,8 +109,8 @@ type failure struct {
 }
 
 // call performs one simulated call on ref at the current virtual time:
-// it moves time on by the call's latency (or the target's timeout) and
-// returns the output tokens or the provider error.
+// it waits the call's latency (or the target's timeout) in virtual time
+// and returns the output tokens or the provider error.
 func (w *world) call(ctx context.Context, ref string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -205,13 +159,17 @@ func (w *world) call(ctx context.Context, ref string) (int, error) {
 		d = time.Duration(float64(w.draw(lat))*factor) + add
 	}
 	if b.timeout > 0 && d > b.timeout {
-		// The routing's own per-attempt timer runs on the wall clock,
-		// which a simulated call never lets pass: the timeout is
+		// Routing's own per-attempt timer runs on the wall clock, so a
+		// run leaves it off (see newRunner) and the timeout is
 		// modelled here, as the 408 a timed-out attempt is.
-		w.clock.advance(b.timeout)
+		if err := w.clock.Sleep(ctx, b.timeout); err != nil {
+			return 0, err
+		}
 		return 0, &providers.Error{Status: providers.StatusTimeout, Message: fmt.Sprintf("simulated: no answer within %v", b.timeout)}
 	}
-	w.clock.advance(d)
+	if err := w.clock.Sleep(ctx, d); err != nil {
+		return 0, err // a hedged call's losing try, cancelled
+	}
 	if fail != nil {
 		return 0, &providers.Error{Status: fail.status, RetryAfter: fail.retryAfter, Message: "simulated: " + fail.why}
 	}
@@ -233,9 +191,8 @@ func orFloat(v, def float64) float64 {
 }
 
 // account is the simulated provider of one account. It serves chat,
-// completions and embeddings and never blocks. It is safe for concurrent
-// use, though a run makes one call at a time: concurrent calls would each
-// move the shared virtual time on by their own latency.
+// completions and embeddings, each call waiting its latency in the run's
+// virtual time. It is safe for concurrent use.
 type account struct {
 	name string
 	w    *world

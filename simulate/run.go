@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -45,8 +46,15 @@ type Result struct {
 	// called ("no eligible target").
 	Calls, Failed int
 	FailedBy      map[string]int
-	// Late is how many calls started after their scheduled time because
-	// the call before them was still running.
+	// MaxInFlight is the most calls that were running at once: calls
+	// arrive on schedule and overlap, as they would in real time.
+	MaxInFlight int
+	// Tries is how many upstream tries the calls made in all, hedges and
+	// cancelled ones included: Tries / Calls is the load the calls put
+	// on the providers.
+	Tries int
+	// Deprecated: calls overlap, so none waits for the one before it;
+	// Late is always 0.
 	Late int
 	// Duration is the virtual time from the first call's start to the
 	// last call's end.
@@ -75,8 +83,10 @@ type TargetStats struct {
 	// Attempts counts every try on it; Retries the tries that repeated a
 	// failed one on it; Fallbacks the first tries on it after another
 	// target had failed the call; Probes the tries that tested its
-	// recovery while it was unhealthy.
-	Attempts, Retries, Fallbacks, Probes int
+	// recovery while it was unhealthy; Hedges the tries started beside a
+	// late one; Cancelled the tries cancelled because another try of the
+	// same call answered first (neither failures nor in its latency).
+	Attempts, Retries, Fallbacks, Probes, Hedges, Cancelled int
 	// Errors counts its failed tries, and ErrorsBy by status (408 for a
 	// timeout).
 	Errors   int
@@ -98,6 +108,10 @@ type Bucket struct {
 	// Served is, per target (parallel to Result.Targets), how many of
 	// those calls it answered.
 	Served []int
+	// Tries is how many upstream tries those calls made in all.
+	Tries int
+	// P50 and P99 are those calls' end-to-end latency.
+	P50, P99 time.Duration
 }
 
 // Share returns the share of the bucket's calls that target i served,
@@ -213,7 +227,7 @@ type runner struct {
 }
 
 func newRunner(groups []config.Group, m chosen, sc *Scenario) (*runner, error) {
-	clk := &clock{now: epoch}
+	clk := newClock()
 	w := &world{clock: clk, rand: newRand(sc.Seed, 2), start: epoch, targets: map[string]*behavior{}, deflt: compile(Behavior{}, 0)}
 	rc := &m.vm.Routing
 	r := &runner{sc: sc, m: m, w: w, index: map[string]int{}}
@@ -224,6 +238,18 @@ func newRunner(groups []config.Group, m chosen, sc *Scenario) (*runner, error) {
 		}
 		w.targets[t.Ref] = compile(sc.Targets[t.Ref], timeout)
 		r.index[t.Ref] = i
+	}
+	// The simulated providers time out in virtual time; routing's
+	// per-attempt timer runs on the wall clock, which a call's virtual
+	// seconds do not move, so it is left off.
+	for gi := range groups {
+		for mi := range groups[gi].Models {
+			rc := &groups[gi].Models[mi].Routing
+			rc.RequestTimeout = 0
+			for ti := range rc.Targets {
+				rc.Targets[ti].RequestTimeout = 0
+			}
+		}
 	}
 	// Every account the manifest names gets a simulated provider, since
 	// the Client checks every group's targets, called or not.
@@ -305,14 +331,81 @@ func operation(c *routing.Client, m chosen) func(ctx context.Context) error {
 type record struct {
 	start, end time.Duration // since the run's start
 	served     int           // target index, -1 when the call failed
+	tries      int           // upstream tries, hedges included
 }
 
-func (r *runner) run(ctx context.Context) (*Result, error) {
+// outcome is what one call left behind, written by its own goroutine.
+type outcome struct {
+	tr         routing.Trace
+	start, end time.Time
+	err        error
+}
+
+func (r *runner) run(parent context.Context) (*Result, error) {
 	sc, w := r.sc, r.w
 	interval := sc.Interval
 	if interval == 0 {
 		interval = DefaultInterval
 	}
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	defer context.AfterFunc(ctx, w.clock.stop)()
+	base := routing.WithSubject(ctx, Subject)
+
+	// Each call arrives as an event: its arrival draws its request,
+	// schedules the next call's arrival and starts the call on a
+	// goroutine of its own, which the clock counts busy until the call
+	// returns.
+	outs := make([]outcome, sc.Requests)
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards inFlight and peak
+	var inFlight, peak int
+	var arrival func(i int, at time.Duration) func()
+	arrival = func(i int, at time.Duration) func() {
+		return func() {
+			o := &outs[i]
+			callCtx := routing.WithTrace(r.request(base), &o.tr)
+			if i+1 < sc.Requests {
+				gap := interval
+				if sc.Arrivals == Poisson {
+					gap = time.Duration(w.rand.ExpFloat64() * float64(interval))
+				}
+				w.clock.at(w.start.Add(at+gap), classArrival, arrival(i+1, at+gap))
+			}
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			mu.Unlock()
+			o.start = w.clock.Now()
+			call := r.calls[i%len(r.calls)]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer w.clock.release()
+				o.err = call(callCtx)
+				o.end = w.clock.Now()
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+			}()
+		}
+	}
+	if sc.Requests > 0 {
+		w.clock.at(w.start, classArrival, arrival(0, 0))
+	}
+	for w.clock.step(ctx) {
+	}
+	cancel() // a run stopped early releases every call still waiting
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return nil, err
+	}
+	return r.result(outs, peak)
+}
+
+// result tallies a run's calls.
+func (r *runner) result(outs []outcome, peak int) (*Result, error) {
+	sc, w := r.sc, r.w
 	n := len(r.m.vm.Routing.Targets)
 	res := &Result{
 		Model:       r.m.name,
@@ -320,6 +413,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		Seed:        sc.Seed,
 		Replicas:    len(r.calls),
 		SharedState: sc.SharedState,
+		MaxInFlight: peak,
 		FailedBy:    map[string]int{},
 		Targets:     make([]TargetStats, n),
 	}
@@ -327,48 +421,35 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	for i, t := range r.m.vm.Routing.Targets {
 		res.Targets[i] = TargetStats{Target: t.Ref, ErrorsBy: map[int]int{}}
 	}
-	recs := make([]record, 0, sc.Requests)
-	e2e := make([]time.Duration, 0, sc.Requests)
-	base := routing.WithSubject(ctx, Subject)
-	var sched time.Duration
-	for i := 0; i < sc.Requests; i++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			if sc.Arrivals == Poisson {
-				sched += time.Duration(w.rand.ExpFloat64() * float64(interval))
-			} else {
-				sched += interval
-			}
-		}
-		at := w.start.Add(sched)
-		if w.clock.Now().After(at) {
-			res.Late++
-		}
-		w.clock.until(at)
-		var tr routing.Trace // one per call, as WithTrace asks
-		callCtx := routing.WithTrace(r.request(base), &tr)
-		start := w.clock.Now()
-		err := r.calls[i%len(r.calls)](callCtx)
-		end := w.clock.Now()
-		if err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		rec := record{start: start.Sub(w.start), end: end.Sub(w.start), served: -1}
-		e2e = append(e2e, end.Sub(start))
-		for _, s := range tr.Skipped {
+	recs := make([]record, 0, len(outs))
+	e2e := make([]time.Duration, 0, len(outs))
+	for i := range outs {
+		o := &outs[i]
+		rec := record{start: o.start.Sub(w.start), end: o.end.Sub(w.start), served: -1, tries: len(o.tr.Attempts)}
+		e2e = append(e2e, o.end.Sub(o.start))
+		res.Duration = max(res.Duration, rec.end)
+		res.Tries += rec.tries
+		for _, s := range o.tr.Skipped {
 			if ti, ok := r.index[s.Target]; ok {
 				res.Targets[ti].Skips++
 			}
 		}
-		for _, a := range tr.Attempts {
+		for _, a := range o.tr.Attempts {
 			ti, ok := r.index[a.Target]
 			if !ok {
 				continue
 			}
 			ts := &res.Targets[ti]
 			ts.Attempts++
+			if a.Hedge {
+				ts.Hedges++
+			}
+			if a.Class == "hedge_cancelled" {
+				// A late try the call no longer needed: not a
+				// failure, and its duration is only how long it ran.
+				ts.Cancelled++
+				continue
+			}
 			lat[ti] = append(lat[ti], a.Duration)
 			if a.Retry {
 				ts.Retries++
@@ -384,22 +465,19 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 				ts.ErrorsBy[a.Status]++
 			}
 		}
-		if err == nil {
-			if ti, ok := r.index[tr.Resolved]; ok {
+		if o.err == nil {
+			if ti, ok := r.index[o.tr.Resolved]; ok {
 				rec.served = ti
 				res.Targets[ti].Served++
 			}
 		} else {
 			res.Failed++
-			res.FailedBy[failureKind(err)]++
+			res.FailedBy[failureKind(o.err)]++
 		}
 		recs = append(recs, rec)
 	}
 	res.Calls = len(recs)
-	if len(recs) > 0 {
-		res.Duration = recs[len(recs)-1].end
-	}
-	res.P50, res.P99 = percentiles(e2e)
+	res.P50, res.P99 = percentiles(slices.Clone(e2e))
 	for i := range res.Targets {
 		ts := &res.Targets[i]
 		ts.Share = float64(ts.Served) / float64(max(res.Calls, 1))
@@ -475,14 +553,21 @@ func (r *runner) series(res *Result, recs []record) error {
 	for i := range res.Series {
 		res.Series[i] = Bucket{From: time.Duration(i) * b, To: time.Duration(i+1) * b, Served: make([]int, len(res.Targets))}
 	}
+	lat := make([][]time.Duration, nb)
 	for _, rec := range recs {
-		bk := &res.Series[min(int(rec.start/b), len(res.Series)-1)]
+		k := min(int(rec.start/b), len(res.Series)-1)
+		bk := &res.Series[k]
 		bk.Calls++
+		bk.Tries += rec.tries
+		lat[k] = append(lat[k], rec.end-rec.start)
 		if rec.served >= 0 {
 			bk.Served[rec.served]++
 		} else {
 			bk.Failed++
 		}
+	}
+	for k := range res.Series {
+		res.Series[k].P50, res.Series[k].P99 = percentiles(lat[k])
 	}
 	return nil
 }

@@ -27,9 +27,8 @@ type Scenario struct {
 	// Requests is how many calls are replayed; at least 1.
 	Requests int
 	// Interval is the virtual time between two scheduled call starts;
-	// 0 means DefaultInterval. Calls are replayed one after another and
-	// never overlap: a call scheduled while the previous one still runs
-	// starts when that one ends (the run counts it as late).
+	// 0 means DefaultInterval. Each call starts at its scheduled time,
+	// whether or not the calls before it have ended.
 	Interval time.Duration
 	// Arrivals spaces the scheduled starts: Fixed (the default) every
 	// Interval, Poisson at exponentially distributed gaps whose mean is

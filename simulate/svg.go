@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -28,18 +29,24 @@ const (
 	bottomMargin = 60
 	laneHeight   = 14
 	maxLanes     = 4
+	panelHeight  = 150 // each panel of lines under the shares
+	panelGap     = 30
 )
 
 // WriteSVG draws r's time series as a stand-alone SVG image: the share of
 // calls each target served per bucket, stacked, with the calls that
-// failed on top, the scenario's windows shaded, a legend and axes.
+// failed on top, the scenario's windows shaded, a legend and axes; and
+// under it two panels of lines per bucket: the calls' end-to-end p50 and
+// p99 latency, and the upstream tries they made per call.
 //
 // The image carries its data, for tools and tests: each bucket of each
 // series is a <rect class="cell"> with data-series (a target, or
 // "failed"), data-bucket, data-from-ms, data-to-ms, data-calls,
 // data-count and data-share, and a <title> a viewer shows on hover; each
 // window is a <rect class="window"> with data-kind, data-target,
-// data-from-ms and data-to-ms.
+// data-from-ms and data-to-ms; each point of a panel is a <circle
+// class="point"> with data-panel ("latency" or "tries"), data-series,
+// data-bucket and data-value (seconds, or tries per call).
 func (r *Result) WriteSVG(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	c := &chart{w: bw, r: r}
@@ -74,7 +81,7 @@ func (c *chart) draw() {
 		c.end = r.Series[n-1].To
 	}
 	legendBottom := c.top + float64(20*(len(r.Targets)+1+len(c.kinds()))) + 30
-	height := int(max(c.top+plotHeight+bottomMargin, legendBottom))
+	height := int(max(c.top+plotHeight+bottomMargin, legendBottom) + 2*(panelGap+panelHeight+bottomMargin))
 	// Wide enough for the longest legend entry, at about 7 units a
 	// character of 12-unit sans-serif.
 	width := chartWidth
@@ -98,6 +105,15 @@ func (c *chart) draw() {
 	c.windows()
 	c.axes()
 	c.legend()
+	top := c.top + plotHeight + bottomMargin + panelGap
+	c.panel(top, "latency", "end-to-end latency of the calls started in each bucket", []line{
+		{"p50", "#4e79a7", c.perBucket(func(b *Bucket) float64 { return b.P50.Seconds() })},
+		{"p99", "#e15759", c.perBucket(func(b *Bucket) float64 { return b.P99.Seconds() })},
+	}, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " s" })
+	top += panelHeight + bottomMargin + panelGap
+	c.panel(top, "tries", "upstream tries per call, hedges and retries included", []line{
+		{"tries per call", "#59a14f", c.perBucket(func(b *Bucket) float64 { return ratio(b.Tries, b.Calls) })},
+	}, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) })
 	c.printf("</svg>\n")
 }
 
@@ -289,6 +305,107 @@ func (c *chart) legend() {
 		y += 20
 	}
 	c.printf("</g>\n")
+}
+
+// line is one series of a panel: a value per bucket, NaN where the
+// bucket had no calls.
+type line struct {
+	name, color string
+	values      []float64
+}
+
+func (c *chart) perBucket(f func(*Bucket) float64) []float64 {
+	out := make([]float64, len(c.r.Series))
+	for i := range c.r.Series {
+		b := &c.r.Series[i]
+		if b.Calls == 0 {
+			out[i] = math.NaN()
+			continue
+		}
+		out[i] = f(b)
+	}
+	return out
+}
+
+// panel draws lines in a plot of its own at top, from 0 to a round
+// maximum, with the scenario's windows shaded as in the shares above.
+// Each point is a <circle class="point"> carrying data-panel,
+// data-series, data-bucket and data-value.
+func (c *chart) panel(top float64, class, title string, lines []line, label func(float64) string) {
+	hi := 0.0
+	for _, l := range lines {
+		for _, v := range l.values {
+			if !math.IsNaN(v) {
+				hi = max(hi, v)
+			}
+		}
+	}
+	step := niceNumber(hi / 4)
+	hi = step * 4
+	y := func(v float64) float64 { return top + panelHeight*(1-v/hi) }
+	bottom := top + panelHeight
+	c.printf(`<g class="panel" data-panel="%s">`+"\n", class)
+	c.printf(`<text x="%d" y="%s" font-weight="bold">%s</text>`+"\n", plotLeft, num(top-10), esc(title))
+	for i := 0; i <= 4; i++ {
+		v := step * float64(i)
+		c.printf(`<line x1="%d" y1="%s" x2="%d" y2="%s" stroke="#e0e0e0"/>`, plotLeft, num(y(v)), plotRight, num(y(v)))
+		c.printf(`<text x="%d" y="%s" text-anchor="end" fill="#333333">%s</text>`+"\n", plotLeft-6, num(y(v)+4), esc(label(v)))
+	}
+	for _, win := range c.r.Windows {
+		col := windowColors[win.Kind]
+		c.printf(`<rect x="%s" y="%s" width="%s" height="%d" fill="%s" fill-opacity="0.12"/>`+"\n",
+			num(c.x(win.From)), num(top), num(c.x(win.To)-c.x(win.From)), panelHeight, col)
+	}
+	c.printf(`<line x1="%d" y1="%s" x2="%d" y2="%s" stroke="#333333"/>`+"\n", plotLeft, num(top), plotLeft, num(bottom))
+	c.printf(`<line x1="%d" y1="%s" x2="%d" y2="%s" stroke="#333333"/>`+"\n", plotLeft, num(bottom), plotRight, num(bottom))
+	if c.end > 0 {
+		step := niceStep(c.end, 8)
+		for t := time.Duration(0); t <= c.end; t += step {
+			c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="#333333">%s</text>`+"\n", num(c.x(t)), num(bottom+18), fmtOffset(t))
+		}
+	}
+	ly := top
+	for _, l := range lines {
+		var d strings.Builder
+		cmd := "M"
+		for bi, v := range l.values {
+			if math.IsNaN(v) {
+				cmd = "M"
+				continue
+			}
+			b := &c.r.Series[bi]
+			fmt.Fprintf(&d, "%s%s %s ", cmd, num(c.x((b.From+b.To)/2)), num(y(v)))
+			cmd = "L"
+		}
+		c.printf(`<path class="line" data-series="%s" fill="none" stroke="%s" stroke-width="2" d="%s"/>`+"\n", esc(l.name), l.color, strings.TrimSpace(d.String()))
+		for bi, v := range l.values {
+			if math.IsNaN(v) {
+				continue
+			}
+			b := &c.r.Series[bi]
+			c.printf(`<circle class="point" data-panel="%s" data-series="%s" data-bucket="%d" data-value="%s" cx="%s" cy="%s" r="2" fill="%s"><title>%s, %s–%s: %s</title></circle>`+"\n",
+				class, esc(l.name), bi, strconv.FormatFloat(v, 'f', 4, 64), num(c.x((b.From+b.To)/2)), num(y(v)), l.color,
+				esc(l.name), fmtOffset(b.From), fmtOffset(b.To), esc(label(math.Round(v*100)/100)))
+		}
+		c.printf(`<rect x="%d" y="%s" width="12" height="3" fill="%s"/><text x="%d" y="%s">%s</text>`+"\n", legendLeft, num(ly+5), l.color, legendLeft+18, num(ly+10), esc(l.name))
+		ly += 20
+	}
+	c.printf("</g>\n")
+}
+
+// niceNumber returns the smallest of 1, 2 or 5 times a power of ten that
+// is at least v (and 1 for v of 0 or less).
+func niceNumber(v float64) float64 {
+	if v <= 0 || math.IsNaN(v) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
 }
 
 func kindLabel(k WindowKind) string {

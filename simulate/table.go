@@ -25,8 +25,11 @@ import (
 // tries that tested its recovery while unhealthy; ERRORS its failed tries,
 // broken down by status in FAILED TRIES; P50 and P99 the latency of its
 // tries. SKIPPED, shown when any call passed a target over at its rate
-// limit, counts those passes. A run of several replicas says so in the
-// header.
+// limit, counts those passes. HEDGES and CANCELLED, shown when any call
+// hedged, count the tries started beside a late one and the tries
+// cancelled because another answered first. The header says how many
+// calls ran at most at once and how many upstream tries they made, and
+// whether several replicas served them.
 func (r *Result) WriteTable(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "virtual model %s (%s), seed %d", r.Model, r.Routing, r.Seed)
@@ -39,34 +42,39 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	bw.WriteString("\n")
 	fmt.Fprintf(bw, "%d calls over %s of virtual time", r.Calls, fmtSpan(r.Duration))
-	if r.Late > 0 {
-		fmt.Fprintf(bw, "; %d started late, after the call before them (calls never overlap)", r.Late)
-	}
+	fmt.Fprintf(bw, ", at most %d at once; %d upstream tries (%s a call)", r.MaxInFlight, r.Tries, strconv.FormatFloat(ratio(r.Tries, r.Calls), 'f', 2, 64))
 	bw.WriteString("\n\n")
 
-	skips := false
+	skips, hedges := false, false
 	for _, t := range r.Targets {
 		skips = skips || t.Skips > 0
+		hedges = hedges || t.Hedges > 0
 	}
-	head := []string{"TARGET", "SERVED", "SHARE", "ATTEMPTS", "RETRIES", "FALLBACKS", "PROBES", "ERRORS", "P50", "P99", "FAILED TRIES"}
+	head := []string{"TARGET", "SERVED", "SHARE", "ATTEMPTS", "RETRIES", "FALLBACKS", "PROBES"}
+	if hedges {
+		head = append(head, "HEDGES", "CANCELLED")
+	}
+	head = append(head, "ERRORS")
 	if skips {
-		head = slices.Insert(head, 8, "SKIPPED")
+		head = append(head, "SKIPPED")
 	}
+	left := len(head)
+	head = append(head, "P50", "P99", "FAILED TRIES")
 	rows := [][]string{head}
 	for _, t := range r.Targets {
 		row := []string{
 			t.Target, strconv.Itoa(t.Served), pct(t.Share), strconv.Itoa(t.Attempts),
-			strconv.Itoa(t.Retries), strconv.Itoa(t.Fallbacks), strconv.Itoa(t.Probes), strconv.Itoa(t.Errors),
-			fmtLatency(t.P50, t.Attempts), fmtLatency(t.P99, t.Attempts), byStatus(t.ErrorsBy),
+			strconv.Itoa(t.Retries), strconv.Itoa(t.Fallbacks), strconv.Itoa(t.Probes),
 		}
+		if hedges {
+			row = append(row, strconv.Itoa(t.Hedges), strconv.Itoa(t.Cancelled))
+		}
+		row = append(row, strconv.Itoa(t.Errors))
 		if skips {
-			row = slices.Insert(row, 8, strconv.Itoa(t.Skips))
+			row = append(row, strconv.Itoa(t.Skips))
 		}
+		row = append(row, fmtLatency(t.P50, t.Attempts), fmtLatency(t.P99, t.Attempts), byStatus(t.ErrorsBy))
 		rows = append(rows, row)
-	}
-	left := 8
-	if skips {
-		left = 9
 	}
 	writeColumns(bw, rows, func(col int) bool { return col == 0 || col >= left })
 
@@ -80,17 +88,22 @@ func (r *Result) WriteTable(w io.Writer) error {
 }
 
 // WriteSeries writes r's time series as text: one row per bucket, with
-// the calls that started in it, how many failed, and each target's share.
+// the calls that started in it, how many failed, the upstream tries they
+// made per call, their end-to-end p50 and p99, and each target's share.
 func (r *Result) WriteSeries(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	head := []string{"FROM", "TO", "CALLS", "FAILED"}
+	head := []string{"FROM", "TO", "CALLS", "FAILED", "TRIES/CALL", "P50", "P99"}
 	for _, t := range r.Targets {
 		head = append(head, t.Target)
 	}
 	rows := [][]string{head}
 	for i := range r.Series {
 		b := &r.Series[i]
-		row := []string{fmtOffset(b.From), fmtOffset(b.To), strconv.Itoa(b.Calls), strconv.Itoa(b.Failed)}
+		row := []string{fmtOffset(b.From), fmtOffset(b.To), strconv.Itoa(b.Calls), strconv.Itoa(b.Failed),
+			"-", fmtLatency(b.P50, b.Calls), fmtLatency(b.P99, b.Calls)}
+		if b.Calls > 0 {
+			row[4] = strconv.FormatFloat(ratio(b.Tries, b.Calls), 'f', 2, 64)
+		}
 		for ti := range r.Targets {
 			if b.Calls == 0 {
 				row = append(row, "-")
