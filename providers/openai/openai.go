@@ -34,27 +34,21 @@ var (
 )
 
 // Option configures a Provider built by [New].
-type Option interface {
-	apply(*options)
-}
+type Option func(*options)
 
 type options struct {
 	httpClient goopenai.HTTPDoer
 }
 
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
 // WithHTTPClient sends requests through c instead of cfg.HTTPClient. A nil
 // c is ignored. Give c no retries of its own: the routing layer owns
 // retries, and its ctx owns timeouts.
 func WithHTTPClient(c goopenai.HTTPDoer) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		if c != nil {
 			o.httpClient = c
 		}
-	})
+	}
 }
 
 // New returns a Provider that sends requests as cfg describes: build cfg
@@ -68,7 +62,7 @@ func New(cfg goopenai.ClientConfig, opts ...Option) *Provider {
 	o := options{httpClient: cfg.HTTPClient}
 	for _, opt := range opts {
 		if opt != nil {
-			opt.apply(&o)
+			opt(&o)
 		}
 	}
 	if o.httpClient == nil {
