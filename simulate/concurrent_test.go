@@ -2,9 +2,6 @@ package simulate_test
 
 import (
 	"bytes"
-	"encoding/xml"
-	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -183,23 +180,7 @@ func TestSVGPanels(t *testing.T) {
 	}
 	type key struct{ panel, series string }
 	points := map[key]map[int]float64{}
-	dec := xml.NewDecoder(&svg)
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("the SVG is not well-formed XML: %v", err)
-		}
-		el, ok := tok.(xml.StartElement)
-		if !ok || el.Name.Local != "circle" {
-			continue
-		}
-		a := map[string]string{}
-		for _, at := range el.Attr {
-			a[at.Name.Local] = at.Value
-		}
+	for _, a := range svgElements(t, svg.Bytes(), "circle") {
 		k := key{a["data-panel"], a["data-series"]}
 		if points[k] == nil {
 			points[k] = map[int]float64{}

@@ -93,6 +93,30 @@ type svgWindow struct {
 // its cells and windows.
 func readSVG(t *testing.T, data []byte) (cells []svgCell, windows []svgWindow) {
 	t.Helper()
+	for _, a := range svgElements(t, data, "rect") {
+		switch a["class"] {
+		case "cell":
+			cells = append(cells, svgCell{
+				Series: a["data-series"], Bucket: atoi(t, a["data-bucket"]),
+				From: msAttr(t, a["data-from-ms"]), To: msAttr(t, a["data-to-ms"]),
+				Calls: atoi(t, a["data-calls"]), Count: atoi(t, a["data-count"]), Share: atof(t, a["data-share"]),
+			})
+		case "window":
+			windows = append(windows, svgWindow{
+				Kind: a["data-kind"], Target: a["data-target"],
+				From: msAttr(t, a["data-from-ms"]), To: msAttr(t, a["data-to-ms"]),
+			})
+		}
+	}
+	return cells, windows
+}
+
+// svgElements parses a chart as XML (so it must be well formed, with an
+// svg root in the SVG namespace) and returns the attributes of each of
+// its elements named name.
+func svgElements(t *testing.T, data []byte, name string) []map[string]string {
+	t.Helper()
+	var out []map[string]string
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	root := true
 	for {
@@ -113,28 +137,16 @@ func readSVG(t *testing.T, data []byte) (cells []svgCell, windows []svgWindow) {
 				t.Fatalf("root element is %v, want svg in the SVG namespace", el.Name)
 			}
 		}
-		if el.Name.Local != "rect" {
+		if el.Name.Local != name {
 			continue
 		}
 		a := map[string]string{}
 		for _, at := range el.Attr {
 			a[at.Name.Local] = at.Value
 		}
-		switch a["class"] {
-		case "cell":
-			cells = append(cells, svgCell{
-				Series: a["data-series"], Bucket: atoi(t, a["data-bucket"]),
-				From: msAttr(t, a["data-from-ms"]), To: msAttr(t, a["data-to-ms"]),
-				Calls: atoi(t, a["data-calls"]), Count: atoi(t, a["data-count"]), Share: atof(t, a["data-share"]),
-			})
-		case "window":
-			windows = append(windows, svgWindow{
-				Kind: a["data-kind"], Target: a["data-target"],
-				From: msAttr(t, a["data-from-ms"]), To: msAttr(t, a["data-to-ms"]),
-			})
-		}
+		out = append(out, a)
 	}
-	return cells, windows
+	return out
 }
 
 func atoi(t *testing.T, s string) int {
