@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -12,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/internal/problems"
 	"github.com/llmroute/llmroute/internal/yamlread"
 	"github.com/llmroute/llmroute/metadata"
@@ -443,103 +443,19 @@ func (v *validator) rateLimit(p string, r target.RateLimit) {
 	}
 }
 
-// params checks override_params: the keys routing sets on the typed
-// request must have the type of that field, and every other value must
-// be sendable as JSON.
+// params checks override_params as routing will send them: the keys set
+// on a field of the typed request must have that field's type, and every
+// other value must be sendable as JSON (one table, internal/overrides).
 func (v *validator) params(p string, params map[string]any) {
 	for _, k := range slices.Sorted(maps.Keys(params)) {
-		val := params[k]
-		kp := yamlread.Join(p, k)
-		switch k {
-		case "":
-			v.add(p, "empty key")
-		case "temperature", "top_p", "presence_penalty", "frequency_penalty":
-			if f, ok := asFloat(val); !ok {
-				v.add(kp, "want a number, got %s", describeValue(val))
-			} else if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxFloat32 {
-				v.add(kp, "%v is not a finite number", f)
-			}
-		case "max_tokens", "max_completion_tokens", "n", "seed", "dimensions":
-			if !isWhole(val) {
-				v.add(kp, "want a whole number, got %s", describeValue(val))
-			}
-		case "stop":
-			if !isStrings(val) {
-				v.add(kp, "want a string or a list of strings, got %s", describeValue(val))
-			}
-		case "user", "encoding_format", "prompt_version_fqn":
-			if _, ok := val.(string); !ok {
-				v.add(kp, "want a string, got %s", describeValue(val))
-			}
-		default:
-			if _, err := json.Marshal(val); err != nil {
-				v.add(kp, "cannot be sent as JSON: %s", describeValue(val))
+		if err := overrides.Check(k, params[k]); err != nil {
+			if k == "" {
+				v.add(p, "%v", err)
+			} else {
+				v.add(yamlread.Join(p, k), "%v", err)
 			}
 		}
 	}
-}
-
-// asFloat, isWhole and isStrings accept what routing accepts for the
-// typed request fields.
-func asFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-func isWhole(v any) bool {
-	switch x := v.(type) {
-	case int:
-		return true
-	case int64:
-		return x >= math.MinInt32 && x <= math.MaxInt32
-	case uint64:
-		return x <= math.MaxInt32
-	case float64:
-		return x == math.Trunc(x) && x >= math.MinInt32 && x <= math.MaxInt32
-	}
-	return false
-}
-
-func isStrings(v any) bool {
-	switch x := v.(type) {
-	case string, []string:
-		return true
-	case []any:
-		for _, e := range x {
-			if _, ok := e.(string); !ok {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-func describeValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "the string " + strconv.Quote(yamlread.Clip(x))
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "a mapping"
-	case bool, int, int64, uint64, float64, float32:
-		return fmt.Sprint(x)
-	}
-	return fmt.Sprintf("a %T", v)
 }
 
 // duration checks a delay or timeout of a group built in Go (a manifest's
