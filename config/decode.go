@@ -1,17 +1,14 @@
 package config
 
 import (
-	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 
-	suggestpkg "github.com/llmroute/llmroute/internal/suggest"
-	"github.com/llmroute/llmroute/internal/yamlpath"
+	"github.com/llmroute/llmroute/internal/yamlread"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/target"
 )
@@ -46,140 +43,59 @@ var (
 
 // decoder turns the node trees of a manifest's documents into Groups,
 // reporting every problem of syntax and presence it meets and recording
-// the line of each path it visits.
+// the line of each path it visits (in the Reader's Lines, one table per
+// group).
 type decoder struct {
-	errs   Errors
-	gname  string    // the current group's name, for errors
-	lines  lineTable // the current group's lines
-	budget int       // node visits left; aliases can make a tree huge
-	spent  bool      // the budget ran out (reported once)
+	*yamlread.Reader
+	errs  Errors
+	gname string // the current group's name, for errors
 }
 
-func (d *decoder) errorf(path string, line int, format string, args ...any) {
-	d.errs = append(d.errs, &FieldError{Group: d.gname, Path: path, Line: line, Msg: fmt.Sprintf(format, args...)})
-}
-
-// resolve follows aliases and charges one visit; nil means stop (the
-// budget is spent).
-func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxDepth; i++ {
-		n = n.Alias
-	}
-	if n == nil || n.Kind == yaml.AliasNode {
-		return nil
-	}
-	if d.budget--; d.budget < 0 {
-		if !d.spent {
-			d.spent = true
-			d.errorf("", n.Line, "manifest too large once its aliases are expanded")
-		}
-		return nil
-	}
-	return n
+func newDecoder(budget int) *decoder {
+	d := &decoder{}
+	d.Reader = yamlread.New("manifest", budget, func(path string, line int, msg string) {
+		d.errs = append(d.errs, &FieldError{Group: d.gname, Path: path, Line: line, Msg: msg})
+	})
+	return d
 }
 
 // fields is one mapping of the manifest, checked against its known keys.
-type fields struct {
-	path string
-	line int
-	vals map[string]*yaml.Node // non-null values, aliases resolved
-	seen map[string]bool       // keys present, null values included
-}
-
-// get returns the non-null value of key, or nil.
-func (f *fields) get(key string) *yaml.Node { return f.vals[key] }
-
-// mapping checks that n is a mapping whose keys are all known and
-// distinct, records their lines and returns its values. It reports a
-// problem and returns nil when n is not a mapping.
-func (d *decoder) mapping(n *yaml.Node, path string, known []string) *fields {
-	if n = d.resolve(n); n == nil {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		d.errorf(path, n.Line, "want a mapping, got %s", yamlpath.Describe(n))
-		return nil
-	}
-	d.lines.add(path, n.Line)
-	f := &fields{path: path, line: n.Line, vals: map[string]*yaml.Node{}, seen: map[string]bool{}}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kn, vn := d.resolve(n.Content[i]), n.Content[i+1]
-		if kn == nil {
-			return nil
-		}
-		if kn.Kind != yaml.ScalarNode {
-			d.errorf(path, kn.Line, "a key must be a string, got %s", yamlpath.Describe(kn))
-			continue
-		}
-		k := kn.Value
-		kp := yamlpath.Join(path, k)
-		d.lines.add(kp, kn.Line)
-		switch {
-		case f.seen[k]:
-			d.errorf(kp, kn.Line, "duplicate key %q", clip(k))
-			continue
-		case !slices.Contains(known, k):
-			d.errorf(kp, kn.Line, "unknown key %q%s", clip(k), suggest(k, known))
-			continue
-		}
-		f.seen[k] = true
-		if vn = d.resolve(vn); vn == nil {
-			return nil
-		}
-		if !yamlpath.IsNull(vn) {
-			f.vals[k] = vn
-		}
-	}
-	return f
-}
+type fields = yamlread.Mapping
 
 // required reports a problem when key is absent or null.
 func (d *decoder) required(f *fields, key, why string) bool {
-	if f.get(key) != nil {
+	if f.Get(key) != nil {
 		return true
 	}
 	if why == "" {
-		d.errorf(yamlpath.Join(f.path, key), f.line, "required")
+		d.Errorf(yamlread.Join(f.Path, key), f.Line, "required")
 	} else {
-		d.errorf(yamlpath.Join(f.path, key), f.line, "required %s", why)
+		d.Errorf(yamlread.Join(f.Path, key), f.Line, "required %s", why)
 	}
 	return false
 }
 
 // forbid reports a problem when key is present.
 func (d *decoder) forbid(f *fields, key, why string) {
-	if f.seen[key] {
-		d.errorf(yamlpath.Join(f.path, key), d.lines.find(yamlpath.Join(f.path, key)), "%s", why)
+	if e := f.Entry(key); e != nil {
+		d.Errorf(e.Path, e.Line, "%s", why)
 	}
 }
 
 // seq returns the items of the list at key (aliases resolved), recording
 // their lines; nil when the key is absent or not a list.
 func (d *decoder) seq(f *fields, key string) (items []*yaml.Node, ok bool) {
-	n := f.get(key)
+	n := f.Get(key)
 	if n == nil {
 		return nil, false
 	}
-	p := yamlpath.Join(f.path, key)
-	if n.Kind != yaml.SequenceNode {
-		d.errorf(p, n.Line, "want a list, got %s", yamlpath.Describe(n))
-		return nil, false
-	}
-	items = make([]*yaml.Node, 0, len(n.Content))
-	for i, c := range n.Content {
-		if c = d.resolve(c); c == nil {
-			return nil, false
-		}
-		d.lines.add(yamlpath.Index(p, i), c.Line)
-		items = append(items, c)
-	}
-	return items, true
+	return d.Seq(n, yamlread.Join(f.Path, key))
 }
 
 // text returns the string at n; path names it in errors.
 func (d *decoder) text(n *yaml.Node, path string) (string, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		d.errorf(path, n.Line, "want a string, got %s", yamlpath.Describe(n))
+		d.Errorf(path, n.Line, "want a string, got %s", yamlread.Describe(n))
 		return "", false
 	}
 	return n.Value, true
@@ -187,11 +103,11 @@ func (d *decoder) text(n *yaml.Node, path string) (string, bool) {
 
 // str returns the string at key, "" when absent.
 func (d *decoder) str(f *fields, key string) string {
-	n := f.get(key)
+	n := f.Get(key)
 	if n == nil {
 		return ""
 	}
-	s, _ := d.text(n, yamlpath.Join(f.path, key))
+	s, _ := d.text(n, yamlread.Join(f.Path, key))
 	return s
 }
 
@@ -204,27 +120,27 @@ func (d *decoder) scalarText(n *yaml.Node, path string) (string, bool) {
 			return n.Value, true
 		}
 	}
-	d.errorf(path, n.Line, "want a string, got %s", yamlpath.Describe(n))
+	d.Errorf(path, n.Line, "want a string, got %s", yamlread.Describe(n))
 	return "", false
 }
 
 // integer returns the integer at key.
 func (d *decoder) integer(f *fields, key string) (int, bool) {
-	n := f.get(key)
+	n := f.Get(key)
 	if n == nil {
 		return 0, false
 	}
-	return d.intValue(n, yamlpath.Join(f.path, key))
+	return d.intValue(n, yamlread.Join(f.Path, key))
 }
 
 func (d *decoder) intValue(n *yaml.Node, path string) (int, bool) {
 	var i int64
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		d.errorf(path, n.Line, "want an integer, got %s", yamlpath.Describe(n))
+		d.Errorf(path, n.Line, "want an integer, got %s", yamlread.Describe(n))
 		return 0, false
 	}
 	if err := n.Decode(&i); err != nil || i < math.MinInt || i > math.MaxInt {
-		d.errorf(path, n.Line, "integer %s out of range", clip(n.Value))
+		d.Errorf(path, n.Line, "integer %s out of range", yamlread.Clip(n.Value))
 		return 0, false
 	}
 	return int(i), true
@@ -238,23 +154,23 @@ func (d *decoder) positive(f *fields, key string, unit time.Duration) (time.Dura
 	case !ok:
 		return 0, false
 	case i <= 0:
-		d.errorf(yamlpath.Join(f.path, key), f.get(key).Line, "must be positive, got %d", i)
+		d.Errorf(yamlread.Join(f.Path, key), f.Get(key).Line, "must be positive, got %d", i)
 		return 0, false
 	case int64(i) > math.MaxInt64/int64(unit):
-		d.errorf(yamlpath.Join(f.path, key), f.get(key).Line, "%d is too large", i)
+		d.Errorf(yamlread.Join(f.Path, key), f.Get(key).Line, "%d is too large", i)
 		return 0, false
 	}
 	return time.Duration(i) * unit, true
 }
 
 func (d *decoder) boolean(f *fields, key string) (bool, bool) {
-	n := f.get(key)
+	n := f.Get(key)
 	if n == nil {
 		return false, false
 	}
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
-		d.errorf(yamlpath.Join(f.path, key), n.Line, "want true or false, got %s", yamlpath.Describe(n))
+		d.Errorf(yamlread.Join(f.Path, key), n.Line, "want true or false, got %s", yamlread.Describe(n))
 		return false, false
 	}
 	return b, true
@@ -269,13 +185,13 @@ func (d *decoder) codes(f *fields, key string) ([]int, bool) {
 	}
 	out := make([]int, 0, len(items))
 	for i, n := range items {
-		p := yamlpath.Index(yamlpath.Join(f.path, key), i)
+		p := yamlread.Index(yamlread.Join(f.Path, key), i)
 		var c int
 		switch {
 		case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
 			v, err := strconv.Atoi(n.Value)
 			if err != nil || v < 100 || v > 599 || strings.TrimLeft(n.Value, "0123456789") != "" {
-				d.errorf(p, n.Line, "%q is not an HTTP status code", clip(n.Value))
+				d.Errorf(p, n.Line, "%q is not an HTTP status code", yamlread.Clip(n.Value))
 				continue
 			}
 			c = v
@@ -285,12 +201,12 @@ func (d *decoder) codes(f *fields, key string) ([]int, bool) {
 				continue
 			}
 			if v < 100 || v > 599 {
-				d.errorf(p, n.Line, "%d is not an HTTP status code", v)
+				d.Errorf(p, n.Line, "%d is not an HTTP status code", v)
 				continue
 			}
 			c = v
 		default:
-			d.errorf(p, n.Line, "want an HTTP status code such as \"429\", got %s", yamlpath.Describe(n))
+			d.Errorf(p, n.Line, "want an HTTP status code such as \"429\", got %s", yamlread.Describe(n))
 			continue
 		}
 		out = append(out, c)
@@ -306,129 +222,111 @@ func (d *decoder) strings(f *fields, key string) ([]string, bool) {
 	}
 	out := make([]string, 0, len(items))
 	for i, n := range items {
-		if s, ok := d.text(n, yamlpath.Index(yamlpath.Join(f.path, key), i)); ok {
+		if s, ok := d.text(n, yamlread.Index(yamlread.Join(f.Path, key), i)); ok {
 			out = append(out, s)
 		}
 	}
 	return out, true
 }
 
-// stringMap returns the mapping of strings at key; values may be written
-// as numbers or booleans and are taken as their text.
+// stringMap returns the mapping of strings at key; keys and values may be
+// written as numbers or booleans and are taken as their text.
 func (d *decoder) stringMap(f *fields, key string) map[string]string {
-	n := f.get(key)
+	n := f.Get(key)
 	if n == nil {
 		return nil
 	}
-	p := yamlpath.Join(f.path, key)
-	if n.Kind != yaml.MappingNode {
-		d.errorf(p, n.Line, "want a mapping, got %s", yamlpath.Describe(n))
+	m := d.Mapping(n, yamlread.Join(f.Path, key), nil)
+	if m == nil {
 		return nil
 	}
-	out := map[string]string{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kn, vn := d.resolve(n.Content[i]), d.resolve(n.Content[i+1])
-		if kn == nil || vn == nil {
-			return nil
-		}
-		k, ok := d.scalarText(kn, p)
-		if !ok {
+	out := make(map[string]string, len(m.Entries))
+	for _, e := range m.Entries {
+		if e.Val == nil {
+			d.Errorf(e.Path, e.Line, "want a string, got null")
 			continue
 		}
-		kp := yamlpath.Join(p, k)
-		d.lines.add(kp, kn.Line)
-		if _, dup := out[k]; dup {
-			d.errorf(kp, kn.Line, "duplicate key %q", clip(k))
-			continue
-		}
-		if v, ok := d.scalarText(vn, kp); ok {
-			out[k] = v
+		if v, ok := d.scalarText(e.Val, e.Path); ok {
+			out[e.Key] = v
 		}
 	}
 	return out
 }
 
 // anyValue converts override_params values: integers become int, other
-// numbers float64, lists []any and mappings map[string]any.
+// numbers float64, lists []any and mappings map[string]any; ok is false
+// when any part of the value has a problem.
 // root is the path of the override_params key the value is under, where
 // a value nested too deeply is reported.
-func (d *decoder) anyValue(n *yaml.Node, path, root string, depth int) (any, bool) {
-	if n = d.resolve(n); n == nil {
-		return nil, false
+func (d *decoder) anyValue(n *yaml.Node, path, root string, depth int) (v any, ok bool) {
+	before := d.Problems()
+	v = d.value(n, path, root, depth)
+	return v, d.Problems() == before && !d.Spent()
+}
+
+func (d *decoder) value(n *yaml.Node, path, root string, depth int) any {
+	if n = d.Resolve(n); n == nil {
+		return nil
 	}
-	if depth > maxDepth {
-		d.errorf(root, n.Line, "nested more than %d levels deep", maxDepth)
-		return nil, false
+	if depth > yamlread.MaxDepth {
+		d.Errorf(root, n.Line, "nested more than %d levels deep", yamlread.MaxDepth)
+		return nil
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		ok := true
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			kn := d.resolve(n.Content[i])
-			if kn == nil {
-				return nil, false
-			}
-			k, kok := d.scalarText(kn, path)
-			if !kok {
-				ok = false
-				continue
-			}
-			kp := yamlpath.Join(path, k)
-			d.lines.add(kp, kn.Line)
-			if _, dup := m[k]; dup {
-				d.errorf(kp, kn.Line, "duplicate key %q", clip(k))
-				ok = false
-				continue
-			}
-			if depth == 0 {
-				root = kp
-			}
-			v, vok := d.anyValue(n.Content[i+1], kp, root, depth+1)
-			ok = ok && vok
-			m[k] = v
+		mp := d.Mapping(n, path, nil)
+		if mp == nil {
+			return nil
 		}
-		return m, ok
+		m := make(map[string]any, len(mp.Entries))
+		for _, e := range mp.Entries {
+			if depth == 0 {
+				root = e.Path
+			}
+			m[e.Key] = nil
+			if e.Val != nil {
+				m[e.Key] = d.value(e.Val, e.Path, root, depth+1)
+			}
+		}
+		return m
 	case yaml.SequenceNode:
 		l := make([]any, len(n.Content))
-		ok := true
 		for i, c := range n.Content {
-			v, vok := d.anyValue(c, yamlpath.Index(path, i), root, depth+1)
-			ok = ok && vok
-			l[i] = v
+			l[i] = d.value(c, yamlread.Index(path, i), root, depth+1)
 		}
-		return l, ok
+		return l
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!str", "!!timestamp":
-			return n.Value, true
+			return n.Value
 		case "!!null":
-			return nil, true
+			return nil
 		case "!!bool":
 			var b bool
 			if n.Decode(&b) == nil {
-				return b, true
+				return b
 			}
 		case "!!int":
-			return d.intValue(n, path)
+			i, _ := d.intValue(n, path)
+			return i
 		case "!!float":
 			var f float64
 			if n.Decode(&f) == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-				return f, true
+				return f
 			}
-			d.errorf(path, n.Line, "%s is not a finite number", clip(n.Value))
-			return nil, false
+			d.Errorf(path, n.Line, "%s is not a finite number", yamlread.Clip(n.Value))
+			return nil
 		}
 	}
-	d.errorf(path, n.Line, "unsupported value: %s", yamlpath.Describe(n))
-	return nil, false
+	d.Errorf(path, n.Line, "unsupported value: %s", yamlread.Describe(n))
+	return nil
 }
 
 // group decodes one group document.
 func (d *decoder) group(n *yaml.Node) Group {
 	var g Group
 	d.gname = peekName(n)
-	f := d.mapping(n, "", groupKeys)
+	f := d.Mapping(n, "", groupKeys)
 	if f == nil {
 		return g
 	}
@@ -438,8 +336,8 @@ func (d *decoder) group(n *yaml.Node) Group {
 	d.docType(f, GroupType)
 	if items, ok := d.seq(f, "collaborators"); ok {
 		for i, c := range items {
-			p := yamlpath.Index("collaborators", i)
-			cf := d.mapping(c, p, collaboratorKeys)
+			p := yamlread.Index("collaborators", i)
+			cf := d.Mapping(c, p, collaboratorKeys)
 			if cf == nil {
 				continue
 			}
@@ -455,7 +353,7 @@ func (d *decoder) group(n *yaml.Node) Group {
 	}
 	if items, ok := d.seq(f, "integrations"); ok {
 		for i, m := range items {
-			g.Models = append(g.Models, d.model(m, yamlpath.Index("integrations", i)))
+			g.Models = append(g.Models, d.model(m, yamlread.Index("integrations", i)))
 		}
 	}
 	return g
@@ -484,13 +382,13 @@ func (d *decoder) docType(f *fields, want string) {
 		return
 	}
 	if s := d.str(f, "type"); s != want && s != "" {
-		d.errorf(yamlpath.Join(f.path, "type"), f.get("type").Line, "unsupported type %q (want %s)", clip(s), want)
+		d.Errorf(yamlread.Join(f.Path, "type"), f.Get("type").Line, "unsupported type %q (want %s)", yamlread.Clip(s), want)
 	}
 }
 
 func (d *decoder) model(n *yaml.Node, path string) VirtualModel {
 	var m VirtualModel
-	f := d.mapping(n, path, modelKeys)
+	f := d.Mapping(n, path, modelKeys)
 	if f == nil {
 		return m
 	}
@@ -498,50 +396,50 @@ func (d *decoder) model(n *yaml.Node, path string) VirtualModel {
 		m.Name = d.str(f, "name")
 	}
 	d.docType(f, VirtualModelType)
-	if n := f.get("slug"); n != nil {
-		if s, ok := d.text(n, yamlpath.Join(path, "slug")); ok && s == "" {
-			d.errorf(yamlpath.Join(path, "slug"), n.Line, "empty; leave the key out for no slug")
+	if n := f.Get("slug"); n != nil {
+		if s, ok := d.text(n, yamlread.Join(path, "slug")); ok && s == "" {
+			d.Errorf(yamlread.Join(path, "slug"), n.Line, "empty; leave the key out for no slug")
 		} else {
 			m.Slug = s
 		}
 	}
-	if n := f.get("model_types"); n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
-		d.errorf(yamlpath.Join(path, "model_types"), n.Line, "empty; leave the key out for the default [chat]")
+	if n := f.Get("model_types"); n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
+		d.Errorf(yamlread.Join(path, "model_types"), n.Line, "empty; leave the key out for the default [chat]")
 	}
 	types, _ := d.strings(f, "model_types")
 	for _, t := range types {
 		m.ModelTypes = append(m.ModelTypes, ModelType(t))
 	}
 	if d.required(f, "routing_config", "") {
-		m.Routing = d.routing(f.get("routing_config"), yamlpath.Join(path, "routing_config"))
+		m.Routing = d.routing(f.Get("routing_config"), yamlread.Join(path, "routing_config"))
 	}
 	return m
 }
 
 func (d *decoder) routing(n *yaml.Node, path string) Routing {
 	var r Routing
-	f := d.mapping(n, path, routingKeys)
+	f := d.Mapping(n, path, routingKeys)
 	if f == nil {
 		return r
 	}
 	if d.required(f, "type", "(weight-based-routing, latency-based-routing or priority-based-routing)") {
 		r.Type = RoutingType(d.str(f, "type"))
 	}
-	if sn := f.get("sticky_routing"); sn != nil {
-		r.Sticky = d.sticky(sn, yamlpath.Join(path, "sticky_routing"))
+	if sn := f.Get("sticky_routing"); sn != nil {
+		r.Sticky = d.sticky(sn, yamlread.Join(path, "sticky_routing"))
 	}
 	r.RequestTimeout, r.TTFTTimeout, r.StreamIdleTimeout = d.timeouts(f)
 	r.RateLimit = d.rateLimit(f)
-	if n := f.get("retry_budget"); n != nil {
-		r.RetryBudget = d.retryBudget(n, yamlpath.Join(path, "retry_budget"))
+	if n := f.Get("retry_budget"); n != nil {
+		r.RetryBudget = d.retryBudget(n, yamlread.Join(path, "retry_budget"))
 	}
-	if n := f.get("hedge"); n != nil {
-		r.Hedge = d.hedge(n, yamlpath.Join(path, "hedge"))
+	if n := f.Get("hedge"); n != nil {
+		r.Hedge = d.hedge(n, yamlread.Join(path, "hedge"))
 	}
 	if d.required(f, "load_balance_targets", "(at least one target)") {
 		items, _ := d.seq(f, "load_balance_targets")
 		for i, tn := range items {
-			r.Targets = append(r.Targets, d.target(tn, yamlpath.Index(yamlpath.Join(path, "load_balance_targets"), i), r.Type))
+			r.Targets = append(r.Targets, d.target(tn, yamlread.Index(yamlread.Join(path, "load_balance_targets"), i), r.Type))
 		}
 	}
 	return r
@@ -558,17 +456,17 @@ func (d *decoder) timeouts(f *fields) (req, ttft, idle time.Duration) {
 // budgets, each a positive whole number.
 func (d *decoder) rateLimit(f *fields) target.RateLimit {
 	var r target.RateLimit
-	n := f.get("rate_limit")
+	n := f.Get("rate_limit")
 	if n == nil {
 		return r
 	}
-	p := yamlpath.Join(f.path, "rate_limit")
-	lf := d.mapping(n, p, limitKeys)
+	p := yamlread.Join(f.Path, "rate_limit")
+	lf := d.Mapping(n, p, limitKeys)
 	if lf == nil {
 		return r
 	}
-	if len(lf.vals) == 0 {
-		d.errorf(p, lf.line, "set requests_per_minute, tokens_per_minute or both")
+	if lf.Get("requests_per_minute") == nil && lf.Get("tokens_per_minute") == nil {
+		d.Errorf(p, lf.Line, "set requests_per_minute, tokens_per_minute or both")
 	}
 	for _, k := range limitKeys {
 		v, ok := d.integer(lf, k)
@@ -576,7 +474,7 @@ func (d *decoder) rateLimit(f *fields) target.RateLimit {
 			continue
 		}
 		if v <= 0 {
-			d.errorf(yamlpath.Join(p, k), lf.get(k).Line, "must be positive, got %d", v)
+			d.Errorf(yamlread.Join(p, k), lf.Get(k).Line, "must be positive, got %d", v)
 			continue
 		}
 		if k == "requests_per_minute" {
@@ -590,7 +488,7 @@ func (d *decoder) rateLimit(f *fields) target.RateLimit {
 
 func (d *decoder) retryBudget(n *yaml.Node, path string) *RetryBudget {
 	b := &RetryBudget{}
-	f := d.mapping(n, path, budgetKeys)
+	f := d.Mapping(n, path, budgetKeys)
 	if f == nil {
 		return b
 	}
@@ -602,7 +500,7 @@ func (d *decoder) retryBudget(n *yaml.Node, path string) *RetryBudget {
 
 func (d *decoder) hedge(n *yaml.Node, path string) *Hedge {
 	h := &Hedge{}
-	f := d.mapping(n, path, hedgeKeys)
+	f := d.Mapping(n, path, hedgeKeys)
 	if f == nil {
 		return h
 	}
@@ -614,13 +512,13 @@ func (d *decoder) hedge(n *yaml.Node, path string) *Hedge {
 
 // number returns the integer or decimal number at key.
 func (d *decoder) number(f *fields, key string) (float64, bool) {
-	n := f.get(key)
+	n := f.Get(key)
 	if n == nil {
 		return 0, false
 	}
 	var x float64
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&x) != nil {
-		d.errorf(yamlpath.Join(f.path, key), n.Line, "want a number, got %s", yamlpath.Describe(n))
+		d.Errorf(yamlread.Join(f.Path, key), n.Line, "want a number, got %s", yamlread.Describe(n))
 		return 0, false
 	}
 	return x, true
@@ -628,7 +526,7 @@ func (d *decoder) number(f *fields, key string) (float64, bool) {
 
 func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {
 	s := &Sticky{}
-	f := d.mapping(n, path, stickyKeys)
+	f := d.Mapping(n, path, stickyKeys)
 	if f == nil {
 		return s
 	}
@@ -642,8 +540,8 @@ func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {
 	if d.required(f, "session_identifiers", "(at least one)") {
 		items, _ := d.seq(f, "session_identifiers")
 		for i, in := range items {
-			p := yamlpath.Index(yamlpath.Join(path, "session_identifiers"), i)
-			idf := d.mapping(in, p, sessionKeys)
+			p := yamlread.Index(yamlread.Join(path, "session_identifiers"), i)
+			idf := d.Mapping(in, p, sessionKeys)
 			if idf == nil {
 				continue
 			}
@@ -662,7 +560,7 @@ func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {
 
 func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Target {
 	var t target.Target
-	f := d.mapping(n, path, targetKeys)
+	f := d.Mapping(n, path, targetKeys)
 	if f == nil {
 		return t
 	}
@@ -683,18 +581,18 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 	}
 	t.Weight, _ = d.integer(f, "weight")
 	t.Priority, _ = d.integer(f, "priority")
-	if sn := f.get("sla_cutoff"); sn != nil {
-		sp := yamlpath.Join(path, "sla_cutoff")
-		if sf := d.mapping(sn, sp, slaKeys); sf != nil {
-			if len(sf.vals) == 0 {
-				d.errorf(sp, sf.line, "set time_per_output_token_ms, time_to_first_token_ms or both")
+	if sn := f.Get("sla_cutoff"); sn != nil {
+		sp := yamlread.Join(path, "sla_cutoff")
+		if sf := d.Mapping(sn, sp, slaKeys); sf != nil {
+			if sf.Get("time_per_output_token_ms") == nil && sf.Get("time_to_first_token_ms") == nil {
+				d.Errorf(sp, sf.Line, "set time_per_output_token_ms, time_to_first_token_ms or both")
 			}
 			t.SLA.TimePerOutputToken, _ = d.positive(sf, "time_per_output_token_ms", time.Millisecond)
 			t.SLA.TimeToFirstToken, _ = d.positive(sf, "time_to_first_token_ms", time.Millisecond)
 		}
 	}
-	if rn := f.get("retry_config"); rn != nil {
-		if rf := d.mapping(rn, yamlpath.Join(path, "retry_config"), retryKeys); rf != nil {
+	if rn := f.Get("retry_config"); rn != nil {
+		if rf := d.Mapping(rn, yamlread.Join(path, "retry_config"), retryKeys); rf != nil {
 			r := &target.Retry{Attempts: target.DefaultAttempts}
 			if a, ok := d.integer(rf, "attempts"); ok {
 				r.Attempts = a
@@ -714,8 +612,8 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 	if md := d.stringMap(f, "metadata_match"); len(md) > 0 {
 		t.MetadataMatch = metadata.MD(md)
 	}
-	if hn := f.get("headers_override"); hn != nil {
-		if hf := d.mapping(hn, yamlpath.Join(path, "headers_override"), headersKeys); hf != nil {
+	if hn := f.Get("headers_override"); hn != nil {
+		if hf := d.Mapping(hn, yamlread.Join(path, "headers_override"), headersKeys); hf != nil {
 			if set := d.stringMap(hf, "set"); len(set) > 0 {
 				t.Headers.Set = set
 			}
@@ -724,10 +622,10 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 			}
 		}
 	}
-	if pn := f.get("override_params"); pn != nil {
-		p := yamlpath.Join(path, "override_params")
+	if pn := f.Get("override_params"); pn != nil {
+		p := yamlread.Join(path, "override_params")
 		if pn.Kind != yaml.MappingNode {
-			d.errorf(p, pn.Line, "want a mapping, got %s", yamlpath.Describe(pn))
+			d.Errorf(p, pn.Line, "want a mapping, got %s", yamlread.Describe(pn))
 		} else if v, ok := d.anyValue(pn, p, p, 0); ok {
 			if m := v.(map[string]any); len(m) > 0 {
 				t.Params = m
@@ -737,13 +635,4 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 	t.RequestTimeout, t.TTFTTimeout, t.StreamIdleTimeout = d.timeouts(f)
 	t.RateLimit = d.rateLimit(f)
 	return t
-}
-
-// suggest offers the known key closest to a misspelt one, as the tail of
-// an error message.
-func suggest(k string, known []string) string {
-	if best := suggestpkg.Closest(k, known); best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	}
-	return ""
 }

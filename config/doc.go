@@ -98,9 +98,14 @@
 // [Load] returns a [Manifest], which remembers the line of every field:
 // [Manifest.Validate] reports problems with their lines, and
 // [Manifest.Annotate] adds them to problems found by code that validated
-// the groups together with others. [ParseManifest] is Load followed by
-// validation without the provider accounts. Lines are counted from 1, in
-// JSON as in YAML. [Marshal] writes groups back as YAML with every
+// the groups together with others. [Check] reads and validates in one
+// pass: every problem of a manifest, found reading it or by the rules,
+// comes back at once in line order, and a field that could not be read is
+// reported once, not again by the rules it then seems to break.
+// [ParseManifest] is Check without the provider accounts. Lines are
+// counted from 1, in JSON as in YAML. A key that is not a plain word
+// (letters, digits, '_' and '-') is quoted in a path, as in
+// metadata_match["tenant.id"]. [Marshal] writes groups back as YAML with every
 // default filled in, and reading what it wrote gives the same groups.
 //
 // The llmroute command (cmd/llmroute) checks manifests and shows them

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -26,14 +27,34 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte("---\n- name: x\n---\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := config.Load(data)
+		_, all := config.Check(data, nil, nil)
 		if err != nil {
 			var es config.Errors
 			if !errors.As(err, &es) || len(es) == 0 {
 				t.Fatalf("Load error %v (%T) is not a non-empty config.Errors", err, err)
 			}
+			// Check reports what Load does and perhaps more, in line order.
+			var cs config.Errors
+			if !errors.As(all, &cs) {
+				t.Fatalf("Check error %v (%T) is not a config.Errors", all, all)
+			}
+			seen := map[string]int{}
+			for i, e := range cs {
+				seen[e.Error()]++
+				if i > 0 && e.Line < cs[i-1].Line {
+					t.Fatalf("Check's problems are not in line order:\n%v", all)
+				}
+			}
+			for _, e := range es {
+				if seen[e.Error()]--; seen[e.Error()] < 0 {
+					t.Fatalf("Check lacks Load's problem %q:\n%v", e, all)
+				}
+			}
 			return
 		}
-		_ = m.Validate(nil, nil)
+		if got, want := fmt.Sprint(all), fmt.Sprint(m.Validate(nil, nil)); got != want {
+			t.Fatalf("Check of a manifest Load reads = %s, want Validate's %s", got, want)
+		}
 		_ = m.Validate(config.Accounts{}, nil)
 		_ = m.Warnings()
 		out, err := config.Marshal(m.Groups)

@@ -2,11 +2,10 @@ package config
 
 import (
 	"slices"
-	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/llmroute/llmroute/internal/yamlpath"
+	"github.com/llmroute/llmroute/internal/yamlread"
 )
 
 // Manifest is a manifest as loaded: its groups, and the line each of their
@@ -22,7 +21,7 @@ type Manifest struct {
 	// default filled in (see Marshal).
 	Groups []Group
 
-	lines []lineTable // per group, parallel to Groups as loaded
+	lines []*yamlread.Lines // per group, parallel to Groups as loaded
 }
 
 // Load reads a manifest in YAML or JSON and checks what the Go types
@@ -31,21 +30,50 @@ type Manifest struct {
 // required on every target of weight-based routing, priority and
 // sla_cutoff are allowed only for priority-based routing, a delay or
 // timeout that is written must be positive, and so on). It reports every
-// such problem at once as Errors, each with its line.
+// such problem at once as Errors, each with its line, in line order.
 //
 // Load does not apply the rules of Validate; call Manifest.Validate, or
-// use ParseManifest, which does both.
+// use Check or ParseManifest, which do both in one pass.
 func Load(data []byte) (*Manifest, error) {
+	m, errs, _ := load(data)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return m, nil
+}
+
+// Check reads a manifest as Load does and checks it as Manifest.Validate
+// does (see there for accounts and known), in one pass: it reports the
+// problems of both at once as Errors, in line order. A field that cannot
+// be read is reported once, by what is wrong with how it is written; the
+// rules of Validate are not applied to it.
+func Check(data []byte, accounts Accounts, known map[string]bool) (*Manifest, error) {
+	m, errs, whole := load(data)
+	if whole {
+		errs = append(errs, validate(m.Groups, accounts, known, m.lines)...)
+	}
+	if len(errs) > 0 {
+		byLine(errs)
+		return nil, errs
+	}
+	return m, nil
+}
+
+// load reads data into a Manifest with what could be read of every group,
+// and every problem found reading it, in line order. whole is false when
+// the groups are not worth validating: there is no tree to read (a
+// syntax error), it is too large, or it holds no groups.
+func load(data []byte) (m *Manifest, errs Errors, whole bool) {
 	docs, err := roots(data)
 	if err != nil {
-		return nil, err
+		return nil, err, false
 	}
 	// Visits allowed: generous for any real manifest, yet bounded when
 	// aliases would expand a small input into a huge tree.
-	d := &decoder{budget: 10*len(data) + 100_000}
-	m := &Manifest{}
+	d := newDecoder(10*len(data) + 100_000)
+	m = &Manifest{}
 	for _, n := range docs {
-		if n = d.resolve(n); n == nil {
+		if n = d.Resolve(n); n == nil {
 			break
 		}
 		var items []*yaml.Node
@@ -56,50 +84,52 @@ func Load(data []byte) (*Manifest, error) {
 			items = n.Content
 		default:
 			d.gname = ""
-			d.errorf("", n.Line, "a document must be a group (a mapping) or a list of groups, got %s", yamlpath.Describe(n))
+			d.Errorf("", n.Line, "a document must be a group (a mapping) or a list of groups, got %s", yamlread.Describe(n))
 			continue
 		}
 		for _, gn := range items {
-			d.lines = lineTable{}
+			d.Lines = yamlread.NewLines()
 			g := d.group(gn)
 			withDefaults(&g)
 			m.Groups = append(m.Groups, g)
-			m.lines = append(m.lines, d.lines)
+			m.lines = append(m.lines, d.Lines)
 		}
 	}
-	if len(d.errs) > 0 {
-		return nil, d.errs
+	if len(m.Groups) == 0 && len(d.errs) == 0 {
+		return nil, Errors{{Msg: "the manifest holds no groups"}}, false
 	}
-	if len(m.Groups) == 0 {
-		return nil, Errors{{Msg: "the manifest holds no groups"}}
-	}
-	return m, nil
+	byLine(d.errs)
+	return m, d.errs, len(m.Groups) > 0 && !d.Spent()
+}
+
+// byLine sorts problems by their line, keeping the order of those on
+// one line (and of those with none, which come first).
+func byLine(errs Errors) {
+	slices.SortStableFunc(errs, func(a, b *FieldError) int { return a.Line - b.Line })
 }
 
 // ParseManifest reads groups from a manifest in YAML or JSON (see the
-// package documentation) and checks them with Load and Validate, all but
-// the checks that need the provider accounts: it reports every problem
-// at once as Errors, each with its line. The groups come back with every
+// package documentation) and checks them as Check does, all but the
+// checks that need the provider accounts: it reports every problem at
+// once as Errors, each with its line, in line order. The groups come back with every
 // default filled in.
 //
 // A routing.Client checks the rest (unknown accounts, model types an
 // account cannot serve, slugs taken by its other groups) when it is given
 // the groups.
 func ParseManifest(data []byte) ([]Group, error) {
-	m, err := Load(data)
+	m, err := Check(data, nil, nil)
 	if err != nil {
-		return nil, err
-	}
-	if err := m.Validate(nil, nil); err != nil {
 		return nil, err
 	}
 	return m.Groups, nil
 }
 
 // Validate checks m's groups as the package-level Validate does, with the
-// line of each problem filled in.
+// line of each problem filled in, in line order.
 func (m *Manifest) Validate(accounts Accounts, known map[string]bool) error {
 	if errs := validate(m.Groups, accounts, known, m.lines); len(errs) > 0 {
+		byLine(errs)
 		return errs
 	}
 	return nil
@@ -137,7 +167,7 @@ func (m *Manifest) Annotate(err error) error {
 func (m *Manifest) line(group, path string) int {
 	for i := range m.Groups {
 		if i < len(m.lines) && m.Groups[i].Name == group {
-			return m.lines[i].find(path)
+			return m.lines[i].Line(path)
 		}
 	}
 	return 0
@@ -159,43 +189,6 @@ func walk(err error, depth int, f func(*FieldError)) {
 	case interface{ Unwrap() error }:
 		walk(u.Unwrap(), depth+1, f)
 	}
-}
-
-// lineTable maps the paths of one group's fields to their lines.
-type lineTable map[string]int
-
-// add records the line of path unless it has one.
-func (t lineTable) add(path string, line int) {
-	if _, ok := t[path]; !ok && t != nil {
-		t[path] = line
-	}
-}
-
-// find returns the line of path or, when it was not written (a required
-// key left out), of the nearest enclosing field that was; 0 when t is nil.
-func (t lineTable) find(path string) int {
-	for {
-		if l, ok := t[path]; ok {
-			return l
-		}
-		if path == "" {
-			return 0
-		}
-		path = parent(path)
-	}
-}
-
-// parent strips the last element off a path: "a.b[2]" → "a.b" → "a".
-func parent(p string) string {
-	if strings.HasSuffix(p, "]") {
-		if i := strings.LastIndexByte(p, '['); i >= 0 {
-			return p[:i]
-		}
-	}
-	if i := strings.LastIndexByte(p, '.'); i >= 0 {
-		return p[:i]
-	}
-	return ""
 }
 
 // withDefaults fills in every default of g, and makes empty collections

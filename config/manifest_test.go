@@ -359,14 +359,14 @@ integrations:
             stop: [1]
 `,
 		want: []loc{
-			{g, lbt(0, ".metadata_match.tier"), 18, "value longer than 128 characters"},
 			{g, lbt(0, ".headers_override.set"), 11, `"bad name" is not a valid header name`},
 			{g, lbt(0, ".headers_override.set.x-a"), 12, "control character"},
 			{g, lbt(0, ".headers_override.set.x-api-version"), 15, `same header as "X-Api-Version"`},
 			{g, lbt(0, ".headers_override.remove[0]"), 16, `"x:y" is not a valid header name`},
+			{g, lbt(0, ".metadata_match.tier"), 18, "value longer than 128 characters"},
+			{g, lbt(0, ".override_params.temperature"), 20, `want a number, got the string "hot"`},
 			{g, lbt(0, ".override_params.max_tokens"), 21, "want a whole number, got 1.5"},
 			{g, lbt(0, ".override_params.stop"), 22, "want a string or a list of strings, got a list"},
-			{g, lbt(0, ".override_params.temperature"), 20, `want a number, got the string "hot"`},
 		},
 	}, {
 		name: "collaborators",

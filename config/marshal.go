@@ -15,7 +15,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/llmroute/llmroute/internal/yamlpath"
+	"github.com/llmroute/llmroute/internal/yamlread"
 	"github.com/llmroute/llmroute/retry"
 	"github.com/llmroute/llmroute/target"
 )
@@ -124,7 +124,7 @@ func list(items []*yaml.Node) *yaml.Node {
 func (e *encoder) strs(path string, ss []string) *yaml.Node {
 	items := make([]*yaml.Node, len(ss))
 	for i, s := range ss {
-		items[i] = e.str(yamlpath.Index(path, i), s)
+		items[i] = e.str(yamlread.Index(path, i), s)
 	}
 	return list(items)
 }
@@ -154,7 +154,7 @@ func (e *encoder) stringMap(path string, m map[string]string) *yaml.Node {
 	}
 	n := mapping()
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		n.Content = append(n.Content, e.str(path, k), e.str(yamlpath.Join(path, k), m[k]))
+		n.Content = append(n.Content, e.str(path, k), e.str(yamlread.Join(path, k), m[k]))
 	}
 	return n
 }
@@ -162,12 +162,12 @@ func (e *encoder) stringMap(path string, m map[string]string) *yaml.Node {
 func (e *encoder) group(g *Group) *yaml.Node {
 	cols := make([]*yaml.Node, len(g.Collaborators))
 	for i, c := range g.Collaborators {
-		p := yamlpath.Index("collaborators", i)
+		p := yamlread.Index("collaborators", i)
 		cols[i] = mapping("subject", e.str(p+".subject", c.Subject), "role_id", e.str(p+".role_id", string(c.Role)))
 	}
 	models := make([]*yaml.Node, len(g.Models))
 	for i := range g.Models {
-		models[i] = e.model(yamlpath.Index("integrations", i), &g.Models[i])
+		models[i] = e.model(yamlread.Index("integrations", i), &g.Models[i])
 	}
 	return mapping(
 		"name", e.str("name", g.Name),
@@ -201,7 +201,7 @@ func (e *encoder) routing(p string, r *Routing) *yaml.Node {
 		sp := p + ".sticky_routing"
 		ids := make([]*yaml.Node, len(s.SessionIdentifiers))
 		for i, id := range s.SessionIdentifiers {
-			ip := yamlpath.Index(sp+".session_identifiers", i)
+			ip := yamlread.Index(sp+".session_identifiers", i)
 			ids[i] = mapping("source", e.str(ip+".source", string(id.Source)), "key", e.str(ip+".key", id.Key))
 		}
 		ttl := e.ms(sp+".ttl_seconds", s.TTL, time.Second)
@@ -212,7 +212,7 @@ func (e *encoder) routing(p string, r *Routing) *yaml.Node {
 	}
 	targets := make([]*yaml.Node, len(r.Targets))
 	for i := range r.Targets {
-		targets[i] = e.target(yamlpath.Index(p+".load_balance_targets", i), r.Type, &r.Targets[i])
+		targets[i] = e.target(yamlread.Index(p+".load_balance_targets", i), r.Type, &r.Targets[i])
 	}
 	return mapping(
 		"type", e.str(p+".type", string(r.Type)),
@@ -343,8 +343,8 @@ func (e *encoder) target(p string, typ RoutingType, t *target.Target) *yaml.Node
 // value writes an override_params value.
 func (e *encoder) value(p string, v reflect.Value, depth int) *yaml.Node {
 	null := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-	if depth > maxDepth {
-		e.fail(p, "nested more than %d levels deep", maxDepth)
+	if depth > yamlread.MaxDepth {
+		e.fail(p, "nested more than %d levels deep", yamlread.MaxDepth)
 		return null
 	}
 	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
@@ -381,7 +381,7 @@ func (e *encoder) value(p string, v reflect.Value, depth int) *yaml.Node {
 		}
 		items := make([]*yaml.Node, v.Len())
 		for i := range items {
-			items[i] = e.value(yamlpath.Index(p, i), v.Index(i), depth+1)
+			items[i] = e.value(yamlread.Index(p, i), v.Index(i), depth+1)
 		}
 		return list(items)
 	case reflect.Map:
@@ -402,7 +402,7 @@ func (e *encoder) value(p string, v reflect.Value, depth int) *yaml.Node {
 			n.Style = yaml.FlowStyle
 		}
 		for _, k := range keys {
-			n.Content = append(n.Content, e.str(p, k), e.value(yamlpath.Join(p, k), v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key())), depth+1))
+			n.Content = append(n.Content, e.str(p, k), e.value(yamlread.Join(p, k), v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key())), depth+1))
 		}
 		return n
 	}

@@ -11,11 +11,9 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
-)
 
-// maxDepth bounds how deeply a manifest may nest, so that hostile input
-// cannot exhaust the stack.
-const maxDepth = 100
+	"github.com/llmroute/llmroute/internal/yamlread"
+)
 
 // maxDocuments bounds the YAML documents of a manifest: the YAML decoder
 // slows down more than linearly with their number, and no real manifest
@@ -32,7 +30,7 @@ func isJSON(data []byte) bool {
 
 // roots returns the top-level node of each document in data, nil documents
 // (empty, or only "---") left out. Syntax errors carry the line they are on.
-func roots(data []byte) (docs []*yaml.Node, err error) {
+func roots(data []byte) (docs []*yaml.Node, err Errors) {
 	// The YAML parser is third-party code; whatever it does with hostile
 	// input, a manifest is never a reason to crash a service.
 	defer func() {
@@ -41,9 +39,9 @@ func roots(data []byte) (docs []*yaml.Node, err error) {
 		}
 	}()
 	if isJSON(data) {
-		n, err := parseJSON(data)
-		if err != nil {
-			return nil, err
+		n, errs := parseJSON(data)
+		if errs != nil {
+			return nil, errs
 		}
 		return []*yaml.Node{n}, nil
 	}
@@ -58,7 +56,8 @@ func roots(data []byte) (docs []*yaml.Node, err error) {
 			return docs, nil
 		}
 		if err != nil {
-			return nil, Errors{yamlError(err)}
+			line, msg := yamlread.SyntaxError(err)
+			return nil, Errors{{Line: line, Msg: "invalid YAML: " + msg}}
 		}
 		if len(doc.Content) == 0 {
 			continue
@@ -71,27 +70,12 @@ func roots(data []byte) (docs []*yaml.Node, err error) {
 	}
 }
 
-// yamlError turns the YAML parser's "yaml: line N: msg" into a FieldError
-// on line N. The parser offers no structured syntax error, so this is the
-// one place that reads its text; anything else is passed on whole.
-func yamlError(err error) *FieldError {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, text, ok := strings.Cut(rest, ": "); ok {
-			if line, err := strconv.Atoi(num); err == nil && line > 0 {
-				return &FieldError{Line: line, Msg: "invalid YAML: " + text}
-			}
-		}
-	}
-	return &FieldError{Msg: "invalid YAML: " + msg}
-}
-
 // parseJSON converts a JSON document to the node tree the YAML parser
 // would build, with the line of every key and value, so that one decoder
 // serves both formats. It is strict RFC 8259 JSON (encoding/json's
 // tokenizer), which the YAML parser is not quite: it rejects, for one,
 // escaped surrogate pairs.
-func parseJSON(data []byte) (*yaml.Node, error) {
+func parseJSON(data []byte) (*yaml.Node, Errors) {
 	p := &jsonParser{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
 	p.dec.UseNumber()
 	for i, b := range data {
@@ -103,9 +87,9 @@ func parseJSON(data []byte) (*yaml.Node, error) {
 	if err != nil {
 		return nil, p.syntax(err)
 	}
-	n, err := p.value(tok, 0)
-	if err != nil {
-		return nil, err
+	n, errs := p.value(tok, 0)
+	if errs != nil {
+		return nil, errs
 	}
 	if _, err := p.dec.Token(); err != io.EOF {
 		if err == nil {
@@ -132,7 +116,7 @@ func (p *jsonParser) line() int {
 	return p.lineAt(max(p.dec.InputOffset()-1, 0))
 }
 
-func (p *jsonParser) syntax(err error) error {
+func (p *jsonParser) syntax(err error) Errors {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -143,12 +127,12 @@ func (p *jsonParser) syntax(err error) error {
 	return Errors{{Line: p.line(), Msg: "invalid JSON: " + err.Error()}}
 }
 
-func (p *jsonParser) value(tok json.Token, depth int) (*yaml.Node, error) {
+func (p *jsonParser) value(tok json.Token, depth int) (*yaml.Node, Errors) {
 	line := p.line()
 	switch t := tok.(type) {
 	case json.Delim:
-		if depth >= maxDepth {
-			return nil, Errors{{Line: line, Msg: fmt.Sprintf("invalid JSON: nested more than %d levels deep", maxDepth)}}
+		if depth >= yamlread.MaxDepth {
+			return nil, Errors{{Line: line, Msg: fmt.Sprintf("invalid JSON: nested more than %d levels deep", yamlread.MaxDepth)}}
 		}
 		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: line}
 		if t == '{' {
@@ -167,9 +151,9 @@ func (p *jsonParser) value(tok json.Token, depth int) (*yaml.Node, error) {
 			if err != nil {
 				return nil, p.syntax(err)
 			}
-			vn, err := p.value(v, depth+1)
-			if err != nil {
-				return nil, err
+			vn, errs := p.value(v, depth+1)
+			if errs != nil {
+				return nil, errs
 			}
 			n.Content = append(n.Content, vn)
 		}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -12,7 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/internal/problems"
+	"github.com/llmroute/llmroute/internal/yamlread"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/slug"
@@ -94,7 +95,7 @@ func Validate(groups []Group, accounts Accounts, known map[string]bool) error {
 
 // validate is Validate with, optionally, the lines of each group's fields
 // (parallel to groups) to locate the problems.
-func validate(groups []Group, accounts Accounts, known map[string]bool, lines []lineTable) Errors {
+func validate(groups []Group, accounts Accounts, known map[string]bool, lines []*yamlread.Lines) Errors {
 	v := validator{accounts: accounts, names: map[string]string{}, groups: map[string]bool{}, slugs: map[string]string{}}
 	for k := range known {
 		v.names[k] = "an existing virtual model"
@@ -125,11 +126,17 @@ type validator struct {
 	slugs    map[string]string
 	errs     Errors
 	g        string
-	lines    lineTable // the current group's, or nil
+	lines    *yamlread.Lines // the current group's, or nil
 }
 
+// add reports a problem at path, unless what is there could not be read
+// from the manifest: that was reported already, and the value checked is
+// not what was written.
 func (v *validator) add(path, format string, args ...any) {
-	v.errs = append(v.errs, &FieldError{Group: v.g, Path: path, Line: v.lines.find(path), Msg: fmt.Sprintf(format, args...)})
+	if v.lines.Failed(path) {
+		return
+	}
+	v.errs = append(v.errs, &FieldError{Group: v.g, Path: path, Line: v.lines.Line(path), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) group(g *Group) {
@@ -147,15 +154,15 @@ func (v *validator) group(g *Group) {
 		kind, name, ok := strings.Cut(c.Subject, ":")
 		switch {
 		case !ok || name == "":
-			v.add(p+".subject", "%q must look like user:<email>, team:<name> or virtualaccount:<name>", clip(c.Subject))
+			v.add(p+".subject", "%q must look like user:<email>, team:<name> or virtualaccount:<name>", yamlread.Clip(c.Subject))
 		case kind != "user" && kind != "team" && kind != "virtualaccount":
-			v.add(p+".subject", "unknown subject kind %q (want user, team or virtualaccount)", clip(kind))
+			v.add(p+".subject", "unknown subject kind %q (want user, team or virtualaccount)", yamlread.Clip(kind))
 		}
 		if c.Role != RoleUser && c.Role != RoleManager {
-			v.add(p+".role_id", "unknown role %q (want %s or %s)", clip(string(c.Role)), RoleUser, RoleManager)
+			v.add(p+".role_id", "unknown role %q (want %s or %s)", yamlread.Clip(string(c.Role)), RoleUser, RoleManager)
 		}
 		if seen[c.Subject] {
-			v.add(p+".subject", "duplicate collaborator %q", clip(c.Subject))
+			v.add(p+".subject", "duplicate collaborator %q", yamlread.Clip(c.Subject))
 		}
 		seen[c.Subject] = true
 	}
@@ -187,7 +194,7 @@ func (v *validator) model(p string, g *Group, m *VirtualModel, models map[string
 	for i, t := range m.ModelTypes {
 		op, ok := providers.ParseOperation(string(t))
 		if !ok {
-			v.add(fmt.Sprintf("%s.model_types[%d]", p, i), "unknown model type %q (want chat, completion or embedding)", clip(string(t)))
+			v.add(fmt.Sprintf("%s.model_types[%d]", p, i), "unknown model type %q (want chat, completion or embedding)", yamlread.Clip(string(t)))
 			continue
 		}
 		if typesSeen[t] {
@@ -225,17 +232,17 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 	case "":
 		v.add(p+".type", "required (weight-based-routing, latency-based-routing or priority-based-routing)")
 	default:
-		v.add(p+".type", "unknown routing type %q (want weight-based-routing, latency-based-routing or priority-based-routing)", clip(string(r.Type)))
+		v.add(p+".type", "unknown routing type %q (want weight-based-routing, latency-based-routing or priority-based-routing)", yamlread.Clip(string(r.Type)))
 	}
 	if r.Sticky != nil {
 		sp := p + ".sticky_routing"
-		if r.Type != WeightBased {
+		if r.Type == LatencyBased || r.Type == PriorityBased { // an invalid type is reported on its own
 			v.add(sp, "applies only to weight-based-routing")
 		}
 		if r.Sticky.TTL < MinStickyTTL || r.Sticky.TTL > MaxStickyTTL {
 			v.add(sp+".ttl_seconds", "%d is out of range %d..%d", int64(r.Sticky.TTL.Seconds()), int(MinStickyTTL.Seconds()), int(MaxStickyTTL.Seconds()))
 		}
-		if len(r.Sticky.SessionIdentifiers) == 0 {
+		if len(r.Sticky.SessionIdentifiers) == 0 && v.lines.Clean(sp+".session_identifiers") {
 			v.add(sp+".session_identifiers", "at least one session identifier is required")
 		}
 		ids := map[SessionIdentifier]bool{}
@@ -244,7 +251,7 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 			switch id.Source {
 			case FromHeaders:
 				if !ValidHeaderName(id.Key) {
-					v.add(ip+".key", "%q is not a valid header name", clip(id.Key))
+					v.add(ip+".key", "%q is not a valid header name", yamlread.Clip(id.Key))
 				}
 				id.Key = http.CanonicalHeaderKey(id.Key)
 			case FromMetadata:
@@ -254,10 +261,10 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 					v.add(ip+".key", "metadata key of %d characters, at most %d", n, metadata.MaxKeyLen)
 				}
 			default:
-				v.add(ip+".source", "unknown source %q (want headers or metadata)", clip(string(id.Source)))
+				v.add(ip+".source", "unknown source %q (want headers or metadata)", yamlread.Clip(string(id.Source)))
 			}
 			if ids[id] {
-				v.add(ip, "duplicate session identifier %s %q", id.Source, clip(id.Key))
+				v.add(ip, "duplicate session identifier %s %q", id.Source, yamlread.Clip(id.Key))
 			}
 			ids[id] = true
 		}
@@ -281,7 +288,7 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 		switch {
 		case h.AfterPercentile != 0 && (h.AfterPercentile < 50 || h.AfterPercentile > 99.9 || math.IsNaN(h.AfterPercentile)):
 			v.add(hp+".after_percentile", "must be 50 to 99.9, got %v", h.AfterPercentile)
-		case h.After == 0 && h.AfterPercentile == 0:
+		case h.After == 0 && h.AfterPercentile == 0 && v.lines.Clean(hp+".after_ms") && v.lines.Clean(hp+".after_percentile"):
 			v.add(hp, "set after_ms or after_percentile (or both: after_ms then serves until the percentile has samples)")
 		}
 		if h.Max < 0 || h.Max > strategy.MaxTargets {
@@ -296,13 +303,15 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 		v.add(tp, "%d targets, at most %d allowed", len(r.Targets), strategy.MaxTargets)
 	}
 	refs := map[string]bool{}
-	positive := false
+	positive, read := false, true
 	for i := range r.Targets {
 		t := &r.Targets[i]
-		v.target(fmt.Sprintf("%s[%d]", tp, i), r.Type, t, ops, refs)
+		p := fmt.Sprintf("%s[%d]", tp, i)
+		v.target(p, r.Type, t, ops, refs)
 		positive = positive || t.Weight > 0
+		read = read && v.lines.Clean(p+".weight")
 	}
-	if r.Type == WeightBased && len(r.Targets) > 0 && !positive {
+	if r.Type == WeightBased && len(r.Targets) > 0 && !positive && read {
 		v.add(tp, "weight-based-routing needs at least one target with a positive weight")
 	}
 }
@@ -327,7 +336,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		// does not tell whether that model exists.
 		prov, ok := v.accounts[ref.Account]
 		if !ok {
-			v.add(p+".target", "unknown provider account %q (register it with routing.WithProvider)", clip(ref.Account))
+			v.add(p+".target", "unknown provider account %q (register it with routing.WithProvider)", yamlread.Clip(ref.Account))
 			break
 		}
 		if v.names[t.Ref] != "" {
@@ -341,7 +350,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		}
 	}
 	if refs[t.Ref] {
-		v.add(p+".target", "duplicate target %q", clip(t.Ref))
+		v.add(p+".target", "duplicate target %q", yamlread.Clip(t.Ref))
 	}
 	refs[t.Ref] = true
 	// The rules of one routing type are checked only when the type is
@@ -377,7 +386,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	v.codes(p+".fallback_status_codes", t.FallbackStatusCodes)
 	for i, code := range t.FallbackErrorCodes {
 		if code == "" || strings.ContainsFunc(code, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-			v.add(fmt.Sprintf("%s.fallback_error_codes[%d]", p, i), "%q is not a provider error code (no spaces or control characters)", clip(code))
+			v.add(fmt.Sprintf("%s.fallback_error_codes[%d]", p, i), "%q is not a provider error code (no spaces or control characters)", yamlread.Clip(code))
 		}
 	}
 	mp := p + ".metadata_match"
@@ -389,9 +398,9 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		case n == 0:
 			v.add(mp, "empty key")
 		case n > metadata.MaxKeyLen:
-			v.add(mp, "key %q is longer than %d characters", clip(k), metadata.MaxKeyLen)
+			v.add(mp, "key %q is longer than %d characters", yamlread.Clip(k), metadata.MaxKeyLen)
 		case utf8.RuneCountInString(t.MetadataMatch[k]) > metadata.MaxValueLen:
-			v.add(mp+"."+k, "value longer than %d characters", metadata.MaxValueLen)
+			v.add(yamlread.Join(mp, k), "value longer than %d characters", metadata.MaxValueLen)
 		}
 	}
 	hp := p + ".headers_override"
@@ -399,18 +408,18 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	for _, k := range slices.Sorted(maps.Keys(t.Headers.Set)) {
 		switch {
 		case !ValidHeaderName(k):
-			v.add(hp+".set", "%q is not a valid header name", clip(k))
+			v.add(hp+".set", "%q is not a valid header name", yamlread.Clip(k))
 		case !ValidHeaderValue(t.Headers.Set[k]):
-			v.add(hp+".set."+k, "value contains a control character (CR, LF or NUL)")
+			v.add(yamlread.Join(hp+".set", k), "value contains a control character (CR, LF or NUL)")
 		case canon[http.CanonicalHeaderKey(k)] != "":
-			v.add(hp+".set."+k, "same header as %q (header names ignore case)", canon[http.CanonicalHeaderKey(k)])
+			v.add(yamlread.Join(hp+".set", k), "same header as %q (header names ignore case)", canon[http.CanonicalHeaderKey(k)])
 		default:
 			canon[http.CanonicalHeaderKey(k)] = k
 		}
 	}
 	for i, k := range t.Headers.Remove {
 		if !ValidHeaderName(k) {
-			v.add(fmt.Sprintf("%s.remove[%d]", hp, i), "%q is not a valid header name", clip(k))
+			v.add(fmt.Sprintf("%s.remove[%d]", hp, i), "%q is not a valid header name", yamlread.Clip(k))
 		}
 	}
 	v.params(p+".override_params", t.Params)
@@ -434,103 +443,19 @@ func (v *validator) rateLimit(p string, r target.RateLimit) {
 	}
 }
 
-// params checks override_params: the keys routing sets on the typed
-// request must have the type of that field, and every other value must
-// be sendable as JSON.
+// params checks override_params as routing will send them: the keys set
+// on a field of the typed request must have that field's type, and every
+// other value must be sendable as JSON (one table, internal/overrides).
 func (v *validator) params(p string, params map[string]any) {
 	for _, k := range slices.Sorted(maps.Keys(params)) {
-		val := params[k]
-		kp := p + "." + k
-		switch k {
-		case "":
-			v.add(p, "empty key")
-		case "temperature", "top_p", "presence_penalty", "frequency_penalty":
-			if f, ok := asFloat(val); !ok {
-				v.add(kp, "want a number, got %s", describeValue(val))
-			} else if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxFloat32 {
-				v.add(kp, "%v is not a finite number", f)
-			}
-		case "max_tokens", "max_completion_tokens", "n", "seed", "dimensions":
-			if !isWhole(val) {
-				v.add(kp, "want a whole number, got %s", describeValue(val))
-			}
-		case "stop":
-			if !isStrings(val) {
-				v.add(kp, "want a string or a list of strings, got %s", describeValue(val))
-			}
-		case "user", "encoding_format", "prompt_version_fqn":
-			if _, ok := val.(string); !ok {
-				v.add(kp, "want a string, got %s", describeValue(val))
-			}
-		default:
-			if _, err := json.Marshal(val); err != nil {
-				v.add(kp, "cannot be sent as JSON: %s", describeValue(val))
+		if err := overrides.Check(k, params[k]); err != nil {
+			if k == "" {
+				v.add(p, "%v", err)
+			} else {
+				v.add(yamlread.Join(p, k), "%v", err)
 			}
 		}
 	}
-}
-
-// asFloat, isWhole and isStrings accept what routing accepts for the
-// typed request fields.
-func asFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-func isWhole(v any) bool {
-	switch x := v.(type) {
-	case int:
-		return true
-	case int64:
-		return x >= math.MinInt32 && x <= math.MaxInt32
-	case uint64:
-		return x <= math.MaxInt32
-	case float64:
-		return x == math.Trunc(x) && x >= math.MinInt32 && x <= math.MaxInt32
-	}
-	return false
-}
-
-func isStrings(v any) bool {
-	switch x := v.(type) {
-	case string, []string:
-		return true
-	case []any:
-		for _, e := range x {
-			if _, ok := e.(string); !ok {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-func describeValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "the string " + strconv.Quote(clip(x))
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "a mapping"
-	case bool, int, int64, uint64, float64, float32:
-		return fmt.Sprint(x)
-	}
-	return fmt.Sprintf("a %T", v)
 }
 
 // duration checks a delay or timeout of a group built in Go (a manifest's
@@ -572,14 +497,6 @@ func ValidHeaderName(s string) bool {
 // it rejects CR, LF and NUL, which could split or smuggle headers.
 func ValidHeaderValue(s string) bool {
 	return !strings.ContainsAny(s, "\r\n\x00")
-}
-
-// clip keeps user input in error messages short.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }
 
 // trim drops a package prefix such as "slug: " from an error's text.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/target"
 )
@@ -175,5 +176,25 @@ func TestValidateWithoutAccounts(t *testing.T) {
 	}
 	if err := config.Validate([]config.Group{g}, config.Accounts{}, nil); err == nil {
 		t.Errorf("Validate(no accounts) succeeded")
+	}
+}
+
+// Validate rejects an override_params value exactly when routing could
+// not send it: both read the one table of typed parameters.
+func TestOverrideParamsFollowTheTable(t *testing.T) {
+	values := []any{"text", 3, 0.5, 1.5, []any{"a"}, []any{1}, map[string]any{}, nil, true, func() {}}
+	for _, k := range append(overrides.Keys(), "logit_bias") {
+		for _, v := range values {
+			g := config.Group{Name: "booking-app", Models: []config.VirtualModel{{Name: "chat", Routing: config.Routing{
+				Type: config.PriorityBased, Targets: []target.Target{{Ref: "a/b", Params: map[string]any{k: v}}},
+			}}}}
+			err := config.Validate([]config.Group{g}, nil, nil)
+			if sendable := overrides.Check(k, v) == nil; sendable != (err == nil) {
+				t.Errorf("%s = %#v: Validate says %v, but sending %s", k, v, err, map[bool]string{true: "can", false: "cannot"}[sendable])
+			}
+			if err != nil && !strings.Contains(err.Error(), "override_params."+k+": ") {
+				t.Errorf("%s = %#v: problem %v does not name the key", k, v, err)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/retry"
@@ -559,18 +560,16 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (op
 // prompt_version_fqn is held back from a request that carries tools, and
 // the trace says so.
 func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) providers.ChatRequest {
-	extra := t.params.chatExtra
-	if t.hasPrompt && hasTools(req) {
-		extra = t.params.chatExtraNoPrompt
-		if tr != nil {
-			tr.Notes = append(tr.Notes, t.ref+": "+promptVersionKey+" not sent: the request carries tools")
-		}
+	withPrompt := !t.hasPrompt || !hasTools(req)
+	if !withPrompt && tr != nil {
+		tr.Notes = append(tr.Notes, t.ref+": "+overrides.PromptVersion+" not sent: the request carries tools")
 	}
+	extra := t.params.ChatExtra(withPrompt)
 	out := providers.ChatRequest{Request: *req, Call: providers.Call{
 		Header: header, RemoveHeader: t.removeHeader, Extra: extra,
 	}}
 	out.Request.Model = t.model
-	t.params.chat(&out.Request)
+	t.params.Chat(&out.Request)
 	return out
 }
 
@@ -580,10 +579,10 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 	return unary(c, ctx, req.Model, providers.OpCompletion, &op[providers.CompletionRequest, openai.CompletionResponse]{
 		build: func(t *tgt, h http.Header, _ *Trace) providers.CompletionRequest {
 			out := providers.CompletionRequest{Request: req, Call: providers.Call{
-				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.completionExtra,
+				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.CompletionExtra(),
 			}}
 			out.Request.Model = t.model
-			t.params.completion(&out.Request)
+			t.params.Completion(&out.Request)
 			return out
 		},
 		tokens: func(r openai.CompletionResponse) int {
@@ -606,10 +605,10 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 	return unary(c, ctx, string(req.Model), providers.OpEmbedding, &op[providers.EmbeddingRequest, openai.EmbeddingResponse]{
 		build: func(t *tgt, h http.Header, _ *Trace) providers.EmbeddingRequest {
 			out := providers.EmbeddingRequest{Request: req, Call: providers.Call{
-				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.embeddingExtra,
+				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.EmbeddingExtra(),
 			}}
 			out.Request.Model = openai.EmbeddingModel(t.model)
-			t.params.embedding(&out.Request)
+			t.params.Embedding(&out.Request)
 			return out
 		},
 		tokens:   func(openai.EmbeddingResponse) int { return 0 },

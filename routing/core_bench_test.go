@@ -112,8 +112,9 @@ func BenchmarkChatFake(b *testing.B) {
 
 // BenchmarkChatFakeSettings measures what the retry budget and an armed
 // hedge add to the routing layer's success path, one target each: the
-// budget off ("no-budget"), on as by default ("budget"), and a hedge
-// armed on every call that never fires ("hedge-armed").
+// budget off ("no-budget"), on as by default ("budget"), a hedge armed
+// on every call that never fires ("hedge-armed"), and override_params
+// set on the request ("override-params").
 //
 //	go test -run '^$' -bench BenchmarkChatFakeSettings -benchmem -count 5 ./routing/
 func BenchmarkChatFakeSettings(b *testing.B) {
@@ -124,6 +125,12 @@ func BenchmarkChatFakeSettings(b *testing.B) {
 		{"no-budget", func(rc *routing.RoutingConfig) { rc.RetryBudget = &config.RetryBudget{Disabled: true} }},
 		{"budget", func(*routing.RoutingConfig) {}},
 		{"hedge-armed", func(rc *routing.RoutingConfig) { rc.Hedge = &config.Hedge{After: time.Hour} }},
+		{"override-params", func(rc *routing.RoutingConfig) {
+			for i := range rc.Targets {
+				rc.Targets[i].Params = map[string]any{"temperature": 0.2, "top_p": 0.9, "max_tokens": 256,
+					"seed": 7, "stop": []any{"END"}, "user": "svc", "logit_bias": map[string]any{"50256": -100}}
+			}
+		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) { benchFake(b, 2, tc.set) })
 	}

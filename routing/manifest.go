@@ -11,7 +11,7 @@ import (
 // with its path and line.
 func WithManifest(data []byte) Option {
 	return func(s *settings) {
-		m, err := config.Load(data)
+		m, err := loadManifest(data)
 		if err != nil {
 			s.errs = append(s.errs, err)
 			return
@@ -27,9 +27,23 @@ func WithManifest(data []byte) Option {
 // the subject in ctx. A manifest with any problem changes nothing. Calls in
 // flight finish on the configuration they started with.
 func (c *Client) ApplyManifest(ctx context.Context, data []byte) error {
-	m, err := config.Load(data)
+	m, err := loadManifest(data)
 	if err != nil {
 		return err
 	}
 	return m.Annotate(c.apply(ctx, m.Groups, m))
+}
+
+// loadManifest reads a manifest whose groups the Client will validate
+// with its provider accounts. When it cannot be read whole, its problems
+// come back together with those the rules find without the accounts, so
+// that one look shows all that can be known.
+func loadManifest(data []byte) (*config.Manifest, error) {
+	m, err := config.Load(data)
+	if err != nil {
+		if _, all := config.Check(data, nil, nil); all != nil {
+			return nil, all
+		}
+	}
+	return m, err
 }

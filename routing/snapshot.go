@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/internal/suggest"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
@@ -66,7 +67,7 @@ type tgt struct {
 	md             metadata.MD
 	setHeader      http.Header
 	removeHeader   []string
-	params         params
+	params         overrides.Params
 	hasPrompt      bool
 	requestTimeout time.Duration
 	ttftTimeout    time.Duration
@@ -159,11 +160,11 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 		t := &rc.Targets[i]
 		weights[i], prios[i] = t.Weight, t.Priority
 		ref, _ := slug.ParseRef(t.Ref) // validated
-		p, err := compileParams(t.Params)
-		if err != nil {
+		p, err := overrides.Compile(t.Params)
+		if err != nil { // not after config.Validate, which checks them with the same table
 			return nil, config.Errors{{Group: g.name, Path: fmt.Sprintf("integrations[%d].routing_config.load_balance_targets[%d].override_params", mi, i), Msg: err.Error()}}
 		}
-		_, hasPrompt := t.Params[promptVersionKey]
+		_, hasPrompt := t.Params[overrides.PromptVersion]
 		m.targets[i] = tgt{
 			ref:            t.Ref,
 			model:          ref.Model,

@@ -16,6 +16,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/yamlread"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/slug"
@@ -210,7 +211,7 @@ func resolve(groups []config.Group, sc *Scenario) (chosen, error) {
 	}
 	for _, ref := range slices.Sorted(maps.Keys(sc.Targets)) {
 		if !slices.Contains(refs, ref) {
-			v.errorf(targetPath(ref), "not a target of %s (its targets: %s)", model.name, strings.Join(refs, ", "))
+			v.errorf(yamlread.Join("targets", ref), "not a target of %s (its targets: %s)", model.name, strings.Join(refs, ", "))
 		}
 	}
 	return model, v.err()

@@ -11,7 +11,7 @@ import (
 
 	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/internal/problems"
-	"github.com/llmroute/llmroute/internal/yamlpath"
+	"github.com/llmroute/llmroute/internal/yamlread"
 	"github.com/llmroute/llmroute/slug"
 )
 
@@ -57,7 +57,7 @@ type Scenario struct {
 	// Without it each replica judges health and keeps budgets alone.
 	SharedState bool
 
-	lines map[string]int // line of each path, when parsed from YAML
+	lines *yamlread.Lines // line of each path, when parsed from YAML
 }
 
 // Defaults of a Scenario.
@@ -211,6 +211,15 @@ func (w *Window) active(offset time.Duration) bool {
 // problem at once as an ErrorList, each naming its field as the YAML form
 // spells it.
 func (s *Scenario) Validate() error {
+	if errs := s.validate(); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// validate is Validate's list of problems, leaving out those about fields
+// that could not be read from the file (reported when they were read).
+func (s *Scenario) validate() ErrorList {
 	v := validator{lines: s.lines}
 	if s.Requests < 1 || s.Requests > MaxRequests {
 		v.errorf("requests", "want 1 to %d calls, got %d", MaxRequests, s.Requests)
@@ -230,23 +239,29 @@ func (s *Scenario) Validate() error {
 		v.errorf("bucket", "want at least 1ms, got %v", s.Bucket)
 	}
 	for i := range s.Profiles {
-		v.profile(yamlpath.Index("profiles", i), &s.Profiles[i])
+		v.profile(yamlread.Index("profiles", i), &s.Profiles[i])
 	}
 	for _, ref := range slices.Sorted(maps.Keys(s.Targets)) {
 		b := s.Targets[ref]
-		v.behavior(targetPath(ref), ref, &b)
+		v.behavior(yamlread.Join("targets", ref), ref, &b)
 	}
-	return v.err()
+	return v.errs
 }
 
 // validator collects problems with their paths.
 type validator struct {
 	errs  ErrorList
-	lines map[string]int
+	lines *yamlread.Lines
 }
 
+// errorf reports a problem at path, unless what is there could not be
+// read from the file: that was reported already, and the value checked is
+// not what was written.
 func (v *validator) errorf(path, format string, args ...any) {
-	v.errs = append(v.errs, &FieldError{Path: path, Line: lineOf(v.lines, path), Msg: fmt.Sprintf(format, args...)})
+	if v.lines.Failed(path) {
+		return
+	}
+	v.errs = append(v.errs, &FieldError{Path: path, Line: v.lines.Line(path), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) err() error {
@@ -265,7 +280,7 @@ func (v *validator) profile(p string, pr *Profile) {
 			v.errorf(p+".metadata", "empty key")
 		}
 		if n := len(pr.Metadata[k]); n > 128 {
-			v.errorf(p+".metadata."+k, "values are at most 128 characters, got %d", n)
+			v.errorf(yamlread.Join(p+".metadata", k), "values are at most 128 characters, got %d", n)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(pr.Headers)) {
@@ -273,7 +288,7 @@ func (v *validator) profile(p string, pr *Profile) {
 			v.errorf(p+".headers", "invalid header name %q", k)
 		}
 		if strings.ContainsAny(pr.Headers[k], "\r\n\x00") {
-			v.errorf(p+".headers."+k, "a header value must not hold CR, LF or NUL")
+			v.errorf(yamlread.Join(p+".headers", k), "a header value must not hold CR, LF or NUL")
 		}
 	}
 	if s := pr.Session; s != nil {
@@ -314,7 +329,7 @@ func (v *validator) behavior(p, ref string, b *Behavior) {
 		v.errorf(p+".error_latency_ms", "must not be negative, got %v", b.ErrorLatency)
 	}
 	for i := range b.Windows {
-		v.window(yamlpath.Index(p+".windows", i), &b.Windows[i])
+		v.window(yamlread.Index(p+".windows", i), &b.Windows[i])
 	}
 }
 
@@ -367,7 +382,7 @@ func (v *validator) window(p string, w *Window) {
 		}
 	case Slow:
 		uses["factor"], uses["add_ms"], uses["latency"] = true, true, true
-		if w.Factor == 0 && w.Add == 0 && w.Latency.IsZero() {
+		if w.Factor == 0 && w.Add == 0 && w.Latency.IsZero() && v.lines.Clean(p+".factor") && v.lines.Clean(p+".add_ms") && v.lines.Clean(p+".latency") {
 			v.errorf(p, "kind %q needs factor, add_ms or latency", w.Kind)
 		}
 	case "":
@@ -427,48 +442,3 @@ func (es ErrorList) Error() string { return problems.Text("simulate: scenario: "
 
 // Unwrap exposes each problem to errors.As.
 func (es ErrorList) Unwrap() []error { return problems.Unwrap(es) }
-
-func targetPath(ref string) string { return "targets[" + strconv.Quote(ref) + "]" }
-
-// lineOf returns the line of path or, when it was not written, of the
-// nearest enclosing field that was.
-func lineOf(lines map[string]int, path string) int {
-	if lines == nil {
-		return 0
-	}
-	for {
-		if l, ok := lines[path]; ok {
-			return l
-		}
-		if path == "" {
-			return 0
-		}
-		path = parentPath(path)
-	}
-}
-
-// parentPath strips the last element off a path: `a.b[2]` → `a.b` → `a`;
-// `targets["x/y.z"]` → `targets`.
-func parentPath(p string) string {
-	if strings.HasSuffix(p, "]") {
-		if i := strings.LastIndexByte(p, '['); i >= 0 {
-			// A quoted key may hold '[' itself; find the bracket that
-			// opens the quoted string.
-			if j := strings.LastIndex(p, `["`); strings.HasSuffix(p, `"]`) && j >= 0 {
-				i = j
-			}
-			return p[:i]
-		}
-	}
-	// Dots inside a quoted key are not separators.
-	if q := strings.LastIndex(p, `"]`); q >= 0 {
-		if i := strings.LastIndexByte(p[q:], '.'); i >= 0 {
-			return p[:q+i]
-		}
-		return ""
-	}
-	if i := strings.LastIndexByte(p, '.'); i >= 0 {
-		return p[:i]
-	}
-	return ""
-}

@@ -83,7 +83,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"empty", "", []string{"the scenario is empty"}},
 		{"null", "~\n", []string{"the scenario is empty"}},
 		{"not a mapping", "- 1\n", []string{"line 1: want a mapping, got a list"}},
-		{"syntax", "requests: [1\n", []string{"line 1: syntax: "}},
+		{"syntax", "requests: [1\n", []string{"line 1: invalid YAML: "}},
 		{"two documents", "requests: 1\n---\nrequests: 2\n", []string{"line 3: a scenario file holds one document"}},
 		{"requests missing", "seed: 1\n", []string{"line 1: requests: required"}},
 		{"unknown key", "requests: 1\nrequets: 2\n", []string{`line 2: requets: unknown key "requets" (did you mean "requests"?)`}},
@@ -107,7 +107,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"session source", "requests: 1\nprofiles:\n  - session: {source: cookie, key: k}\n", []string{`line 3: profiles[0].session.source: want "headers" or "metadata", got "cookie"`}},
 		{"session key", "requests: 1\nprofiles:\n  - session: {source: headers}\n", []string{"line 3: profiles[0].session.key: required"}},
 		{"profiles not a list", "requests: 1\nprofiles: {a: 1}\n", []string{"line 2: profiles: want a list, got a mapping"}},
-		{"target ref", "requests: 1\ntargets:\n  nomodel: {}\n", []string{`line 3: targets["nomodel"]: not a target reference "account/model"`}},
+		{"target ref", "requests: 1\ntargets:\n  nomodel: {}\n", []string{`line 3: targets.nomodel: not a target reference "account/model"`}},
 		{"target key", "requests: 1\ntargets:\n  a/b: {latncy: {fixed_ms: 1}}\n", []string{`line 3: targets["a/b"].latncy: unknown key "latncy" (did you mean "latency"?)`}},
 		{"latency order", "requests: 1\ntargets:\n  a/b:\n    latency: {p50_ms: 900, p99_ms: 100}\n", []string{`line 4: targets["a/b"].latency.p99_ms: must be at least p50_ms (900ms), got 100ms`}},
 		{"latency half", "requests: 1\ntargets:\n  a/b:\n    latency: {p50_ms: 900}\n", []string{`line 4: targets["a/b"].latency.p99_ms: required with p50_ms`}},
@@ -130,6 +130,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"every problem at once", "requests: 0\nseed: x\narrivals: burst\n", []string{
 			"line 1: requests: want at least 1 call",
 			`line 2: seed: want a whole number, got the string "x"`,
+			`line 3: arrivals: want "fixed" or "poisson", got "burst"`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -270,6 +271,11 @@ func FuzzParseScenario(f *testing.F) {
 			if !errors.As(err, &el) || len(el) == 0 {
 				t.Fatalf("error %v is not a non-empty ErrorList", err)
 			}
+			for i := 1; i < len(el); i++ {
+				if el[i].Line < el[i-1].Line {
+					t.Fatalf("problems are not in line order:\n%v", err)
+				}
+			}
 			return
 		}
 		// A scenario that parses also runs: against a fixed manifest it
@@ -290,4 +296,61 @@ func FuzzParseScenario(f *testing.F) {
 			t.Fatalf("%d requests: %d calls, %d served, %d failed; want every call served or failed once", sc.Requests, res.Calls, served, res.Failed)
 		}
 	})
+}
+
+// A scenario's problems are all reported at once, in line order: those
+// found reading it and those its rules find, wherever they are. A field
+// that could not be read is reported once, not again by the rules it then
+// seems to break (a window's factor that is not a number does not also
+// leave the window "needing factor, add_ms or latency"). Keys that are not
+// plain words are quoted in the path, which still leads to their line.
+func TestParseScenarioEveryProblemInOnePass(t *testing.T) {
+	in := `requests: 0
+profiles:
+  - weight: 1
+    metadata:
+      "tenant.id": ` + strings.Repeat("v", 200) + `
+      'tier': ` + strings.Repeat("v", 200) + `
+    sesion: {}
+targets:
+  a/b:
+    error_rate: 2
+    windows:
+      - {kind: latency, factor: fast}
+      - {kind: outage, from: 2m, to: 1m}
+  nomodel:
+    latency: {p50_ms: 900}
+arrivals: burst
+seed: x
+`
+	want := []string{
+		"line 1: requests: want at least 1 call",
+		`line 5: profiles[0].metadata["tenant.id"]: values are at most 128 characters`,
+		`line 6: profiles[0].metadata.tier: values are at most 128 characters`,
+		`line 7: profiles[0].sesion: unknown key "sesion" (did you mean "session"?)`,
+		`line 10: targets["a/b"].error_rate: want a probability from 0 to 1, got 2`,
+		`line 12: targets["a/b"].windows[0].factor: want a number, got the string "fast"`,
+		`line 13: targets["a/b"].windows[1].to: must be after from (2m0s), got 1m0s`,
+		`line 14: targets.nomodel: not a target reference "account/model"`,
+		`line 15: targets.nomodel.latency.p99_ms: required with p50_ms`,
+		`line 16: arrivals: want "fixed" or "poisson", got "burst"`,
+		`line 17: seed: want a whole number, got the string "x"`,
+	}
+	_, err := simulate.ParseScenario([]byte(in))
+	var el simulate.ErrorList
+	if !errors.As(err, &el) {
+		t.Fatalf("ParseScenario: %v, want an ErrorList", err)
+	}
+	var got []string
+	for _, e := range el {
+		got = append(got, e.Error())
+	}
+	if len(got) != len(want) {
+		t.Fatalf("problems:\n\t%s\nwant %d:\n\t%s", strings.Join(got, "\n\t"), len(want), strings.Join(want, "\n\t"))
+	}
+	for i := range got {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d = %q, want it to start %q", i, got[i], want[i])
+		}
+	}
 }

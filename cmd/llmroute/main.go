@@ -17,8 +17,8 @@
 // (see package simulate), prints a per-target table and writes an SVG
 // chart of traffic share over time.
 //
-// validate prints "FILE: OK" for each good manifest, or each of its
-// problems as "FILE:LINE: ...", and exits with status 1 when any file has
+// validate prints "FILE: OK" for each good manifest, or all of its
+// problems, in line order, as "FILE:LINE: ...", and exits with status 1 when any file has
 // a problem. Warnings (such as weights that do not sum to 100) are printed
 // as "FILE:LINE: warning: ..." and do not fail. Each FILE is checked on
 // its own. show prints the normalised manifest (see config.Marshal), or
@@ -192,14 +192,7 @@ func load(file string, accounts config.Accounts) (*config.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := config.Load(data)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Validate(accounts, nil); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return config.Check(data, accounts, nil)
 }
 
 // report prints a manifest's problems to out, one a line, and any other

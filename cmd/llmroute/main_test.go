@@ -63,6 +63,40 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// One run shows every problem of a file, in line order: those found
+// reading it and those found checking it, with the accounts given.
+func TestValidateEveryProblemAtOnce(t *testing.T) {
+	p := file(t, "four.yaml", `name: booking-app
+type: provider-account/virtual-model
+integrations:
+  - name: chat
+    type: integration/model/virtual
+    colour: blue
+    routing_config:
+      type: weight-based-routing
+      request_timeout_ms: -5
+      sticky_routing: {ttl_seconds: 10, session_identifiers: [{source: headers, key: x-user}]}
+      load_balance_targets:
+        - target: onprem/llama
+          weight: fifty
+        - weight: 50
+`)
+	status, out, errOut := exec(t, "validate", "-accounts", "azure", p)
+	if status != 1 || errOut != "" {
+		t.Errorf("status %d, stderr %q; want 1 and nothing", status, errOut)
+	}
+	g, lbt := `group "booking-app": integrations[0]`, ".routing_config.load_balance_targets"
+	want := p + ":6: " + g + `.colour: unknown key "colour"` + "\n" +
+		p + ":9: " + g + ".routing_config.request_timeout_ms: must be positive, got -5\n" +
+		p + ":10: " + g + ".routing_config.sticky_routing.ttl_seconds: 10 is out of range 1800..86400\n" +
+		p + ":12: " + g + lbt + `[0].target: unknown provider account "onprem" (register it with routing.WithProvider)` + "\n" +
+		p + ":13: " + g + lbt + `[0].weight: want an integer, got the string "fifty"` + "\n" +
+		p + ":14: " + g + lbt + "[1].target: required (account/model)\n"
+	if diff := cmp.Diff(out, want); diff != "" {
+		t.Errorf("output (-got +want):\n%s", diff)
+	}
+}
+
 func TestValidateProblems(t *testing.T) {
 	p := file(t, "bad.yaml", bad)
 	good := testdata + "canary.yaml"
