@@ -265,9 +265,14 @@ func (t *tstat) add(smp sample) {
 		t.rebase(smp.at)
 	}
 	smp.w = math.Exp2(float64(smp.at-t.epoch) / float64(recency))
+	t.now = max(t.now, smp.at)
+	// Summing afresh anyway when a sample has left a window by time.
+	fresh := t.now >= t.sums.until
 	k := t.next
 	if t.n == statsSamples {
-		t.uncount(k)
+		if !fresh {
+			t.uncount(k)
+		}
 		if t.ring[k].failure() {
 			t.failed--
 		}
@@ -278,10 +283,12 @@ func (t *tstat) add(smp sample) {
 	if smp.failure() {
 		t.failed++
 	}
-	t.now = max(t.now, smp.at)
+	if fresh {
+		t.recompute(t.now)
+		return
+	}
 	t.count(k)
-	s := &t.sums
-	if t.now >= s.until || s.werr > maxRounding*s.wtotal || s.serr > maxRounding*s.wsum {
+	if s := &t.sums; s.werr > maxRounding*s.wtotal || s.serr > maxRounding*s.wsum {
 		t.recompute(t.now)
 		return
 	}
@@ -294,6 +301,7 @@ func (t *tstat) count(k int) {
 	smp := &t.ring[k]
 	s := &t.sums
 	if smp.at <= t.now-int64(statsWindow) {
+		smp.in = 0
 		return
 	}
 	smp.in = inWindow
@@ -445,10 +453,17 @@ func (t *tstat) recompute(now int64) {
 	if t.n == statsSamples {
 		start = t.next
 	}
+	cut := t.now - int64(statsWindow)
 	for j := range t.n {
-		k := (start + j) % statsSamples
-		t.ring[k].in = 0
-		t.count(k)
+		k := start + j
+		if k >= statsSamples {
+			k -= statsSamples
+		}
+		if smp := &t.ring[k]; smp.at > cut {
+			t.count(k)
+		} else {
+			smp.in = 0
+		}
 	}
 	t.publish()
 }
