@@ -2,7 +2,6 @@ package stores
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -10,11 +9,6 @@ import (
 // DefaultMaxEntries is how many pins a Memory holds unless
 // [WithMaxEntries] says otherwise.
 const DefaultMaxEntries = 100_000
-
-var (
-	errTTL    = errors.New("stores: pin ttl must be positive")
-	errTarget = errors.New("stores: pin has no target")
-)
 
 // Option configures a Memory made by [NewMemory].
 type Option func(*Memory)
@@ -115,11 +109,8 @@ func (m *Memory) GetPin(_ context.Context, key string, ttl time.Duration) (Pin, 
 
 // SetPin implements [Store].
 func (m *Memory) SetPin(_ context.Context, key string, pin Pin, ttl time.Duration) error {
-	if ttl <= 0 {
-		return errTTL
-	}
-	if pin.Target == "" {
-		return errTarget
+	if err := CheckPin(pin, ttl); err != nil {
+		return err
 	}
 	expires := m.clock().Add(ttl)
 	m.mu.Lock()

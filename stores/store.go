@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"time"
 )
@@ -28,8 +29,31 @@ type Store interface {
 	GetPin(ctx context.Context, key string, ttl time.Duration) (pin Pin, ok bool, err error)
 
 	// SetPin pins key to pin for ttl, replacing any pin key had. It
-	// returns an error when ttl <= 0 or pin.Target is empty.
+	// returns an error that matches [ErrInvalidTTL] (errors.Is) when
+	// ttl <= 0, and [ErrNoTarget] when pin.Target is empty, and then
+	// leaves key's pin as it was; [CheckPin] makes these checks.
 	SetPin(ctx context.Context, key string, pin Pin, ttl time.Duration) error
+}
+
+// Errors of [Store.SetPin] for invalid input.
+var (
+	// ErrInvalidTTL: the pin's ttl is zero or negative.
+	ErrInvalidTTL = errors.New("stores: pin ttl must be positive")
+	// ErrNoTarget: the pin's Target is empty.
+	ErrNoTarget = errors.New("stores: pin has no target")
+)
+
+// CheckPin returns the error [Store.SetPin] must return for pin and ttl:
+// [ErrInvalidTTL] when ttl <= 0, else [ErrNoTarget] when pin.Target is
+// empty, else nil. Implementations call it before writing anything.
+func CheckPin(pin Pin, ttl time.Duration) error {
+	switch {
+	case ttl <= 0:
+		return ErrInvalidTTL
+	case pin.Target == "":
+		return ErrNoTarget
+	}
+	return nil
 }
 
 // Pin is where a sticky session is routed. Its zero value is no pin.
