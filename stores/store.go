@@ -115,31 +115,53 @@ const MaxSessionKeyLen = 256
 // Give the model's canonical group/model name, not a slug, so that both
 // spellings of a model share their sessions.
 func SessionKey(model string, values []string) string {
-	n := escapedLen(model) + len(values)
+	n := len(model) + len(values)
+	esc := escapes(model)
 	for _, v := range values {
-		n += escapedLen(v)
+		n += len(v)
+		esc += escapes(v)
 	}
+	n += esc
 	var b strings.Builder
 	b.Grow(n)
-	writeEscaped(&b, model)
-	for _, v := range values {
-		b.WriteByte('|')
-		writeEscaped(&b, v)
+	if esc == 0 {
+		// The common case: nothing to escape, so no byte-by-byte copy.
+		b.WriteString(model)
+		for _, v := range values {
+			b.WriteByte('|')
+			b.WriteString(v)
+		}
+	} else {
+		writeEscaped(&b, model)
+		for _, v := range values {
+			b.WriteByte('|')
+			writeEscaped(&b, v)
+		}
 	}
 	if n <= MaxSessionKeyLen {
 		return b.String()
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	b.Reset()
-	b.Grow(escapedLen(model) + 3 + 2*len(sum))
+	b.Grow(len(model) + escapes(model) + 3 + 2*len(sum))
 	writeEscaped(&b, model)
 	b.WriteString(`|\#`)
 	b.WriteString(hex.EncodeToString(sum[:]))
 	return b.String()
 }
 
-func escapedLen(s string) int {
-	return len(s) + strings.Count(s, `\`) + strings.Count(s, "|")
+// escapes counts the bytes of s that SessionKey escapes.
+func escapes(s string) int {
+	if len(s) > 64 {
+		return strings.Count(s, `\`) + strings.Count(s, "|")
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '|' {
+			n++
+		}
+	}
+	return n
 }
 
 func writeEscaped(b *strings.Builder, s string) {
