@@ -98,7 +98,7 @@ type tstat struct {
 	sums   sums  // of the samples in their windows
 	// slowq holds the ring indices of the successes in the 20-minute
 	// window that no later success outdoes, oldest first: their TPOTs
-	// fall from front to back, so the front is the slowest (see push).
+	// fall from front to back, so the front is the slowest (see count).
 	slowq ringq
 }
 
