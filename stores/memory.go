@@ -2,7 +2,7 @@ package stores
 
 import (
 	"context"
-	"errors"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -10,11 +10,6 @@ import (
 // DefaultMaxEntries is how many pins a Memory holds unless
 // [WithMaxEntries] says otherwise.
 const DefaultMaxEntries = 100_000
-
-var (
-	errTTL    = errors.New("stores: pin ttl must be positive")
-	errTarget = errors.New("stores: pin has no target")
-)
 
 // Option configures a Memory made by [NewMemory].
 type Option func(*Memory)
@@ -43,9 +38,20 @@ func WithClock(now func() time.Time) Option {
 //
 // It holds at most the pins WithMaxEntries allows (DefaultMaxEntries by
 // default), dropping the least recently used one to make room for a new
-// one. An expired pin is dropped when it is
-// next read, or when it is the least recently used; Memory starts no
-// goroutines, so it needs no Close.
+// one. An expired pin is dropped when it is next read, or when it is the
+// least recently used; Memory starts no goroutines, so it needs no Close.
+//
+// So that calls on different sessions do not wait for each other, a
+// Memory of 2×512 pins or more spreads them over shards, up to 32 of
+// them, by a hash of the key (seeded at random for each Memory, so that
+// callers cannot choose the keys that share a shard). Each shard has its
+// own lock, its own least-recently-used order and an equal share of the
+// bound (the shares differ by at most one and add up to the bound): a
+// new pin in a full shard drops the least recently used pin of that
+// shard, so a Memory may drop a pin before it holds MaxEntries pins in
+// all, and the pin it drops is the least recently used of its shard,
+// not always of the whole Memory. A smaller Memory is one shard, in
+// exact least-recently-used order.
 //
 // Memory is also a [HealthStore], for tests and simulations of several
 // Clients in one process: it keeps one small record per target reported
@@ -60,13 +66,30 @@ type Memory struct {
 	max int
 	now func() time.Time
 
+	once   sync.Once
+	seed   maphash.Seed
+	shards []shard
+
+	health memHealth
+}
+
+// Sharding: a Memory has one shard per minShard pins of its bound, as a
+// power of two, at most maxShards.
+const (
+	minShard  = 512
+	maxShards = 32
+)
+
+// shard is a part of a Memory's pins with its own lock and LRU list.
+type shard struct {
 	mu   sync.Mutex
+	max  int
 	pins map[string]*entry
 	// lru is the sentinel of a circular list of the entries, most recently
 	// used first: lru.next is the newest, lru.prev the next to evict.
 	lru entry
-
-	health memHealth
+	// Padding keeps two shards' locks off one cache line.
+	_ [64]byte
 }
 
 // entry is one pin and its place in the LRU list. The list is intrusive
@@ -91,67 +114,103 @@ func NewMemory(opts ...Option) *Memory {
 	return m
 }
 
+// shard returns key's shard, making m's shards on first use.
+func (m *Memory) shard(key string) *shard {
+	m.once.Do(m.setup)
+	if len(m.shards) == 1 {
+		return &m.shards[0]
+	}
+	return &m.shards[maphash.String(m.seed, key)&uint64(len(m.shards)-1)]
+}
+
+// setup divides m's bound between its shards.
+func (m *Memory) setup() {
+	limit := m.limit()
+	n := 1
+	for n < maxShards && 2*n*minShard <= limit {
+		n *= 2
+	}
+	m.seed = maphash.MakeSeed()
+	m.shards = make([]shard, n)
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.max = limit / n
+		if i < limit%n {
+			sh.max++
+		}
+		sh.pins = make(map[string]*entry)
+		sh.lru.next = &sh.lru
+		sh.lru.prev = &sh.lru
+	}
+}
+
 // GetPin implements [Store].
 func (m *Memory) GetPin(_ context.Context, key string, ttl time.Duration) (Pin, bool, error) {
 	now := m.clock()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.pins[key]
+	sh := m.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.pins[key]
 	if e == nil {
 		return Pin{}, false, nil
 	}
 	if !now.Before(e.expires) {
-		m.unlink(e)
-		delete(m.pins, key)
+		unlink(e)
+		delete(sh.pins, key)
 		return Pin{}, false, nil
 	}
 	if ttl > 0 {
 		e.expires = now.Add(ttl)
 	}
-	m.unlink(e)
-	m.pushFront(e)
+	if sh.lru.next != e {
+		unlink(e)
+		sh.pushFront(e)
+	}
 	return e.pin, true, nil
 }
 
 // SetPin implements [Store].
 func (m *Memory) SetPin(_ context.Context, key string, pin Pin, ttl time.Duration) error {
-	if ttl <= 0 {
-		return errTTL
-	}
-	if pin.Target == "" {
-		return errTarget
+	if err := CheckPin(pin, ttl); err != nil {
+		return err
 	}
 	expires := m.clock().Add(ttl)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.init()
-	e := m.pins[key]
+	sh := m.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.pins[key]
 	switch {
 	case e != nil:
-		m.unlink(e)
-	case len(m.pins) >= m.limit():
+		unlink(e)
+	case len(sh.pins) >= sh.max:
 		// Full: reuse the least recently used entry for the new pin.
-		e = m.lru.prev
-		m.unlink(e)
-		delete(m.pins, e.key)
+		e = sh.lru.prev
+		unlink(e)
+		delete(sh.pins, e.key)
 		e.key = key
-		m.pins[key] = e
+		sh.pins[key] = e
 	default:
 		e = &entry{key: key}
-		m.pins[key] = e
+		sh.pins[key] = e
 	}
 	e.pin = pin
 	e.expires = expires
-	m.pushFront(e)
+	sh.pushFront(e)
 	return nil
 }
 
 // Len returns how many pins m holds, counting expired pins that have not
 // been dropped yet. It is never more than m's MaxEntries.
 func (m *Memory) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.pins)
+	m.once.Do(m.setup)
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		n += len(sh.pins)
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 func (m *Memory) clock() time.Time {
@@ -168,25 +227,16 @@ func (m *Memory) limit() int {
 	return DefaultMaxEntries
 }
 
-// init prepares the zero Memory; m.mu must be held.
-func (m *Memory) init() {
-	if m.pins == nil {
-		m.pins = make(map[string]*entry)
-		m.lru.next = &m.lru
-		m.lru.prev = &m.lru
-	}
-}
-
-// pushFront makes e the most recently used entry; m.mu must be held.
-func (m *Memory) pushFront(e *entry) {
-	e.prev = &m.lru
-	e.next = m.lru.next
+// pushFront makes e the most recently used entry; sh.mu must be held.
+func (sh *shard) pushFront(e *entry) {
+	e.prev = &sh.lru
+	e.next = sh.lru.next
 	e.prev.next = e
 	e.next.prev = e
 }
 
-// unlink takes e out of the LRU list; m.mu must be held.
-func (m *Memory) unlink(e *entry) {
+// unlink takes e out of its LRU list; its shard's mu must be held.
+func unlink(e *entry) {
 	e.prev.next = e.next
 	e.next.prev = e.prev
 	e.prev, e.next = nil, nil

@@ -219,7 +219,8 @@ func TestMemoryMaxEntriesDefault(t *testing.T) {
 	ctx := context.Background()
 	for _, opt := range []stores.Option{nil, stores.WithMaxEntries(0), stores.WithMaxEntries(-5), stores.WithClock(nil)} {
 		m := stores.NewMemory(opt)
-		for i := range stores.DefaultMaxEntries + 10 {
+		// Twice the bound, so that every shard's share of it fills.
+		for i := range 2 * stores.DefaultMaxEntries {
 			if err := m.SetPin(ctx, fmt.Sprint(i), stores.Pin{Target: "a/m"}, time.Hour); err != nil {
 				t.Fatal(err)
 			}
@@ -227,6 +228,56 @@ func TestMemoryMaxEntriesDefault(t *testing.T) {
 		if got := m.Len(); got != stores.DefaultMaxEntries {
 			t.Errorf("Len() = %d; want DefaultMaxEntries %d", got, stores.DefaultMaxEntries)
 		}
+	}
+}
+
+// A Memory large enough to be sharded keeps its bound, and a full shard
+// drops its least recently used pins: of 2,048 pins in a Memory of
+// 4,096 (four shards of 1,024), the first 1,024 are read again, and then
+// 2,304 new pins come. Each shard then holds about 1,088 pins, so it
+// drops about 64, far fewer than the about 256 pins not read again it
+// has to drop first: no pin read again and no new pin may be dropped.
+func TestMemoryShardedEvictsLeastRecentlyUsed(t *testing.T) {
+	ctx := context.Background()
+	const limit = 4096
+	m := stores.NewMemory(stores.WithMaxEntries(limit))
+	set := func(k string) {
+		t.Helper()
+		if err := m.SetPin(ctx, k, stores.Pin{Target: "acct/" + k}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if n := m.Len(); n > limit {
+			t.Fatalf("Len() = %d; want <= %d", n, limit)
+		}
+	}
+	for i := range limit / 2 {
+		set(fmt.Sprint("old-", i))
+	}
+	for i := range limit / 4 {
+		if _, ok, _ := m.GetPin(ctx, fmt.Sprint("old-", i), time.Hour); !ok {
+			t.Fatalf("old-%d dropped before its shard is full", i)
+		}
+	}
+	for i := range limit/2 + limit/16 {
+		set(fmt.Sprint("new-", i))
+	}
+	dropped := 0
+	for i := range limit / 2 {
+		_, ok, _ := m.GetPin(ctx, fmt.Sprint("old-", i), 0)
+		switch {
+		case !ok && i < limit/4:
+			t.Errorf("old-%d, read again, was dropped", i)
+		case !ok:
+			dropped++
+		}
+	}
+	for i := range limit/2 + limit/16 {
+		if _, ok, _ := m.GetPin(ctx, fmt.Sprint("new-", i), 0); !ok {
+			t.Errorf("new-%d was dropped", i)
+		}
+	}
+	if dropped == 0 {
+		t.Error("no pin was dropped; want the least recently used of full shards dropped")
 	}
 }
 

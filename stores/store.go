@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"time"
 )
@@ -28,8 +29,31 @@ type Store interface {
 	GetPin(ctx context.Context, key string, ttl time.Duration) (pin Pin, ok bool, err error)
 
 	// SetPin pins key to pin for ttl, replacing any pin key had. It
-	// returns an error when ttl <= 0 or pin.Target is empty.
+	// returns an error that matches [ErrInvalidTTL] (errors.Is) when
+	// ttl <= 0, and [ErrNoTarget] when pin.Target is empty, and then
+	// leaves key's pin as it was; [CheckPin] makes these checks.
 	SetPin(ctx context.Context, key string, pin Pin, ttl time.Duration) error
+}
+
+// Errors of [Store.SetPin] for invalid input.
+var (
+	// ErrInvalidTTL: the pin's ttl is zero or negative.
+	ErrInvalidTTL = errors.New("stores: pin ttl must be positive")
+	// ErrNoTarget: the pin's Target is empty.
+	ErrNoTarget = errors.New("stores: pin has no target")
+)
+
+// CheckPin returns the error [Store.SetPin] must return for pin and ttl:
+// [ErrInvalidTTL] when ttl <= 0, else [ErrNoTarget] when pin.Target is
+// empty, else nil. Implementations call it before writing anything.
+func CheckPin(pin Pin, ttl time.Duration) error {
+	switch {
+	case ttl <= 0:
+		return ErrInvalidTTL
+	case pin.Target == "":
+		return ErrNoTarget
+	}
+	return nil
 }
 
 // Pin is where a sticky session is routed. Its zero value is no pin.
@@ -91,31 +115,53 @@ const MaxSessionKeyLen = 256
 // Give the model's canonical group/model name, not a slug, so that both
 // spellings of a model share their sessions.
 func SessionKey(model string, values []string) string {
-	n := escapedLen(model) + len(values)
+	n := len(model) + len(values)
+	esc := escapes(model)
 	for _, v := range values {
-		n += escapedLen(v)
+		n += len(v)
+		esc += escapes(v)
 	}
+	n += esc
 	var b strings.Builder
 	b.Grow(n)
-	writeEscaped(&b, model)
-	for _, v := range values {
-		b.WriteByte('|')
-		writeEscaped(&b, v)
+	if esc == 0 {
+		// The common case: nothing to escape, so no byte-by-byte copy.
+		b.WriteString(model)
+		for _, v := range values {
+			b.WriteByte('|')
+			b.WriteString(v)
+		}
+	} else {
+		writeEscaped(&b, model)
+		for _, v := range values {
+			b.WriteByte('|')
+			writeEscaped(&b, v)
+		}
 	}
 	if n <= MaxSessionKeyLen {
 		return b.String()
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	b.Reset()
-	b.Grow(escapedLen(model) + 3 + 2*len(sum))
+	b.Grow(len(model) + escapes(model) + 3 + 2*len(sum))
 	writeEscaped(&b, model)
 	b.WriteString(`|\#`)
 	b.WriteString(hex.EncodeToString(sum[:]))
 	return b.String()
 }
 
-func escapedLen(s string) int {
-	return len(s) + strings.Count(s, `\`) + strings.Count(s, "|")
+// escapes counts the bytes of s that SessionKey escapes.
+func escapes(s string) int {
+	if len(s) > 64 {
+		return strings.Count(s, `\`) + strings.Count(s, "|")
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '|' {
+			n++
+		}
+	}
+	return n
 }
 
 func writeEscaped(b *strings.Builder, s string) {

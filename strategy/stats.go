@@ -61,11 +61,13 @@ const (
 // target unhealthy through [Health]'s failure count instead.
 //
 // Memory is fixed: a ring of 100 samples per target. Recording takes a
-// small lock of that target only; reading, as [Latency.Pick] does, takes
-// no lock and allocates nothing: each target's means are recomputed when
-// a sample is recorded and published in atomics, with the time at which
-// the oldest sample in a window expires, so a reader only recomputes (if
-// the target's lock is free) after that time has passed.
+// small lock of that target only, for a constant amount of work: the
+// target's sums are running sums, which gain the new sample and lose the
+// one it evicts. Reading, as [Latency.Pick] does, takes no lock and
+// allocates nothing: each target's means are published in atomics when a
+// sample is recorded, with the time at which the oldest sample in a
+// window expires; only after that time has passed does a reader (if the
+// target's lock is free) or the next record sum the window afresh.
 //
 // All times come from the outcomes (Start + Latency) and the now a reader
 // passes; Stats never reads a clock. A zero now reads the last published
@@ -93,16 +95,75 @@ type tstat struct {
 	n      int   // samples held
 	failed int   // failure samples held
 	now    int64 // latest time seen, so windows never move backwards
+	sums   sums  // of the samples in their windows
+	// slowq holds the ring indices of the successes in the 20-minute
+	// window that no later success outdoes, oldest first: their TPOTs
+	// fall from front to back, so the front is the slowest (see count).
+	slowq ringq
+}
+
+// sums are a target's running sums over the samples counted in its
+// windows (sample.in). Counts and µs sums are integers, so exact.
+//
+// The recency-weighted mean is Σ w·tpot / Σ w, with each sample's weight
+// fixed when it is recorded relative to the target's epoch, a fixed
+// reference time: weights never change as time passes, since a common
+// factor cancels out of the ratio, so the two sums can gain and lose
+// samples like the others. They are float64 sums; each addition or
+// subtraction rounds, by at most 2^-53 of the sum at that time. werr
+// and serr bound the rounding so far in units of 2^-53 (the sums of the
+// magnitudes each step rounded), and when either would exceed 2^-32 of
+// its sum the sums are made afresh from the ring. In steady use that
+// never happens: the weights of new samples grow (they double every 30 s
+// of the epoch's age), so past rounding shrinks against the sums. It
+// happens when subtraction leaves a sum much smaller than it was (an
+// evicted sample far newer than those that remain, which only outcomes
+// recorded far out of order do). So the published mean, rounded to the
+// µs, is the mean of the samples held to 2^-31 of it.
+type sums struct {
+	n, tn, sn, stn    int     // samples; successful streams; SLA samples; SLA streams
+	tsum, ssum, stsum uint64  // µs: TTFT; SLA TPOT; SLA TTFT
+	wsum, wtotal      float64 // Σ w·tpot (µs) and Σ w over the 20 min
+	werr, serr        float64 // bounds of the rounding in wtotal and wsum, in 2^-53 units
+	until             int64   // no counted sample leaves a window before this
+}
+
+// maxRounding is how large werr or serr may grow against its sum, in
+// 2^-53 units: 2^21, so rounding stays under 2^-32 of each sum.
+const maxRounding = 1 << 21
+
+// ringq is a deque of ring indices, in a ring of its own.
+type ringq struct {
+	q          [statsSamples]uint8
+	head, size int
+}
+
+func (q *ringq) front() int { return int(q.q[q.head]) }
+func (q *ringq) back() int  { return int(q.q[(q.head+q.size-1)%statsSamples]) }
+func (q *ringq) popFront()  { q.head, q.size = (q.head+1)%statsSamples, q.size-1 }
+func (q *ringq) popBack()   { q.size-- }
+func (q *ringq) pushBack(i int) {
+	q.q[(q.head+q.size)%statsSamples] = uint8(i)
+	q.size++
 }
 
 // sample is one call. Durations are kept in microseconds to keep the ring
-// small (24 bytes a sample); that is far finer than any LLM latency.
+// small (32 bytes a sample); that is far finer than any LLM latency.
 type sample struct {
 	at   int64   // end of the attempt, Unix ns
 	w    float64 // recency weight, 2^((at − epoch)/recency)
 	tpot uint32  // µs
 	ttft int32   // µs; 0 when not a stream; failedTTFT marks a failure
+	in   windows // the windows whose sums count it
 }
+
+// windows is a set of the statistics windows a sample is counted in.
+type windows uint8
+
+const (
+	inWindow windows = 1 << iota // the 20 minutes (and the last 100 calls)
+	inSLA                        // the 3 minutes of SLA means
+)
 
 // maxEpochAge is how far a sample may be from its target's epoch before
 // the epoch moves on: 2^(4h/30s) is far inside a float64, and moving it
@@ -191,31 +252,129 @@ func (s *Stats) record(o Outcome, failure bool) {
 		smp.ttft = int32(min(micros(o.TTFT), math.MaxInt32))
 	}
 	t.mu.Lock()
+	t.add(smp)
+	t.mu.Unlock()
+}
+
+// add records smp in t's ring, evicting the oldest sample when it is full,
+// and publishes t's summary: a constant amount of work, unless the epoch
+// moves (every few hours), a sample has left a window by time, or the
+// weighted sums need making afresh (see sums). t.mu must be held.
+func (t *tstat) add(smp sample) {
 	if t.n == 0 || smp.at-t.epoch > int64(maxEpochAge) {
 		t.rebase(smp.at)
 	}
 	smp.w = math.Exp2(float64(smp.at-t.epoch) / float64(recency))
-	if t.n == statsSamples && t.ring[t.next].failure() {
-		t.failed--
+	t.now = max(t.now, smp.at)
+	// Summing afresh anyway when a sample has left a window by time.
+	fresh := t.now >= t.sums.until
+	k := t.next
+	if t.n == statsSamples {
+		if !fresh {
+			t.uncount(k)
+		}
+		if t.ring[k].failure() {
+			t.failed--
+		}
 	}
-	t.ring[t.next] = smp
-	t.next = (t.next + 1) % statsSamples
+	t.ring[k] = smp
+	t.next = (k + 1) % statsSamples
 	t.n = min(t.n+1, statsSamples)
-	if failure {
+	if smp.failure() {
 		t.failed++
 	}
-	t.recompute(smp.at)
-	t.mu.Unlock()
+	if fresh {
+		t.recompute(t.now)
+		return
+	}
+	t.count(k)
+	if s := &t.sums; s.werr > maxRounding*s.wtotal || s.serr > maxRounding*s.wsum {
+		t.recompute(t.now)
+		return
+	}
+	t.publish()
 }
 
-// rebase moves t's epoch to at and the weights of its samples with it.
-// t.mu must be held.
+// count adds ring[k] to the sums of the windows it is in as of t.now and
+// to the slowest-success queue. t.mu must be held.
+func (t *tstat) count(k int) {
+	smp := &t.ring[k]
+	s := &t.sums
+	if smp.at <= t.now-int64(statsWindow) {
+		smp.in = 0
+		return
+	}
+	smp.in = inWindow
+	s.until = min(s.until, smp.at+int64(statsWindow))
+	s.n++
+	wt := smp.w * float64(smp.tpot)
+	s.wtotal += smp.w
+	s.wsum += wt
+	s.werr += s.wtotal + smp.w
+	s.serr += s.wsum + wt
+	if smp.failure() {
+		return
+	}
+	for t.slowq.size > 0 && t.ring[t.slowq.back()].tpot <= smp.tpot {
+		t.slowq.popBack()
+	}
+	t.slowq.pushBack(k)
+	if smp.ttft > 0 {
+		s.tn++
+		s.tsum += uint64(smp.ttft)
+	}
+	if smp.at > t.now-int64(slaWindow) {
+		smp.in |= inSLA
+		s.until = min(s.until, smp.at+int64(slaWindow))
+		s.sn++
+		s.ssum += uint64(smp.tpot)
+		if smp.ttft > 0 {
+			s.stn++
+			s.stsum += uint64(smp.ttft)
+		}
+	}
+}
+
+// uncount takes ring[k], the oldest sample, out of the sums and the
+// slowest-success queue. t.mu must be held.
+func (t *tstat) uncount(k int) {
+	smp := &t.ring[k]
+	s := &t.sums
+	if t.slowq.size > 0 && t.slowq.front() == k {
+		t.slowq.popFront()
+	}
+	if smp.in&inWindow != 0 {
+		s.n--
+		wt := smp.w * float64(smp.tpot)
+		s.werr += s.wtotal + smp.w
+		s.serr += s.wsum + wt
+		s.wtotal -= smp.w
+		s.wsum -= wt
+		if smp.ttft > 0 {
+			s.tn--
+			s.tsum -= uint64(smp.ttft)
+		}
+	}
+	if smp.in&inSLA != 0 {
+		s.sn--
+		s.ssum -= uint64(smp.tpot)
+		if smp.ttft > 0 {
+			s.stn--
+			s.stsum -= uint64(smp.ttft)
+		}
+	}
+	smp.in = 0
+}
+
+// rebase moves t's epoch to at and the weights of its samples with it;
+// the next recompute sums them afresh. t.mu must be held.
 func (t *tstat) rebase(at int64) {
 	scale := math.Exp2(float64(t.epoch-at) / float64(recency))
 	for k := range t.n {
 		t.ring[k].w *= scale
 	}
 	t.epoch = at
+	t.sums.until = math.MinInt64
 }
 
 // forgetFailures drops target i's failure samples. Health calls it when
@@ -283,56 +442,51 @@ func (t *tstat) refresh(now int64) {
 	}
 }
 
-// recompute publishes t's means as of now (or of the latest time seen, if
-// later). t.mu must be held.
+// recompute sums t's windows afresh as of now (or of the latest time
+// seen, if later) and publishes them. t.mu must be held.
 func (t *tstat) recompute(now int64) {
-	if now < t.now {
-		now = t.now
+	t.now = max(t.now, now)
+	t.sums = sums{until: math.MaxInt64}
+	t.slowq = ringq{}
+	// Oldest first, so that the queue is in ring order.
+	start := 0
+	if t.n == statsSamples {
+		start = t.next
 	}
-	t.now = now
-	cut, cutSLA := now-int64(statsWindow), now-int64(slaWindow)
-	until := int64(math.MaxInt64)
-	var n, tn, tsum, sn, ssum, stn, stsum, slow uint64
-	var wsum, wtotal float64
-	for k := range t.n {
-		s := &t.ring[k]
-		if s.at <= cut {
-			continue
+	cut := t.now - int64(statsWindow)
+	for j := range t.n {
+		k := start + j
+		if k >= statsSamples {
+			k -= statsSamples
 		}
-		until = min(until, s.at+int64(statsWindow))
-		n++
+		if smp := &t.ring[k]; smp.at > cut {
+			t.count(k)
+		} else {
+			smp.in = 0
+		}
+	}
+	t.publish()
+}
+
+// publish stores t's sums for readers. t.mu must be held.
+func (t *tstat) publish() {
+	s := &t.sums
+	var mean, slow uint64
+	if s.n > 0 && s.wtotal > 0 {
 		// Only the weights' ratios matter, so the mean holds until a
 		// sample comes or goes.
-		wsum += s.w * float64(s.tpot)
-		wtotal += s.w
-		if s.failure() {
-			continue
-		}
-		slow = max(slow, uint64(s.tpot))
-		if s.ttft > 0 {
-			tn++
-			tsum += uint64(s.ttft)
-		}
-		if s.at > cutSLA {
-			until = min(until, s.at+int64(slaWindow))
-			sn++
-			ssum += uint64(s.tpot)
-			if s.ttft > 0 {
-				stn++
-				stsum += uint64(s.ttft)
-			}
-		}
+		mean = uint64(s.wsum/s.wtotal + 0.5)
 	}
-	var mean uint64
-	if wtotal > 0 {
-		mean = uint64(wsum/wtotal + 0.5)
+	if t.slowq.size > 0 {
+		slow = uint64(t.ring[t.slowq.front()].tpot)
 	}
+	n := uint64(s.n)
 	t.lat.Store(pack(n, mean*n))
-	t.ttft.Store(pack(tn, tsum))
-	t.slaTPOT.Store(pack(sn, ssum))
-	t.slaTTFT.Store(pack(stn, stsum))
+	t.ttft.Store(pack(uint64(s.tn), s.tsum))
+	t.slaTPOT.Store(pack(uint64(s.sn), s.ssum))
+	t.slaTTFT.Store(pack(uint64(s.stn), s.stsum))
 	t.slow.Store(int64(slow) * int64(time.Microsecond))
-	t.until.Store(until)
+	t.until.Store(s.until)
 }
 
 // A packed mean holds a sample count in its top 8 bits and the mean in

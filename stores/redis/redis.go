@@ -26,8 +26,6 @@ const (
 
 var (
 	errNoClient = errors.New("stores/redis: no client")
-	errTTL      = errors.New("stores/redis: pin ttl must be positive")
-	errTarget   = errors.New("stores/redis: pin has no target")
 )
 
 // Option configures a Store made by [New].
@@ -173,15 +171,14 @@ func (s *Store) GetPin(ctx context.Context, key string, ttl time.Duration) (stor
 	return stores.Pin{Target: target}, true, nil
 }
 
-// SetPin implements [stores.Store]: a SET key target PX ttl.
+// SetPin implements [stores.Store]: a SET key target PX ttl. Invalid
+// input gives the errors of [stores.CheckPin].
 func (s *Store) SetPin(ctx context.Context, key string, pin stores.Pin, ttl time.Duration) error {
-	switch {
-	case s.client == nil:
+	if err := stores.CheckPin(pin, ttl); err != nil {
+		return err
+	}
+	if s.client == nil {
 		return errNoClient
-	case ttl <= 0:
-		return errTTL
-	case pin.Target == "":
-		return errTarget
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()

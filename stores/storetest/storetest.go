@@ -11,13 +11,15 @@
 //	}
 //
 // The suite checks what holds without waiting: pins are found, replaced
-// and kept apart, reads with and without refresh, invalid input, and
+// and kept apart, reads with and without refresh, invalid input (the
+// errors of [stores.CheckPin]), and
 // concurrent use. Expiry in time is each implementation's own test, since
 // only some can move time by hand.
 package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -121,15 +123,17 @@ func testInvalidInput(t *testing.T, s stores.Store) {
 	pin := stores.Pin{Target: "a/m"}
 	mustSet(t, s, "k", pin)
 	for _, tc := range []struct {
-		pin stores.Pin
-		ttl time.Duration
+		pin  stores.Pin
+		ttl  time.Duration
+		want error
 	}{
-		{stores.Pin{Target: "b/m"}, 0},
-		{stores.Pin{Target: "b/m"}, -time.Minute},
-		{stores.Pin{}, ttl},
+		{stores.Pin{Target: "b/m"}, 0, stores.ErrInvalidTTL},
+		{stores.Pin{Target: "b/m"}, -time.Minute, stores.ErrInvalidTTL},
+		{stores.Pin{}, ttl, stores.ErrNoTarget},
+		{stores.Pin{}, 0, stores.ErrInvalidTTL},
 	} {
-		if err := s.SetPin(ctx, "k", tc.pin, tc.ttl); err == nil {
-			t.Errorf("SetPin(%+v, %v) error = nil; want an error", tc.pin, tc.ttl)
+		if err := s.SetPin(ctx, "k", tc.pin, tc.ttl); !errors.Is(err, tc.want) {
+			t.Errorf("SetPin(%+v, %v) error = %v; want %v", tc.pin, tc.ttl, err, tc.want)
 		}
 	}
 	// Rejected writes leave the pin as it was.
