@@ -92,11 +92,13 @@ func (tr *Trace) format(errs bool) string {
 		if tpot := a.TPOT.Round(time.Millisecond); tpot > 0 {
 			extra = append(extra, "tpot "+tpot.String())
 		}
-		if len(extra) > 0 {
-			fmt.Fprintf(tw, "\t%s", strings.Join(extra, ", "))
-		}
-		if errs && a.Err != nil {
-			fmt.Fprintf(tw, "\t%v", a.Err)
+		switch extras := strings.Join(extra, ", "); {
+		case errs && a.Err != nil:
+			// The extras' cell, even empty, keeps the errors in a
+			// column of their own.
+			fmt.Fprintf(tw, "\t%s\t%v", extras, a.Err)
+		case extras != "":
+			fmt.Fprintf(tw, "\t%s", extras)
 		}
 		fmt.Fprintln(tw)
 	}

@@ -219,7 +219,8 @@ func TestTraceFormat(t *testing.T) {
 
 // TestTraceFormatLayout checks the whole text a Trace prints: the
 // attempts' extras (wait, hedge, retry budget, ttft, tpot; times per
-// token under half a millisecond left out), its skips with
+// token under half a millisecond left out), the errors in a column of
+// their own, its skips with
 // their reasons, a skip whose free time is unknown, its notes, and the
 // width that indents the lines after the first.
 func TestTraceFormatLayout(t *testing.T) {
@@ -249,6 +250,13 @@ func TestTraceFormatLayout(t *testing.T) {
 	}
 	errLines := slices.Clone(lines)
 	errLines[1] += "  status 503: overloaded"
+	// Errors line up in their own column, after the extras' one.
+	overloaded := errors.New("status 503: overloaded")
+	retried := &routing.Trace{VirtualModel: "grp/chat", Resolved: "acct/a", Attempts: []routing.Attempt{
+		{Target: "acct/a", Try: 1, Status: 503, Class: "retry", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Err: overloaded},
+		{Target: "acct/a", Try: 2, Status: 503, Class: "retry", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Wait: 100 * time.Millisecond, Err: overloaded},
+		{Target: "acct/a", Try: 3, Status: 200, Class: "ok", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Wait: 200 * time.Millisecond},
+	}}
 	indent := func(lines []string, by string) string {
 		return strings.Join(lines, "\n"+by)
 	}
@@ -264,6 +272,12 @@ func TestTraceFormatLayout(t *testing.T) {
 		{"  call 1: %2v", tr, "  call 1: " + indent(lines, "  ")},
 		{"%+4v", tr, indent(errLines, "    ")},
 		{"%4s", tr, indent(lines, "    ")},
+		{"%+v", retried, strings.Join([]string{
+			"grp/chat → acct/a, 3 attempts",
+			"  acct/a  try 1  503  retry  picked  5ms               status 503: overloaded",
+			"  acct/a  try 2  503  retry  picked  5ms  after 100ms  status 503: overloaded",
+			"  acct/a  try 3  200  ok     picked  5ms  after 200ms",
+		}, "\n")},
 		{"%d", tr, "%!d(*routing.Trace)"},
 		{"%3v", (*routing.Trace)(nil), "<nil>"},
 	} {
