@@ -70,7 +70,8 @@ func (tr *Trace) format(errs bool) string {
 	b.WriteString(strconv.Itoa(n))
 	b.WriteString(plural(n, " attempt", " attempts"))
 	b.WriteByte('\n')
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	var rows strings.Builder
+	tw := tabwriter.NewWriter(&rows, 0, 4, 2, ' ', 0)
 	for i := range tr.Attempts {
 		a := &tr.Attempts[i]
 		fmt.Fprintf(tw, "  %s\ttry %d\t%d\t%s\t%s\t%v", a.Target, a.Try, a.Status, a.Class, a.Why(), a.Duration.Round(time.Millisecond))
@@ -93,16 +94,24 @@ func (tr *Trace) format(errs bool) string {
 			extra = append(extra, "tpot "+tpot.String())
 		}
 		switch extras := strings.Join(extra, ", "); {
-		case errs && a.Err != nil:
-			// The extras' cell, even empty, keeps the errors in a
-			// column of their own.
-			fmt.Fprintf(tw, "\t%s\t%v", extras, a.Err)
+		case errs:
+			// Every line ends its extras' cell, even empty, so that
+			// the errors line up in a column of their own.
+			fmt.Fprintf(tw, "\t%s\t", extras)
+			if a.Err != nil {
+				fmt.Fprint(tw, a.Err)
+			}
 		case extras != "":
 			fmt.Fprintf(tw, "\t%s", extras)
 		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	for line := range strings.Lines(rows.String()) {
+		// With errors, a line without one ends in padding.
+		b.WriteString(strings.TrimRight(line, " \n"))
+		b.WriteByte('\n')
+	}
 	for _, s := range tr.Skipped {
 		b.WriteString("  skipped ")
 		b.WriteString(s.Target)

@@ -249,13 +249,14 @@ func TestTraceFormatLayout(t *testing.T) {
 		"  note: acct/c: prompt_version_fqn not sent: the request carries tools",
 	}
 	errLines := slices.Clone(lines)
-	errLines[1] += "  status 503: overloaded"
-	// Errors line up in their own column, after the extras' one.
+	errLines[1] += "                   status 503: overloaded"
+	// Errors line up in their own column, after the extras' one, however
+	// wide the extras of a line without an error; no line ends in spaces.
 	overloaded := errors.New("status 503: overloaded")
 	retried := &routing.Trace{VirtualModel: "grp/chat", Resolved: "acct/a", Attempts: []routing.Attempt{
 		{Target: "acct/a", Try: 1, Status: 503, Class: "retry", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Err: overloaded},
 		{Target: "acct/a", Try: 2, Status: 503, Class: "retry", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Wait: 100 * time.Millisecond, Err: overloaded},
-		{Target: "acct/a", Try: 3, Status: 200, Class: "ok", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Wait: 200 * time.Millisecond},
+		{Target: "acct/a", Try: 3, Status: 200, Class: "ok", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Wait: 200 * time.Millisecond, Hedge: true},
 	}}
 	indent := func(lines []string, by string) string {
 		return strings.Join(lines, "\n"+by)
@@ -274,9 +275,9 @@ func TestTraceFormatLayout(t *testing.T) {
 		{"%4s", tr, indent(lines, "    ")},
 		{"%+v", retried, strings.Join([]string{
 			"grp/chat → acct/a, 3 attempts",
-			"  acct/a  try 1  503  retry  picked  5ms               status 503: overloaded",
-			"  acct/a  try 2  503  retry  picked  5ms  after 100ms  status 503: overloaded",
-			"  acct/a  try 3  200  ok     picked  5ms  after 200ms",
+			"  acct/a  try 1  503  retry  picked  5ms                      status 503: overloaded",
+			"  acct/a  try 2  503  retry  picked  5ms  after 100ms         status 503: overloaded",
+			"  acct/a  try 3  200  ok     picked  5ms  after 200ms, hedge",
 		}, "\n")},
 		{"%d", tr, "%!d(*routing.Trace)"},
 		{"%3v", (*routing.Trace)(nil), "<nil>"},
