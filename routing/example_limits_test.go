@@ -45,30 +45,24 @@ func Example_rateLimit() {
 		var tr routing.Trace
 		ctx := routing.WithTrace(context.Background(), &tr)
 		_, err := c.Chat(ctx, openai.ChatCompletionRequest{Model: "grp/chat"})
-		for _, s := range tr.Skipped {
-			fmt.Printf("skipped %s (%s), free in %v; ", s.Target, s.Reason, s.FreeAt.Sub(s.At))
-		}
+		fmt.Println(&tr)
 		var rle *routing.RateLimitError
-		switch {
-		case errors.As(err, &rle):
+		if errors.As(err, &rle) {
 			fmt.Println("rate limited, retry after", rle.RetryAfter(), "status", rle.StatusCode())
-		case err != nil:
-			fmt.Println(err)
-		default:
-			fmt.Println("served by", tr.Resolved)
 		}
 	}
-	var tr routing.Trace
-	_, _ = c.Chat(routing.WithTrace(context.Background(), &tr), openai.ChatCompletionRequest{Model: "grp/chat"})
-	fmt.Println(&tr)
 	// Output:
-	// served by acct/primary
-	// served by acct/primary
-	// skipped acct/primary (rate_limit), free in 30s; served by acct/backup
-	// skipped acct/primary (rate_limit), free in 30s; skipped acct/backup (rate_limit), free in 1m0s; rate limited, retry after 30s status 429
+	// grp/chat → acct/primary, 1 attempt
+	//   acct/primary  try 1  200  ok  picked  0s
+	// grp/chat → acct/primary, 1 attempt
+	//   acct/primary  try 1  200  ok  picked  0s
+	// grp/chat → acct/backup, 1 attempt
+	//   acct/backup  try 1  200  ok  picked  0s
+	//   skipped acct/primary: rate_limit, free in 30s
 	// grp/chat: not served, 0 attempts
 	//   skipped acct/primary: rate_limit, free in 30s
 	//   skipped acct/backup: rate_limit, free in 1m0s
+	// rate limited, retry after 30s status 429
 }
 
 // Shared health: two replicas of a service, each its own Client, share

@@ -214,10 +214,10 @@ func ExampleTrace_String() {
 		fmt.Println(err)
 		return
 	}
-	// Durations and waits vary from run to run: zero them for the
-	// printout.
+	// Durations, waits and times per token vary from run to run: zero
+	// them for the printout.
 	for i := range tr.Attempts {
-		tr.Attempts[i].Duration, tr.Attempts[i].Wait = 0, 0
+		tr.Attempts[i].Duration, tr.Attempts[i].Wait, tr.Attempts[i].TPOT = 0, 0, 0
 	}
 	fmt.Println(tr.String())
 	// Output:

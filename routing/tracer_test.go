@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
@@ -212,5 +214,76 @@ func TestTraceFormat(t *testing.T) {
 	var none *routing.Trace
 	if got := none.String(); got != "<nil>" {
 		t.Errorf("nil Trace = %q", got)
+	}
+}
+
+// TestTraceFormatLayout checks the whole text a Trace prints: the
+// attempts' extras (wait, hedge, retry budget, ttft, tpot; times per
+// token under half a millisecond left out), the errors in a column of
+// their own, its skips with
+// their reasons, a skip whose free time is unknown, its notes, and the
+// width that indents the lines after the first.
+func TestTraceFormatLayout(t *testing.T) {
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tr := &routing.Trace{Model: "chat", VirtualModel: "grp/chat", Resolved: "acct/c",
+		Attempts: []routing.Attempt{
+			{Target: "acct/b", Try: 1, Status: 503, Class: "fallback", Reason: strategy.ReasonDemoted, Cause: strategy.CauseFailures, Duration: 12 * time.Millisecond, BudgetExhausted: true, Err: errors.New("status 503: overloaded")},
+			{Target: "acct/c", Try: 1, Status: 200, Class: "ok", Reason: strategy.ReasonFallback, Duration: 250 * time.Millisecond, Wait: 120 * time.Millisecond, Hedge: true, TTFT: 40 * time.Millisecond, TPOT: 1260 * time.Microsecond},
+			{Target: "acct/c", Try: 2, Status: 200, Class: "ok", Reason: strategy.ReasonFallback, TTFT: 400 * time.Microsecond, TPOT: 300 * time.Microsecond},
+		},
+		Skipped: []routing.Skip{
+			{Target: "acct/a", Reason: routing.SkipRateLimit, At: at, FreeAt: at.Add(20 * time.Second)},
+			{Target: "acct/d", Reason: routing.SkipProviderLimit, At: at, FreeAt: at.Add(1500 * time.Millisecond)},
+			{Target: "acct/e", Reason: routing.SkipRateLimit, At: at},
+		},
+		Notes: []string{"acct/c: prompt_version_fqn not sent: the request carries tools"},
+	}
+	lines := []string{
+		"grp/chat → acct/c, 3 attempts",
+		"  acct/b  try 1  503  fallback  demoted, failures  12ms   retry budget exhausted",
+		"  acct/c  try 1  200  ok        fallback           250ms  after 120ms, hedge, ttft 40ms, tpot 1ms",
+		"  acct/c  try 2  200  ok        fallback           0s",
+		"  skipped acct/a: rate_limit, free in 20s",
+		"  skipped acct/d: provider_limit, free in 1.5s",
+		"  skipped acct/e: rate_limit",
+		"  note: acct/c: prompt_version_fqn not sent: the request carries tools",
+	}
+	errLines := slices.Clone(lines)
+	errLines[1] += "                   status 503: overloaded"
+	// Errors line up in their own column, after the extras' one, however
+	// wide the extras of a line without an error; no line ends in spaces.
+	overloaded := errors.New("status 503: overloaded")
+	retried := &routing.Trace{VirtualModel: "grp/chat", Resolved: "acct/a", Attempts: []routing.Attempt{
+		{Target: "acct/a", Try: 1, Status: 503, Class: "retry", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Err: overloaded},
+		{Target: "acct/a", Try: 2, Status: 503, Class: "retry", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Wait: 100 * time.Millisecond, Err: overloaded},
+		{Target: "acct/a", Try: 3, Status: 200, Class: "ok", Reason: strategy.ReasonPicked, Duration: 5 * time.Millisecond, Wait: 200 * time.Millisecond, Hedge: true},
+	}}
+	indent := func(lines []string, by string) string {
+		return strings.Join(lines, "\n"+by)
+	}
+	for _, tc := range []struct {
+		format string
+		arg    any
+		want   string
+	}{
+		{"%v", tr, strings.Join(lines, "\n")},
+		{"%s", tr, strings.Join(lines, "\n")},
+		{"%v", tr.String(), strings.Join(lines, "\n")},
+		{"%+v", tr, strings.Join(errLines, "\n")},
+		{"  call 1: %2v", tr, "  call 1: " + indent(lines, "  ")},
+		{"%+4v", tr, indent(errLines, "    ")},
+		{"%4s", tr, indent(lines, "    ")},
+		{"%+v", retried, strings.Join([]string{
+			"grp/chat → acct/a, 3 attempts",
+			"  acct/a  try 1  503  retry  picked  5ms                      status 503: overloaded",
+			"  acct/a  try 2  503  retry  picked  5ms  after 100ms         status 503: overloaded",
+			"  acct/a  try 3  200  ok     picked  5ms  after 200ms, hedge",
+		}, "\n")},
+		{"%d", tr, "%!d(*routing.Trace)"},
+		{"%3v", (*routing.Trace)(nil), "<nil>"},
+	} {
+		if got := fmt.Sprintf(tc.format, tc.arg); got != tc.want {
+			t.Errorf("Sprintf(%q) =\n%s\nwant\n%s", tc.format, got, tc.want)
+		}
 	}
 }

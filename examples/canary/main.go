@@ -30,8 +30,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
-	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -126,7 +124,7 @@ func run(w io.Writer, o options) error {
 		// Print the first calls, and the canary's first call wherever
 		// it falls.
 		if i < o.show || (tr.Resolved == canary && served[canary] == 1 && o.show > 0) {
-			printCall(w, i+1, &tr, err)
+			printCall(w, i+1, &tr)
 		}
 	}
 
@@ -142,18 +140,10 @@ func run(w io.Writer, o options) error {
 	return nil
 }
 
-// printCall prints one call: who served it and every attempt.
-func printCall(w io.Writer, n int, tr *routing.Trace, err error) {
-	if err != nil {
-		fmt.Fprintf(w, "call %d: failed: %v\n", n, err)
-	} else {
-		fmt.Fprintf(w, "call %d: served by %s\n", n, tr.Resolved)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range tr.Attempts {
-		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\t%s\n", a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-	}
-	_ = tw.Flush()
+// printCall prints one call: its Trace, with the errors of any attempt
+// that failed.
+func printCall(w io.Writer, n int, tr *routing.Trace) {
+	fmt.Fprintf(w, "call %d: %+v\n", n, tr)
 }
 
 func percent(n, total int) float64 {

@@ -37,12 +37,12 @@ func TestRun(t *testing.T) {
 				if math.Abs(share-10) > 5*sigma {
 					t.Errorf("canary share %.1f%%, want 10%% ± %.1f", share, 5*sigma)
 				}
-				if got := strings.Count(text, "served by acct/gpt-4o-mini\n"); got < 4 {
+				if got := strings.Count(text, ": release/chat → acct/gpt-4o-mini, 1 attempt\n"); got < 4 {
 					t.Errorf("%d stable calls printed, want at least 4 of the first 5:\n%s", got, text)
 				}
 				// The canary's first call is printed too, with the
 				// retry after its scripted 500.
-				if !regexp.MustCompile(`served by acct/gpt-4o\n\s+acct/gpt-4o\s+try 1\s+status 500\s+wait 0s\s+retry\s+picked\n\s+acct/gpt-4o\s+try 2\s+status 200`).MatchString(text) {
+				if !regexp.MustCompile(`(?m)^call \d+: release/chat → acct/gpt-4o, 2 attempts\n  acct/gpt-4o\s+try 1\s+500\s+retry\s+picked\s+0s\s+status 500.*\n  acct/gpt-4o\s+try 2\s+200\s+ok\s+picked\s+0s\s+after \d+ms$`).MatchString(text) {
 					t.Errorf("canary's first call not shown with its retry:\n%s", text)
 				}
 				if got := strings.Count(text, "try 1"); got < 5 {

@@ -19,8 +19,9 @@
 // the fallback, until a call finds the primary serving again. Calls
 // alternate between Chat and ChatStream; a call counts as served only when
 // its whole answer arrived.
-// The program prints every attempt of each call and a last line with the
-// tally.
+// The program prints each call's answer and Trace (every attempt, with
+// the provider's error code of those that failed) and a last line with
+// the tally.
 //
 // To send the calls to the real APIs, register real accounts under the
 // manifest's names:
@@ -48,7 +49,6 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -152,11 +152,11 @@ func phase(w io.Writer, c *routing.Client, model, fallback string) (int, error) 
 		if err != nil {
 			fmt.Fprintf(w, "failed: %v\n", err)
 		} else {
-			fmt.Fprintf(w, "served by %s: %q\n", tr.Resolved, answer)
+			fmt.Fprintf(w, "%q\n", answer)
 		}
-		if err := printAttempts(w, &tr); err != nil {
-			return 0, err
-		}
+		// %+v adds each failed attempt's error, with the provider's
+		// error code; the width keeps the attempts under the call.
+		fmt.Fprintf(w, "    %+4v\n", &tr)
 		if err == nil && tr.Resolved == fallback && answer == answerOf(fallback[strings.Index(fallback, "/")+1:]) {
 			served++
 		}
@@ -185,23 +185,6 @@ func stream(ctx context.Context, c *routing.Client, req goopenai.ChatCompletionR
 			b.WriteString(ch.Delta.Content)
 		}
 	}
-}
-
-// printAttempts prints every attempt of a call.
-func printAttempts(w io.Writer, tr *routing.Trace) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range tr.Attempts {
-		code := ""
-		if a.Err != nil {
-			var coded interface{ ErrorCode() string }
-			if errors.As(a.Err, &coded) {
-				code = coded.ErrorCode()
-			}
-		}
-		fmt.Fprintf(tw, "      %s\ttry %d\tstatus %d %s\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, code, a.Class, a.Why())
-	}
-	return tw.Flush()
 }
 
 // answerOf is what each model answers.

@@ -20,10 +20,10 @@ func TestRun(t *testing.T) {
 	}
 	text := out.String()
 	for _, re := range []string{
-		`(?m)^  call 1 \(chat\): served by anthropic-main/claude-sonnet-4-5: "Your order ships tomorrow \(claude-sonnet-4-5\)\."\n\s+openai-main/gpt-4o\s+try 1\s+status 429 rate_limit_exceeded\s+fallback.*\n\s+anthropic-main/claude-sonnet-4-5\s+try 1\s+status 200\s+ok`,
-		`(?m)^  call 2 \(stream\): served by anthropic-main/claude-sonnet-4-5: "Your order ships tomorrow \(claude-sonnet-4-5\)\."$`,
-		`(?m)^  call 1 \(chat\): served by openai-main/gpt-4o: "Your order ships tomorrow \(gpt-4o\)\."\n\s+anthropic-main/claude-sonnet-4-5\s+try 1\s+status 503 overloaded_error\s+retry.*\n\s+anthropic-main/claude-sonnet-4-5\s+try 2\s+status 503 overloaded_error\s+fallback.*\n\s+openai-main/gpt-4o\s+try 1\s+status 200\s+ok`,
-		`(?m)^  call 2 \(stream\): served by openai-main/gpt-4o: "Your order ships tomorrow \(gpt-4o\)\."$`,
+		`(?m)^  call 1 \(chat\): "Your order ships tomorrow \(claude-sonnet-4-5\)\."\n    assistant/openai-first → anthropic-main/claude-sonnet-4-5, 2 attempts\n      openai-main/gpt-4o\s+try 1\s+429\s+fallback\s+picked\s+\S+\s+status 429 \(rate_limit_exceeded\).*\n      anthropic-main/claude-sonnet-4-5\s+try 1\s+200\s+ok`,
+		`(?m)^  call 2 \(stream\): "Your order ships tomorrow \(claude-sonnet-4-5\)\."\n    assistant/openai-first → anthropic-main/claude-sonnet-4-5, \d attempts?$`,
+		`(?m)^  call 1 \(chat\): "Your order ships tomorrow \(gpt-4o\)\."\n    assistant/claude-first → openai-main/gpt-4o, 3 attempts\n      anthropic-main/claude-sonnet-4-5\s+try 1\s+503\s+retry\s+picked\s+.*status 503 \(overloaded_error\).*\n      anthropic-main/claude-sonnet-4-5\s+try 2\s+503\s+fallback\s+picked\s+.*status 503 \(overloaded_error\).*\n      openai-main/gpt-4o\s+try 1\s+200\s+ok`,
+		`(?m)^  call 2 \(stream\): "Your order ships tomorrow \(gpt-4o\)\."\n    assistant/claude-first → openai-main/gpt-4o, 1 attempt$`,
 		`(?m)^served 5/5 calls by the Claude fallback while the OpenAI primary was rate limited; 5/5 by OpenAI while Claude was overloaded$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(text) {

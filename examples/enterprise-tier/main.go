@@ -42,8 +42,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -112,15 +110,7 @@ func run(w io.Writer) error {
 			}
 			kind.served[tr.Resolved]++
 			if i < show {
-				fmt.Fprintf(w, "  metadata %s: served by %s\n", format(md), tr.Resolved)
-				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				for _, a := range tr.Attempts {
-					fmt.Fprintf(tw, "      %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-						a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-				}
-				if err := tw.Flush(); err != nil {
-					return err
-				}
+				fmt.Fprintf(w, "  metadata %s: %2v\n", format(md), &tr)
 			}
 		}
 		for _, ref := range []string{dedicated, shared, openai} {

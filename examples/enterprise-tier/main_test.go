@@ -37,7 +37,7 @@ func TestRun(t *testing.T) {
 		if math.Abs(sharedPct-60) > tol || math.Abs(openaiPct-40) > tol {
 			t.Errorf("others split %.1f/%.1f, want 60/40 ± %.1f", sharedPct, openaiPct, tol)
 		}
-		if !regexp.MustCompile(`(?m)^  metadata \{tier: enterprise\}: served by azure-dedicated/gpt-4o\n\s+azure-dedicated/gpt-4o\s+try 1\s+status 200`).MatchString(text) {
+		if !regexp.MustCompile(`(?m)^  metadata \{tier: enterprise\}: saas-app/chat → azure-dedicated/gpt-4o, 1 attempt\n    azure-dedicated/gpt-4o\s+try 1\s+200\s+ok\s+picked`).MatchString(text) {
 			t.Errorf("enterprise call not shown in full:\n%s", text)
 		}
 	}

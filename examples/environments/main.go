@@ -35,8 +35,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -104,19 +102,9 @@ func run(w io.Writer) error {
 			if err != nil && !errors.As(err, &rerr) {
 				return err // not a provider failure: a setup problem
 			}
-			if err != nil {
-				fmt.Fprintf(w, "  call %d: failed: %v\n", n, err)
-			} else {
-				fmt.Fprintf(w, "  call %d: %s → served by %s\n", n, tr.VirtualModel, tr.Resolved)
+			fmt.Fprintf(w, "  call %d: %+2v\n", n, &tr)
+			if err == nil {
 				served[tr.Resolved]++
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			for _, a := range tr.Attempts {
-				fmt.Fprintf(tw, "      %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-					a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-			}
-			if err := tw.Flush(); err != nil {
-				return err
 			}
 		}
 		total := 0

@@ -20,8 +20,9 @@
 //
 // Both upstreams are local servers speaking the real wire formats
 // (Gemini's generateContent, OpenAI's chat completions), so no network or
-// API key is needed. Each call prints its attempts (target, try, status,
-// Gemini's status name, wait before it, what the router decided), and the
+// API key is needed. Each call prints its answer and its Trace (every
+// attempt: target, try, status, what the router decided, the wait before
+// it, and the error, with Gemini's status name and retry delay), and the
 // last line sums up.
 //
 // For real endpoints, register real accounts under the manifest's names:
@@ -53,13 +54,11 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 	"google.golang.org/genai"
 
-	"github.com/llmroute/llmroute/providers"
 	gem "github.com/llmroute/llmroute/providers/gemini"
 	oai "github.com/llmroute/llmroute/providers/openai"
 	"github.com/llmroute/llmroute/routing"
@@ -157,9 +156,7 @@ func run(w io.Writer) error {
 			if s.tools {
 				label = fmt.Sprintf("turn %d", turn)
 			}
-			if err := printCall(w, label, &tr, resp, err); err != nil {
-				return err
-			}
+			printCall(w, label, &tr, resp, err)
 			for _, a := range tr.Attempts {
 				longestWait = max(longestWait, a.Wait)
 			}
@@ -215,31 +212,21 @@ func request(s scene, history []goopenai.ChatCompletionMessage) goopenai.ChatCom
 	return req
 }
 
-// printCall prints one call's outcome and its attempts.
-func printCall(w io.Writer, label string, tr *routing.Trace, resp goopenai.ChatCompletionResponse, err error) error {
+// printCall prints one call's outcome, then its Trace: every attempt,
+// with the error of those that failed (Gemini's status name, and the
+// retry delay it asked for).
+func printCall(w io.Writer, label string, tr *routing.Trace, resp goopenai.ChatCompletionResponse, err error) {
 	fmt.Fprintf(w, "  %s: ", label)
 	switch {
 	case err != nil:
 		fmt.Fprintf(w, "failed: %v\n", err)
 	case len(resp.Choices[0].Message.ToolCalls) > 0:
 		tc := resp.Choices[0].Message.ToolCalls[0]
-		fmt.Fprintf(w, "served by %s: call %s(%s), finish %s\n", tr.Resolved, tc.Function.Name, tc.Function.Arguments, resp.Choices[0].FinishReason)
+		fmt.Fprintf(w, "call %s(%s), finish %s\n", tc.Function.Name, tc.Function.Arguments, resp.Choices[0].FinishReason)
 	default:
-		fmt.Fprintf(w, "served by %s: %q\n", tr.Resolved, resp.Choices[0].Message.Content)
+		fmt.Fprintf(w, "%q\n", resp.Choices[0].Message.Content)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range tr.Attempts {
-		code := ""
-		if pe, ok := providers.FromError(a.Err); ok {
-			code = pe.Code
-			if pe.RetryAfter > 0 {
-				code += fmt.Sprintf(" (retry in %v)", pe.RetryAfter)
-			}
-		}
-		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\t%s\twait %v\t%s\n",
-			a.Target, a.Try, a.Status, code, a.Wait.Round(100*time.Millisecond), a.Class)
-	}
-	return tw.Flush()
+	fmt.Fprintf(w, "    %+4v\n", tr)
 }
 
 // mode is what the Gemini server does with one request.

@@ -41,8 +41,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -114,20 +112,7 @@ func run(w io.Writer) error {
 		if err != nil && !errors.As(err, &rerr) {
 			return err // not a provider failure: a setup problem
 		}
-		fmt.Fprintf(w, "\ncall %d (%s): ", i+1, s.what)
-		if err != nil {
-			fmt.Fprintf(w, "failed: %v\n", err)
-		} else {
-			fmt.Fprintf(w, "served by %s\n", tr.Resolved)
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, a := range tr.Attempts {
-			fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-				a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+		fmt.Fprintf(w, "\ncall %d (%s): %+v\n", i+1, s.what, &tr)
 		fmt.Fprintln(w, "  headers each provider got:")
 		for _, acct := range accounts {
 			for _, call := range acct.f.Calls() {

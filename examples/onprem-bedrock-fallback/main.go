@@ -49,7 +49,6 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -161,9 +160,7 @@ func run(w io.Writer) error {
 			how = "streamed"
 		}
 		fmt.Fprintf(w, "\ncall %d (%s): ", i+1, s.what)
-		if err := printCall(w, &tr, how, answer, took, err); err != nil {
-			return err
-		}
+		printCall(w, &tr, how, answer, took, err)
 		if s.onprem != up {
 			downCalls++
 			if err == nil && tr.Resolved == bedrockRef {
@@ -214,20 +211,15 @@ func call(ctx context.Context, c *routing.Client, stream bool) (string, error) {
 	}
 }
 
-// printCall prints who served a call, its answer, how long it took, and
-// every attempt of its trace.
-func printCall(w io.Writer, tr *routing.Trace, how, answer string, took time.Duration, err error) error {
+// printCall prints how a call went and its answer, then its Trace, with
+// the errors of the attempts that failed, indented under them.
+func printCall(w io.Writer, tr *routing.Trace, how, answer string, took time.Duration, err error) {
 	if err != nil {
-		fmt.Fprintf(w, "failed after %v: %v\n", took.Round(10*time.Millisecond), err)
+		fmt.Fprintf(w, "%s, failed after %v: %v\n", how, took.Round(10*time.Millisecond), err)
 	} else {
-		fmt.Fprintf(w, "%s, served by %s in %v: %q\n", how, tr.Resolved, took.Round(10*time.Millisecond), answer)
+		fmt.Fprintf(w, "%s in %v: %q\n", how, took.Round(10*time.Millisecond), answer)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range tr.Attempts {
-		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-	}
-	return tw.Flush()
+	fmt.Fprintf(w, "  %+2v\n", tr)
 }
 
 // onpremHandler is a vLLM-like OpenAI-compatible server whose state says

@@ -28,17 +28,17 @@ func TestRun(t *testing.T) {
 		fromBed = `"Bedrock summary: disk full on node 7\."`
 	)
 	for _, re := range []string{
-		`(?m)^call 1 \(.*\): called, served by ` + onprem + ` in \S+: ` + fromOn + `$`,
-		`(?m)^call 2 \(.*\): streamed, served by ` + onprem + ` in \S+: ` + fromOn + `$`,
-		`(?m)^call 3 \(.*\): streamed, served by ` + bedrock + ` in \S+: ` + fromBed + `\n\s+` +
-			onprem + `\s+try 1\s+status 502\s+wait 0s\s+retry.*\n\s+` +
-			onprem + `\s+try 2\s+status 502\s+wait \d+ms\s+fallback.*\n\s+` +
-			bedrock + `\s+try 1\s+status 200\s+wait 0s\s+ok`,
-		`(?m)^call 4 \(.*\): called, served by ` + bedrock + ` in \S+: ` + fromBed + `\n\s+` + bedrock + `\s+try 1\s+status 200`,
-		`(?m)^call 5 \(.*\): called, served by ` + bedrock + ` .*\n\s+` + onprem + `\s+try 1\s+status 503\s+wait 0s\s+fallback\s+\(probe`,
-		`(?m)^call 6 \(.*\): called, served by ` + bedrock + ` .*\n\s+` + onprem + `\s+try 1\s+status 408\s+wait 0s\s+fallback`,
-		`(?m)^call 7 \(on-prem recovered\): called, served by ` + onprem + ` `,
-		`(?m)^call 8 \(.*\): streamed, served by ` + onprem + ` `,
+		`(?m)^call 1 \(.*\): called in \S+: ` + fromOn + `\n  \S+ → ` + onprem + `, 1 attempt$`,
+		`(?m)^call 2 \(.*\): streamed in \S+: ` + fromOn + `\n  \S+ → ` + onprem + `, 1 attempt$`,
+		`(?m)^call 3 \(.*\): streamed in \S+: ` + fromBed + `\n  \S+ → ` + bedrock + `, 3 attempts\n    ` +
+			onprem + `\s+try 1\s+502\s+retry\s+picked\s+\S+\s+status 502.*\n    ` +
+			onprem + `\s+try 2\s+502\s+fallback\s+picked\s+\S+\s+after \d+ms\s+status 502.*\n    ` +
+			bedrock + `\s+try 1\s+200\s+ok\s+fallback\s`,
+		`(?m)^call 4 \(.*\): called in \S+: ` + fromBed + `\n  \S+ → ` + bedrock + `, 1 attempt\n    ` + bedrock + `\s+try 1\s+200\s+ok`,
+		`(?m)^call 5 \(.*\): called in \S+: ` + fromBed + `\n  \S+ → ` + bedrock + `, 2 attempts\n    ` + onprem + `\s+try 1\s+503\s+fallback\s+probe, failures\s+\S+\s+status 503`,
+		`(?m)^call 6 \(.*\): called in \S+: ` + fromBed + `\n  \S+ → ` + bedrock + `, 2 attempts\n    ` + onprem + `\s+try 1\s+408\s+fallback\s+probe, failures\s+\S+\s+status 408`,
+		`(?m)^call 7 \(on-prem recovered\): called in \S+: ` + fromOn + `\n  \S+ → ` + onprem + `, 1 attempt$`,
+		`(?m)^call 8 \(.*\): streamed in \S+: ` + fromOn + `\n  \S+ → ` + onprem + `, 1 attempt$`,
 		`(?m)^served by Bedrock while on-prem was down: 4/4; by on-prem while it was up: 4/4 \(streams included\)$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(text) {

@@ -42,7 +42,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
@@ -123,10 +122,7 @@ func run(w io.Writer) error {
 		if err != nil && !errors.As(err, &rerr) {
 			return err // not a provider failure: a setup problem
 		}
-		fmt.Fprintf(w, "\ncall %d (%s): ", i+1, s.what)
-		if err := printCall(w, &tr, took, err); err != nil {
-			return err
-		}
+		fmt.Fprintf(w, "\ncall %d (%s) in %v: %+v\n", i+1, s.what, took.Round(10*time.Millisecond), &tr)
 		if s.down {
 			downCalls++
 			if err == nil && tr.Resolved == cloudRef {
@@ -142,20 +138,4 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "\nserved by the cloud fallback while on-prem was down: %d/%d; by on-prem while it was up: %d/%d\n",
 		downCloud, downCalls, upOnprem, upCalls)
 	return nil
-}
-
-// printCall prints who served a call, how long it took, and every attempt
-// of its trace.
-func printCall(w io.Writer, tr *routing.Trace, took time.Duration, err error) error {
-	if err != nil {
-		fmt.Fprintf(w, "failed after %v: %v\n", took.Round(10*time.Millisecond), err)
-	} else {
-		fmt.Fprintf(w, "served by %s in %v\n", tr.Resolved, took.Round(10*time.Millisecond))
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range tr.Attempts {
-		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-	}
-	return tw.Flush()
 }

@@ -1,8 +1,9 @@
 // Command priority-failover shows priority-based routing with retries and
 // fallback: the virtual model "support/chat" tries its primary first and
-// falls over to a backup when the primary keeps failing. It prints every
-// attempt of each call (target, try, status, the wait before it, and what
-// the router decided) and which target served:
+// falls over to a backup when the primary keeps failing. It prints each
+// call's Trace, every attempt with its target, try, status, what the
+// router decided, why the target was tried, the wait before it and its
+// error, and which target served:
 //
 //	go run ./examples/priority-failover
 //
@@ -28,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
@@ -113,15 +113,9 @@ func run(w io.Writer, o options) error {
 			Messages: []goopenai.ChatCompletionMessage{{Role: goopenai.ChatMessageRoleUser, Content: "Where is my order?"}},
 		})
 		elapsed := time.Since(start)
-		fmt.Fprintf(w, "\ncall %d:\n", n)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  target\ttry\tstatus\twait\tclass\twhy")
-		for _, a := range tr.Attempts {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%v\t%s\t%s\n", a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+		// %+v prints every attempt with its error: the 429's Retry-After
+		// and the wait it bought show side by side.
+		fmt.Fprintf(w, "\ncall %d: %+v\n", n, &tr)
 		if err != nil {
 			fmt.Fprintf(w, "failed after %v: %v\n", elapsed.Round(time.Millisecond), err)
 			continue

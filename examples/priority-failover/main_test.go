@@ -23,11 +23,11 @@ func TestRun(t *testing.T) {
 		}
 		text := out.String()
 		for _, re := range []string{
-			`(?m)^call 1:$`,
-			`acct/gpt-4o\s+1\s+429\s+0s\s+retry`,
-			`acct/gpt-4o\s+2\s+503\s+1s\s+retry`,
-			`acct/gpt-4o\s+3\s+503\s+\d+ms\s+fallback`,
-			`acct/gpt-4o-mini\s+1\s+200\s+0s\s+ok`,
+			`(?m)^call 1: support/chat → acct/gpt-4o-mini, 4 attempts$`,
+			`(?m)^  acct/gpt-4o\s+try 1\s+429\s+retry\s+picked\s+0s\s+status 429 \(rate_limit_exceeded\).*retry after 1s`,
+			`(?m)^  acct/gpt-4o\s+try 2\s+503\s+retry\s+picked\s+0s\s+after 1s\s+status 503`,
+			`(?m)^  acct/gpt-4o\s+try 3\s+503\s+fallback\s+picked\s+0s\s+after \d+ms\s+status 503`,
+			`(?m)^  acct/gpt-4o-mini\s+try 1\s+200\s+ok\s+fallback\s+0s$`,
 			`(?m)^served by: acct/gpt-4o-mini in `,
 		} {
 			if !regexp.MustCompile(re).MatchString(text) {

@@ -12,9 +12,10 @@
 //
 // The three accounts are fake providers (package providers/fake) scripted
 // call by call, so no network or API key is needed; the run takes about
-// one second, OpenAI's one Retry-After. It prints every attempt of each
-// call (target, try, status, wait before it, what the router decided, and
-// why the target was tried) and which target served.
+// one second, OpenAI's one Retry-After. It prints each call's Trace with
+// %+v: which target served, and every attempt (target, try, status, what
+// the router decided, why the target was tried, the wait before it, and
+// the error with the Retry-After the provider asked for).
 //
 // To send the calls to real endpoints, register real accounts under the
 // manifest's names instead of the fakes:
@@ -40,7 +41,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
@@ -110,10 +110,7 @@ func run(w io.Writer) error {
 		if err != nil && !errors.As(err, &rerr) {
 			return err // not a provider failure: a setup problem
 		}
-		fmt.Fprintf(w, "\ncall %d (%s): ", i+1, s.what)
-		if err := printCall(w, &tr, err); err != nil {
-			return err
-		}
+		fmt.Fprintf(w, "\ncall %d (%s): %+v\n", i+1, s.what, &tr)
 		if err == nil {
 			served[tr.Resolved]++
 		}
@@ -137,19 +134,4 @@ func orReply(steps []fake.Step) []fake.Step {
 		return []fake.Step{fake.Reply("ok")}
 	}
 	return steps
-}
-
-// printCall prints who served a call and every attempt of its trace.
-func printCall(w io.Writer, tr *routing.Trace, err error) error {
-	if err != nil {
-		fmt.Fprintf(w, "failed: %v\n", err)
-	} else {
-		fmt.Fprintf(w, "served by %s\n", tr.Resolved)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range tr.Attempts {
-		fmt.Fprintf(tw, "    %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-	}
-	return tw.Flush()
 }

@@ -24,19 +24,19 @@ func TestRun(t *testing.T) {
 		}
 		text := out.String()
 		for _, re := range []string{
-			`(?m)^call 1 \(.*\): served by azure-main/gpt-4o\n\s+azure-main/gpt-4o\s+try 1\s+status 200`,
-			`(?m)^call 2 \(.*\): served by openai-main/gpt-4o\n\s+azure-main/gpt-4o\s+try 1\s+status 429\s+wait 0s\s+fallback.*\n\s+openai-main/gpt-4o\s+try 1\s+status 200\s+wait 0s\s+ok`,
-			`(?m)^call 3 \(.*\): served by openai-main/gpt-4o$`,
-			`(?m)^call 4 \(.*\): served by openai-main/gpt-4o\n(.*\n)*?\s+openai-main/gpt-4o\s+try 1\s+status 429\s+wait 0s\s+retry.*\n\s+openai-main/gpt-4o\s+try 2\s+status 200\s+wait 1s\s+ok`,
-			`(?m)^call 5 \(.*\): served by anthropic-main/claude-sonnet-4\n(.*\n)*?\s+openai-main/gpt-4o\s+try 1\s+status 429\s+wait 0s\s+fallback`,
+			`(?m)^call 1 \(.*\): support-bot/chat → azure-main/gpt-4o, 1 attempt\n  azure-main/gpt-4o\s+try 1\s+200\s+ok`,
+			`(?m)^call 2 \(.*\): support-bot/chat → openai-main/gpt-4o, 2 attempts\n  azure-main/gpt-4o\s+try 1\s+429\s+fallback\s+picked\s+0s\s+status 429.*retry after 20s.*\n  openai-main/gpt-4o\s+try 1\s+200\s+ok\s+fallback\s+0s$`,
+			`(?m)^call 3 \(.*\): support-bot/chat → openai-main/gpt-4o, 2 attempts$`,
+			`(?m)^call 4 \(.*\): support-bot/chat → openai-main/gpt-4o, 2 attempts\n  openai-main/gpt-4o\s+try 1\s+429\s+retry\s+picked\s+0s\s+status 429.*\n  openai-main/gpt-4o\s+try 2\s+200\s+ok\s+picked\s+0s\s+after 1s$`,
+			`(?m)^call 5 \(.*\): support-bot/chat → anthropic-main/claude-sonnet-4, 2 attempts\n  openai-main/gpt-4o\s+try 1\s+429\s+fallback\s+picked\s+0s\s+status 429`,
 			`(?m)^served 5/5 calls while the primary was rate limited: azure-main 1, openai-main 3, anthropic-main 1; time spent waiting: 1s$`,
 		} {
 			if !regexp.MustCompile(re).MatchString(text) {
 				t.Errorf("output lacks %q:\n%s", re, text)
 			}
 		}
-		if regexp.MustCompile(`wait [1-9][0-9]s`).MatchString(text) {
-			t.Errorf("a call waited out a long Retry-After:\n%s", text)
+		if regexp.MustCompile(`\s{2}after ([1-9][0-9]s|[0-9]+m)`).MatchString(text) {
+			t.Errorf("a call waited out a long Retry-After (an attempt's \"after\" of 10s or more):\n%s", text)
 		}
 	})
 }

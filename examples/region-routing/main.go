@@ -41,8 +41,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -139,8 +137,8 @@ func run(w io.Writer) error {
 	return nil
 }
 
-// call sends one chat through c and prints its attempts, prefixed by
-// label, to w.
+// call sends one chat through c and prints its Trace, prefixed by label,
+// to w.
 func call(c *routing.Client, label string, w io.Writer) (*routing.Trace, error) {
 	return callCtx(context.Background(), c, label, w)
 }
@@ -156,15 +154,7 @@ func callCtx(ctx context.Context, c *routing.Client, label string, w io.Writer) 
 	if err != nil && !errors.As(err, &rerr) {
 		return nil, err // not a provider failure: a setup problem
 	}
-	if err != nil {
-		fmt.Fprintf(w, "%sfailed: %v\n", label, err)
-	} else {
-		fmt.Fprintf(w, "%sserved by %s\n", label, tr.Resolved)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range tr.Attempts {
-		fmt.Fprintf(tw, "      %s\ttry %d\tstatus %d\twait %v\t%s\t(%s)\n",
-			a.Target, a.Try, a.Status, a.Wait.Round(time.Millisecond), a.Class, a.Why())
-	}
-	return &tr, tw.Flush()
+	// The width keeps the attempts under the label's indented line.
+	fmt.Fprintf(w, "%s%+2v\n", label, &tr)
+	return &tr, nil
 }

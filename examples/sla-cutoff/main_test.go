@@ -21,11 +21,11 @@ func TestRun(t *testing.T) {
 		}
 		text := out.String()
 		for _, re := range []string{
-			`(?m)^  call 1: served by azure-main/gpt-4o\n\s+azure-main/gpt-4o\s+try 1\s+status 503\s+wait 0s\s+retry.*\n\s+azure-main/gpt-4o\s+try 2\s+status 200\s+wait \d+ms\s+ok\s+10ms/token`,
-			`(?m)^  call 6: served by azure-main/gpt-4o\n\s+azure-main/gpt-4o\s+try 1\s+status 200\s+wait 0s\s+ok\s+60ms/token`,
-			`(?m)^  call 7: served by openai-main/gpt-4o\n\s+openai-main/gpt-4o\s+try 1\s+status 200\s+wait 0s\s+ok\s`,
-			`(?m)^  call 10: served by openai-main/gpt-4o$`,
-			`(?m)^  call 11: served by azure-main/gpt-4o$`,
+			`(?m)^  call 1: realtime/voice → azure-main/gpt-4o, 2 attempts\n    azure-main/gpt-4o\s+try 1\s+503\s+retry\s+picked\s+0s\s+status 503.*\n    azure-main/gpt-4o\s+try 2\s+200\s+ok\s+picked\s+\S+\s+after \d+ms, tpot 10ms$`,
+			`(?m)^  call 6: realtime/voice → azure-main/gpt-4o, 1 attempt\n    azure-main/gpt-4o\s+try 1\s+200\s+ok\s+picked\s+\S+\s+tpot 60ms$`,
+			`(?m)^  call 7: realtime/voice → openai-main/gpt-4o, 1 attempt\n    openai-main/gpt-4o\s+try 1\s+200\s+ok\s+picked\s+\S+\s+tpot 5ms$`,
+			`(?m)^  call 10: realtime/voice → openai-main/gpt-4o, 1 attempt$`,
+			`(?m)^  call 11: realtime/voice → azure-main/gpt-4o, 1 attempt$`,
 			`(?m)^served as the SLA says: 13/13: fast primary 3/3, slow primary until the cutoff then priority 1 5/5, priority 1 while the mean is high 2/2, primary again after recovery 3/3$`,
 		} {
 			if !regexp.MustCompile(re).MatchString(text) {
