@@ -99,6 +99,13 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	if err != nil {
 		return err
 	}
+	if r.tr != nil && elig != strategy.All(len(m.targets)) {
+		for i := range len(m.targets) {
+			if !elig.Has(i) {
+				r.tr.Skipped = append(r.tr.Skipped, Skip{Target: m.targets[i].ref, Reason: SkipIneligible, At: r.start})
+			}
+		}
+	}
 	r.m = m
 	pin := c.pin(ctx, r, md)
 	c.syncHealth(ctx, r, r.start)

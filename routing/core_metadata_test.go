@@ -221,3 +221,46 @@ func TestNoEligibleTarget(t *testing.T) {
 		})
 	}
 }
+
+// The Trace marks the targets a call's metadata ruled out, before any
+// attempt, and says nothing of them when every target was eligible.
+func TestTraceMarksIneligibleTargets(t *testing.T) {
+	rc := coreWeighted(
+		target.Target{Ref: coreRef("dedicated"), Weight: 100, MetadataMatch: metadata.MD{"tier": "enterprise"}},
+		target.Target{Ref: coreRef("shared-a"), Weight: 60},
+		target.Target{Ref: coreRef("shared-b"), Weight: 40},
+	)
+	f := fake.New()
+	c := coreClient(t, routing.WithProvider(coreAcct, f), routing.WithGroup(coreGroup(rc)))
+	var tr routing.Trace
+	ctx := routing.WithTrace(metadata.NewContext(context.Background(), metadata.MD{"tier": "enterprise"}), &tr)
+	if _, err := c.Chat(ctx, coreReq(coreModel)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range tr.Skipped {
+		got = append(got, s.Target+" "+s.Reason.String())
+		if s.At.IsZero() || !s.FreeAt.IsZero() {
+			t.Errorf("skip of %s: at %v, free at %v; want the call's start and no free time", s.Target, s.At, s.FreeAt)
+		}
+	}
+	want := []string{coreRef("shared-a") + " ineligible", coreRef("shared-b") + " ineligible"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	if s := tr.String(); !strings.Contains(s, "skipped "+coreRef("shared-a")+": ineligible\n") {
+		t.Errorf("String does not show the skip:\n%s", s)
+	}
+	if len(tr.Attempts) != 1 || tr.Resolved != coreRef("dedicated") {
+		t.Errorf("attempts %d, resolved %q; want one, on the dedicated target", len(tr.Attempts), tr.Resolved)
+	}
+	// With no metadata the catch-all targets serve, and the dedicated
+	// one is the only skip.
+	tr = routing.Trace{}
+	if _, err := c.Chat(routing.WithTrace(context.Background(), &tr), coreReq(coreModel)); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Skipped) != 1 || tr.Skipped[0].Target != coreRef("dedicated") || tr.Skipped[0].Reason != routing.SkipIneligible {
+		t.Errorf("skipped %+v, want only the dedicated target, ineligible", tr.Skipped)
+	}
+}

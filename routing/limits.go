@@ -84,24 +84,33 @@ const (
 	// SkipProviderLimit: the target's provider said, on an earlier
 	// response, that it had no requests or tokens left until a reset.
 	SkipProviderLimit
+	// SkipIneligible: the target's metadata_match did not hold for the
+	// request's metadata (or, with no target matching, it was not a
+	// catch-all), so the call could not use it. Recorded in the Trace
+	// only, before any attempt.
+	SkipIneligible
 )
 
-// String names r: "rate_limit" or "provider_limit".
+// String names r: "rate_limit", "provider_limit" or "ineligible".
 func (r SkipReason) String() string {
 	switch r {
 	case SkipRateLimit:
 		return "rate_limit"
 	case SkipProviderLimit:
 		return "provider_limit"
+	case SkipIneligible:
+		return "ineligible"
 	}
 	return "unknown"
 }
 
 // Skip is a target a call passed over without sending it anything: not
 // an attempt, so it counts in no attempt total and nothing is held
-// against the target's health. The call went on to the next target as
-// if the skipped one had not been picked (or, when a retry was skipped,
-// fell back).
+// against the target's health. A target skipped at its limit is passed
+// over as if it had not been picked (or, when a retry was skipped, the
+// call falls back); an ineligible one is never picked. An unhealthy
+// target is not skipped but tried after the healthy ones: its attempts
+// say "demoted".
 type Skip struct {
 	// Target is "account/model".
 	Target string

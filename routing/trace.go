@@ -20,8 +20,9 @@ type Trace struct {
 	Resolved string
 	// Attempts are every attempt, in order.
 	Attempts []Attempt
-	// Skipped are the targets the call passed over at their rate
-	// limits, sending them nothing, in order. They are not attempts.
+	// Skipped are the targets the call passed over, sending them
+	// nothing, in order: first those its metadata made ineligible, then
+	// those at their rate limits. They are not attempts.
 	Skipped []Skip
 	// Notes record decisions a caller may want to know about, such as a
 	// prompt_version_fqn override not sent because the request carries

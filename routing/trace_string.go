@@ -20,8 +20,9 @@ import (
 //	  acct/a  try 2  500  fallback  picked    10ms  after 124ms
 //	  acct/b  try 1  200  ok        fallback  20ms  ttft 8ms, tpot 2ms
 //
-// Targets skipped at their rate limits follow, one line each, with why
-// and when they free up, then the Trace's notes:
+// Targets skipped follow, one line each, with why (ineligible for the
+// request's metadata, or at a rate limit, with when it frees up), then
+// the Trace's notes:
 //
 //	grp/chat → acct/b, 1 attempt
 //	  acct/b  try 1  200  ok  fallback  20ms

@@ -431,6 +431,9 @@ func (r *runner) result(outs []outcome, peak int) (*Result, error) {
 		res.Duration = max(res.Duration, rec.end)
 		res.Tries += rec.tries
 		for _, s := range o.tr.Skipped {
+			if s.Reason == routing.SkipIneligible {
+				continue // a profile's metadata, not a limit
+			}
 			if ti, ok := r.index[s.Target]; ok {
 				res.Targets[ti].Skips++
 			}
