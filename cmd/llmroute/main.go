@@ -14,8 +14,9 @@
 //
 // simulate runs the real routing.Client in virtual time over providers
 // whose latency, errors, outages and rate limits the scenario file sets
-// (see package simulate), prints a per-target table and writes an SVG
-// chart of traffic share over time.
+// (see package simulate), with calls overlapping as they arrive, prints a
+// per-target table and writes an SVG chart of traffic share, latency and
+// upstream tries per call over time.
 //
 // validate prints "FILE: OK" for each good manifest, or all of its
 // problems, in line order, as "FILE:LINE: ...", and exits with status 1 when any file has

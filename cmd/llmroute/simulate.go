@@ -17,13 +17,16 @@ import (
 const simulateUsage = `usage: llmroute simulate MANIFEST SCENARIO [flags]
 
 Replays the calls SCENARIO describes through a virtual model of MANIFEST
-on simulated providers, in virtual time; prints what each target did and
-writes a chart of the traffic share per target over time.
+on simulated providers, in virtual time, each call starting on schedule
+as in production (calls overlap, hedged tries race); prints what each
+target did and writes a chart of the traffic share per target over time,
+with the calls' latency and upstream tries per call under it.
 
 flags (before or after the files):
   -svg FILE     write the chart to FILE (default: SCENARIO with the
                 extension .svg; -svg "" writes none)
-  -series       also print the share per target in each time bucket
+  -series       also print each time bucket: calls, failures, tries per
+                call, p50 and p99 latency and the share per target
   -seed N       use seed N instead of the scenario's
   -requests N   replay N calls instead of the scenario's number
   -bucket D     time series bucket width, such as 30s (default: the
