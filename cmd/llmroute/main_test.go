@@ -13,7 +13,7 @@ import (
 	"github.com/llmroute/llmroute/config"
 )
 
-const testdata = "../../config/testdata/"
+const testdata = "../../routing/testdata/"
 
 // exec runs the command and returns its status and output.
 func exec(t *testing.T, args ...string) (status int, stdout, stderr string) {
