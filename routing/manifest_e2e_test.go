@@ -89,7 +89,7 @@ func TestManifestEndToEnd(t *testing.T) {
 	}
 }
 
-// Every example manifest of package config loads into a Client.
+// Every example manifest in testdata loads into a Client.
 func TestManifestTestdataLoads(t *testing.T) {
 	files, err := filepath.Glob("testdata/*")
 	if err != nil || len(files) == 0 {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 )
 
 const testdata = "../../routing/testdata/"
@@ -156,11 +156,11 @@ func TestShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups, err := config.ParseManifest(data)
+	groups, err := routing.ParseManifest(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := config.Marshal(groups)
+	want, err := routing.MarshalManifest(groups)
 	if err != nil {
 		t.Fatal(err)
 	}
