@@ -9,7 +9,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/httpheader"
 	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
@@ -125,11 +125,11 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 // caller's mistake, never a provider's failure.
 func checkHeaders(h http.Header) error {
 	for k, vs := range h {
-		if !config.ValidHeaderName(k) {
+		if !httpheader.ValidName(k) {
 			return fmt.Errorf("%w: header name %q is not a valid HTTP header name", ErrInvalidRequest, k)
 		}
 		for _, v := range vs {
-			if !config.ValidHeaderValue(v) {
+			if !httpheader.ValidValue(v) {
 				return fmt.Errorf("%w: header %q has a value with a control character (CR, LF or NUL)", ErrInvalidRequest, k)
 			}
 		}

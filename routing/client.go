@@ -9,37 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/internal/virtualtime"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/stores"
-)
-
-// The configuration types, defined in package config and re-exported here
-// so that most code needs only this package.
-type (
-	Group             = config.Group
-	VirtualModel      = config.VirtualModel
-	Collaborator      = config.Collaborator
-	Role              = config.Role
-	ModelType         = config.ModelType
-	RoutingConfig     = config.Routing
-	RoutingType       = config.RoutingType
-	Sticky            = config.Sticky
-	SessionIdentifier = config.SessionIdentifier
-)
-
-// Roles, model types and routing types, re-exported from package config.
-const (
-	RoleUser      = config.RoleUser
-	RoleManager   = config.RoleManager
-	Chat          = config.Chat
-	Completion    = config.Completion
-	Embedding     = config.Embedding
-	WeightBased   = config.WeightBased
-	LatencyBased  = config.LatencyBased
-	PriorityBased = config.PriorityBased
 )
 
 // TeamResolver tells access control which teams a subject belongs to, so
@@ -64,8 +37,8 @@ func (f TeamResolverFunc) Teams(ctx context.Context, subject string) ([]string, 
 type Option func(*settings)
 
 type settings struct {
-	accounts  config.Accounts
-	groups    []config.Group
+	accounts  Accounts
+	groups    []Group
 	defaultMD metadata.MD
 	clock     Clock
 	rand      func() float64
@@ -74,7 +47,7 @@ type settings struct {
 	restart   bool
 	store     stores.Store
 	observers []Observer
-	manifests []*config.Manifest
+	manifests []*Manifest
 	cooldown  time.Duration
 	limiter   stores.Limiter
 	replicas  int
@@ -222,7 +195,7 @@ func WithTeamResolver(r TeamResolver) Option {
 // nothing: every call and change returns ErrNotCreated, never a panic.
 type Client struct {
 	snap      atomic.Pointer[snapshot]
-	accounts  config.Accounts
+	accounts  Accounts
 	defaultMD metadata.MD
 	clock     Clock
 	sched     virtualtime.Scheduler // a hedged call's goroutines and timers
@@ -257,7 +230,7 @@ func WithProbeCooldown(d time.Duration) Option {
 // its field; a Client is returned only when there are none.
 func New(opts ...Option) (*Client, error) {
 	s := settings{
-		accounts: config.Accounts{},
+		accounts: Accounts{},
 		clock:    systemClock{},
 		rand:     rand.Float64,
 		admins:   map[string]bool{},
@@ -329,7 +302,7 @@ func (c *Client) SetGroup(ctx context.Context, g Group) error {
 
 // apply replaces or adds groups atomically after checking the caller may
 // manage each one.
-func (c *Client) apply(ctx context.Context, groups []Group, manifests ...*config.Manifest) error {
+func (c *Client) apply(ctx context.Context, groups []Group, manifests ...*Manifest) error {
 	if c == nil {
 		return ErrNotCreated
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
@@ -386,9 +385,9 @@ func TestSetGroupAccess(t *testing.T) {
 			invalid := strings.HasPrefix(tt.group.Models[0].Routing.Targets[0].Ref, "nope/")
 			switch {
 			case invalid:
-				var all config.Errors
+				var all routing.FieldErrors
 				if !errors.As(err, &all) {
-					t.Errorf("SetGroup = %v, want config.Errors", err)
+					t.Errorf("SetGroup = %v, want routing.FieldErrors", err)
 				}
 			case !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil):
 				t.Errorf("SetGroup as %q = %v, want %v", tt.subject, err, tt.wantErr)

@@ -11,7 +11,6 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/internal/benchcpu"
 	"github.com/llmroute/llmroute/providers"
 	oai "github.com/llmroute/llmroute/providers/openai"
@@ -122,9 +121,9 @@ func BenchmarkChatFakeSettings(b *testing.B) {
 		name string
 		set  func(*routing.RoutingConfig)
 	}{
-		{"no-budget", func(rc *routing.RoutingConfig) { rc.RetryBudget = &config.RetryBudget{Disabled: true} }},
+		{"no-budget", func(rc *routing.RoutingConfig) { rc.RetryBudget = &routing.RetryBudget{Disabled: true} }},
 		{"budget", func(*routing.RoutingConfig) {}},
-		{"hedge-armed", func(rc *routing.RoutingConfig) { rc.Hedge = &config.Hedge{After: time.Hour} }},
+		{"hedge-armed", func(rc *routing.RoutingConfig) { rc.Hedge = &routing.Hedge{After: time.Hour} }},
 		{"override-params", func(rc *routing.RoutingConfig) {
 			for i := range rc.Targets {
 				rc.Targets[i].Params = map[string]any{"temperature": 0.2, "top_p": 0.9, "max_tokens": 256,

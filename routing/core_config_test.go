@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
@@ -14,7 +13,7 @@ import (
 
 // TestNewRejects checks that New refuses a bad configuration with an
 // error that names the field's path, and that errors.As finds
-// config.Errors and the *config.FieldError of the problem.
+// routing.FieldErrors and the *routing.FieldError of the problem.
 func TestNewRejects(t *testing.T) {
 	const tgt1 = "integrations[0].routing_config.load_balance_targets[1]"
 	ok := func() target.Target { return target.Target{Ref: coreRef("gpt")} }
@@ -159,13 +158,13 @@ func TestNewRejects(t *testing.T) {
 			if !strings.Contains(msg, tt.wantPath+":") || !strings.Contains(msg, tt.wantMsg) {
 				t.Errorf("error %q does not name %q with %q", msg, tt.wantPath, tt.wantMsg)
 			}
-			var all config.Errors
+			var all routing.FieldErrors
 			if !errors.As(err, &all) {
-				t.Errorf("errors.As(config.Errors) = false for %T", err)
+				t.Errorf("errors.As(routing.FieldErrors) = false for %T", err)
 			}
-			var fe *config.FieldError
+			var fe *routing.FieldError
 			if !errors.As(err, &fe) {
-				t.Fatalf("errors.As(*config.FieldError) = false for %T", err)
+				t.Fatalf("errors.As(*routing.FieldError) = false for %T", err)
 			}
 			found := false
 			for _, e := range all {
@@ -190,9 +189,9 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		),
 	}}}
 	_, err := routing.New(routing.WithProvider(coreAcct, fake.New()), routing.WithGroup(g))
-	var all config.Errors
+	var all routing.FieldErrors
 	if !errors.As(err, &all) {
-		t.Fatalf("err = %v, want config.Errors", err)
+		t.Fatalf("err = %v, want routing.FieldErrors", err)
 	}
 	var paths []string
 	for _, e := range all {

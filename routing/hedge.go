@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/internal/virtualtime"
 	"github.com/llmroute/llmroute/retry"
 	"github.com/llmroute/llmroute/strategy"
@@ -38,7 +37,7 @@ type hedging struct {
 	tails []tail
 }
 
-func compileHedge(h *config.Hedge, n int) *hedging {
+func compileHedge(h *Hedge, n int) *hedging {
 	if h == nil {
 		return nil
 	}
@@ -387,7 +386,7 @@ func (m *model) budget(i int) *retry.Budget {
 
 // compileBudgets returns one retry budget per target, or nil when the
 // virtual model turned budgets off.
-func compileBudgets(b *config.RetryBudget, n int) []*retry.Budget {
+func compileBudgets(b *RetryBudget, n int) []*retry.Budget {
 	if b != nil && b.Disabled {
 		return nil
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers"
 	"github.com/llmroute/llmroute/providers/fake"
 	oai "github.com/llmroute/llmroute/providers/openai"
@@ -29,7 +28,7 @@ import (
 
 // budgetClient serves grp/chat over a failing primary "a" and a healthy
 // backup "b", with the given retry budget (nil: the default).
-func budgetClient(t *testing.T, p providers.Provider, b *config.RetryBudget, hedge *config.Hedge, targets ...target.Target) *routing.Client {
+func budgetClient(t *testing.T, p providers.Provider, b *routing.RetryBudget, hedge *routing.Hedge, targets ...target.Target) *routing.Client {
 	t.Helper()
 	rc := corePriority(targets...)
 	rc.RetryBudget, rc.Hedge = b, hedge
@@ -43,12 +42,12 @@ func TestRetryBudgetCapsRetriesInAnOutage(t *testing.T) {
 	// window), and the backup still serves every call.
 	for _, tc := range []struct {
 		name      string
-		budget    *config.RetryBudget
+		budget    *routing.RetryBudget
 		wantRatio func(float64) bool
 		want      string
 	}{
 		{"default budget", nil, func(r float64) bool { return r <= 1.3 }, "≤ 1.3"},
-		{"budget disabled", &config.RetryBudget{Disabled: true}, func(r float64) bool { return r == 3 }, "3"},
+		{"budget disabled", &routing.RetryBudget{Disabled: true}, func(r float64) bool { return r == 3 }, "3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -99,7 +98,7 @@ func TestHedgeServesFromTheFasterTarget(t *testing.T) {
 		f := fake.New()
 		f.Script("a", fake.Reply("slow").After(5*time.Second))
 		f.Script("b", fake.Reply("fast").After(100*time.Millisecond))
-		c := budgetClient(t, f, nil, &config.Hedge{After: 500 * time.Millisecond},
+		c := budgetClient(t, f, nil, &routing.Hedge{After: 500 * time.Millisecond},
 			target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b")})
 		start := time.Now()
 		ctx, tr := coreTraced(t.Context())
@@ -139,7 +138,7 @@ func TestHedgeLimits(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		b       target.Target
-		budget  *config.RetryBudget
+		budget  *routing.RetryBudget
 		wantTry []string
 	}{
 		{
@@ -150,7 +149,7 @@ func TestHedgeLimits(t *testing.T) {
 		{
 			name:    "not past the retry budget",
 			b:       target.Target{Ref: coreRef("b")},
-			budget:  &config.RetryBudget{Percent: 1, MinPerSecond: 0.001},
+			budget:  &routing.RetryBudget{Percent: 1, MinPerSecond: 0.001},
 			wantTry: []string{"acct/a ok"},
 		},
 	} {
@@ -158,7 +157,7 @@ func TestHedgeLimits(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := fake.New()
 				f.Script("a", fake.Reply("slow").After(2*time.Second))
-				c := budgetClient(t, f, tc.budget, &config.Hedge{After: 100 * time.Millisecond}, target.Target{Ref: coreRef("a")}, tc.b)
+				c := budgetClient(t, f, tc.budget, &routing.Hedge{After: 100 * time.Millisecond}, target.Target{Ref: coreRef("a")}, tc.b)
 				ctx, tr := coreTraced(t.Context())
 				if _, err := c.Chat(ctx, coreReq(coreModel)); err != nil {
 					t.Fatal(err)
@@ -178,7 +177,7 @@ func TestHedgeFailuresFollowTheRules(t *testing.T) {
 		f := fake.New()
 		f.Script("a", fake.Reply("late").After(time.Second))
 		f.Script("b", fake.Fail(500))
-		c := budgetClient(t, f, nil, &config.Hedge{After: 100 * time.Millisecond}, target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b")})
+		c := budgetClient(t, f, nil, &routing.Hedge{After: 100 * time.Millisecond}, target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b")})
 		ctx, tr := coreTraced(t.Context())
 		resp, err := c.Chat(ctx, coreReq(coreModel))
 		if err != nil || resp.Choices[0].Message.Content != "late" {
@@ -214,7 +213,7 @@ func TestHedgedCallRetriesAsAnyOther(t *testing.T) {
 		f := fake.New()
 		f.Script("a", fake.Fail(503).After(300*time.Millisecond), fake.Reply("retried"))
 		f.Script("b", fake.Reply("hedge").After(10*time.Second))
-		c := budgetClient(t, f, nil, &config.Hedge{After: 200 * time.Millisecond},
+		c := budgetClient(t, f, nil, &routing.Hedge{After: 200 * time.Millisecond},
 			target.Target{Ref: coreRef("a"), Retry: &target.Retry{Attempts: 1, Delay: 100 * time.Millisecond}}, target.Target{Ref: coreRef("b")})
 		ctx, tr := coreTraced(t.Context())
 		resp, err := c.Chat(ctx, coreReq(coreModel))
@@ -232,7 +231,7 @@ func TestHedgedStreamDeliversOneAnswer(t *testing.T) {
 		f := fake.New()
 		f.Script("a", fake.Stream("slow ", "answer").FirstChunkAfter(3*time.Second))
 		f.Script("b", fake.Stream("fast ", "whole ", "answer").FirstChunkAfter(50*time.Millisecond))
-		c := budgetClient(t, f, nil, &config.Hedge{After: 200 * time.Millisecond}, target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b")})
+		c := budgetClient(t, f, nil, &routing.Hedge{After: 200 * time.Millisecond}, target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b")})
 		ctx, tr := coreTraced(t.Context())
 		st, err := c.ChatStream(ctx, coreReq(coreModel))
 		if err != nil {
@@ -264,7 +263,7 @@ func TestHedgeAfterAPercentileOfTheTargetsOwnLatency(t *testing.T) {
 		}
 		f.Script("a", steps...)
 		f.Script("b", fake.Reply("late hedge").After(time.Minute).Times(40))
-		c := budgetClient(t, f, &config.RetryBudget{Disabled: true}, &config.Hedge{After: 10 * time.Second, AfterPercentile: 90},
+		c := budgetClient(t, f, &routing.RetryBudget{Disabled: true}, &routing.Hedge{After: 10 * time.Second, AfterPercentile: 90},
 			target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b")})
 		for range 40 {
 			if _, err := c.Chat(t.Context(), coreReq(coreModel)); err != nil {
@@ -314,7 +313,7 @@ func TestHedgingShortensAHeavyTail(t *testing.T) {
 	// every 200 ms for 20 minutes of virtual time. Hedging at each
 	// target's own p92 must cut the p99 call latency by 40% or more for
 	// at most 10% more upstream calls, and leave the median alone.
-	run := func(hedge *config.Hedge) (p50, p99 time.Duration, upstream int64) {
+	run := func(hedge *routing.Hedge) (p50, p99 time.Duration, upstream int64) {
 		var lat []time.Duration
 		synctest.Test(t, func(t *testing.T) {
 			p := &tailProvider{seed: 1}
@@ -343,7 +342,7 @@ func TestHedgingShortensAHeavyTail(t *testing.T) {
 		return lat[len(lat)/2], lat[len(lat)*99/100], upstream
 	}
 	p50, p99, calls := run(nil)
-	hp50, hp99, hcalls := run(&config.Hedge{AfterPercentile: 92})
+	hp50, hp99, hcalls := run(&routing.Hedge{AfterPercentile: 92})
 	t.Logf("no hedge: p50 %v, p99 %v, %d upstream calls", p50, p99, calls)
 	t.Logf("hedged at p92: p50 %v, p99 %v, %d upstream calls", hp50, hp99, hcalls)
 	if cut := 1 - float64(hp99)/float64(p99); cut < 0.40 {
@@ -380,7 +379,7 @@ func TestCancelledHedgeEndsItsUpstreamRequest(t *testing.T) {
 		return oai.New(cfg)
 	}
 	rc := corePriority(target.Target{Ref: "slow/m"}, target.Target{Ref: "fast/m"})
-	rc.Hedge = &config.Hedge{After: 50 * time.Millisecond}
+	rc.Hedge = &routing.Hedge{After: 50 * time.Millisecond}
 	c := coreClient(t, routing.WithProvider("slow", provider(slow.URL)), routing.WithProvider("fast", provider(fast.URL)),
 		routing.WithGroup(coreGroup(rc)))
 	ctx, tr := coreTraced(t.Context())

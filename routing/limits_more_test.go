@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
@@ -24,7 +23,7 @@ func TestHedgeRespectsRateLimits(t *testing.T) {
 		f := fake.New()
 		f.Script("a", fake.Reply("slow").After(time.Second))
 		f.Script("b", fake.Reply("fast").After(100*time.Millisecond))
-		c := budgetClient(t, f, nil, &config.Hedge{After: 200 * time.Millisecond},
+		c := budgetClient(t, f, nil, &routing.Hedge{After: 200 * time.Millisecond},
 			target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b"), RateLimit: target.RateLimit{RequestsPerMinute: 1}})
 		ctx, tr := coreTraced(t.Context())
 		resp, err := c.Chat(ctx, coreReq(coreModel))
@@ -103,7 +102,7 @@ func TestTokenEstimates(t *testing.T) {
 				f.Script(fake.AnyModel, fake.Reply("ok").WithUsage(0, 0).WithVector(1).Times(10))
 				rc := corePriority(target.Target{Ref: coreRef("a"), RateLimit: target.RateLimit{TokensPerMinute: tc.estimate}})
 				g := coreGroup(rc)
-				g.Models[0].ModelTypes = []config.ModelType{config.Chat, config.Completion, config.Embedding}
+				g.Models[0].ModelTypes = []routing.ModelType{routing.Chat, routing.Completion, routing.Embedding}
 				c := coreClient(t, routing.WithProvider(coreAcct, f), routing.WithGroup(g))
 				if err := tc.call(c, t.Context()); err != nil {
 					t.Fatalf("first call: %v", err)

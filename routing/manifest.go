@@ -1,14 +1,10 @@
 package routing
 
-import (
-	"context"
-
-	"github.com/llmroute/llmroute/config"
-)
+import "context"
 
 // WithManifest adds the groups of a manifest in the gateway's YAML or JSON
-// format (see package config). Problems in it are reported by New, each
-// with its path and line.
+// format (see Manifests in the package documentation). Problems in it are
+// reported by New, each with its path and line.
 func WithManifest(data []byte) Option {
 	return func(s *settings) {
 		m, err := loadManifest(data)
@@ -38,10 +34,10 @@ func (c *Client) ApplyManifest(ctx context.Context, data []byte) error {
 // with its provider accounts. When it cannot be read whole, its problems
 // come back together with those the rules find without the accounts, so
 // that one look shows all that can be known.
-func loadManifest(data []byte) (*config.Manifest, error) {
-	m, err := config.Load(data)
+func loadManifest(data []byte) (*Manifest, error) {
+	m, err := LoadManifest(data)
 	if err != nil {
-		if _, all := config.Check(data, nil, nil); all != nil {
+		if _, all := CheckManifest(data, nil, nil); all != nil {
 			return nil, all
 		}
 	}

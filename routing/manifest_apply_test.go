@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
 )
@@ -158,9 +157,9 @@ func TestManifestApplyRejected(t *testing.T) {
 	before := c.Groups()
 	for name, m := range mfRejected {
 		err := c.ApplyManifest(context.Background(), m)
-		var es config.Errors
+		var es routing.FieldErrors
 		if !errors.As(err, &es) {
-			t.Errorf("ApplyManifest(%s) = %v, want config.Errors", name, err)
+			t.Errorf("ApplyManifest(%s) = %v, want routing.FieldErrors", name, err)
 		}
 		if diff := cmp.Diff(c.Groups(), before); diff != "" {
 			t.Errorf("ApplyManifest(%s) changed the groups (-got +want):\n%s", name, diff)
@@ -172,7 +171,7 @@ func TestManifestApplyRejected(t *testing.T) {
 		}
 	}
 	err := c.ApplyManifest(context.Background(), mfRejected["account"])
-	var fe *config.FieldError
+	var fe *routing.FieldError
 	if !errors.As(err, &fe) || fe.Path != "integrations[0].routing_config.load_balance_targets[1].target" || !strings.Contains(fe.Msg, `"nowhere"`) {
 		t.Errorf("ApplyManifest(account) = %v", err)
 	}

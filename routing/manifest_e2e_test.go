@@ -10,7 +10,6 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/slug"
@@ -90,9 +89,9 @@ func TestManifestEndToEnd(t *testing.T) {
 	}
 }
 
-// Every example manifest of package config loads into a Client.
+// Every example manifest in testdata loads into a Client.
 func TestManifestTestdataLoads(t *testing.T) {
-	files, err := filepath.Glob("../config/testdata/*")
+	files, err := filepath.Glob("testdata/*")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no manifests: %v", err)
 	}
@@ -102,7 +101,7 @@ func TestManifestTestdataLoads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			groups, err := config.ParseManifest(data)
+			groups, err := routing.ParseManifest(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,9 +138,9 @@ func TestManifestNewErrors(t *testing.T) {
 		routing.WithProvider("openai-main", fake.New()),
 		routing.WithManifest([]byte(bad)),
 	)
-	var fe *config.FieldError
+	var fe *routing.FieldError
 	if !errors.As(err, &fe) {
-		t.Fatalf("New: %v, want a *config.FieldError", err)
+		t.Fatalf("New: %v, want a *routing.FieldError", err)
 	}
 	if want := "integrations[0].routing_config.load_balance_targets[1].weight"; fe.Path != want || fe.Line != 18 || fe.Group != "booking-app" {
 		t.Errorf("problem at %s:%d:%s, want booking-app:18:%s", fe.Group, fe.Line, fe.Path, want)
@@ -153,7 +152,7 @@ func TestManifestNewErrors(t *testing.T) {
 		t.Fatalf("New without openai-main: %v", err)
 	}
 	// The Client annotates the problems it finds with the manifest's
-	// lines (config.Manifest.Annotate).
+	// lines (routing.Manifest.Annotate).
 	if fe.Line != 16 {
 		t.Errorf("unknown account reported on line %d, want 16", fe.Line)
 	}

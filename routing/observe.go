@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-
-	"github.com/llmroute/llmroute/config"
 )
 
 // EventKind is the kind of an Event.
@@ -20,7 +18,7 @@ const (
 	EventStoreError
 	// EventConfigWarning: a configuration the Client accepted has
 	// something worth a look, such as weights that do not sum to 100
-	// (Event.Err is the *config.FieldError). Reported by New,
+	// (Event.Err is the *FieldError). Reported by New,
 	// ApplyManifest and SetGroup, with the context they were given (New:
 	// context.Background).
 	EventConfigWarning
@@ -193,11 +191,11 @@ func WithLogger(l *slog.Logger) Option {
 
 // warn reports the warnings of newly applied groups, with the lines of the
 // manifest they came from, if any.
-func (c *Client) warn(ctx context.Context, groups []config.Group, manifests ...*config.Manifest) {
+func (c *Client) warn(ctx context.Context, groups []Group, manifests ...*Manifest) {
 	if len(c.observers) == 0 {
 		return
 	}
-	for _, w := range config.Warnings(groups) {
+	for _, w := range GroupWarnings(groups) {
 		for _, m := range manifests {
 			m.Annotate(w)
 		}

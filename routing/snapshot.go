@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/internal/suggest"
 	"github.com/llmroute/llmroute/metadata"
@@ -32,7 +31,7 @@ type snapshot struct {
 }
 
 type group struct {
-	cfg      config.Group
+	cfg      Group
 	name     string
 	open     bool
 	members  map[string]Role // subject → role
@@ -46,10 +45,10 @@ type model struct {
 	strategy   strategy.Strategy
 	targets    []tgt
 	noFallback strategy.Set
-	catchAll   strategy.Set    // targets without metadata_match
-	matchers   strategy.Set    // targets with metadata_match
-	streamers  strategy.Set    // targets whose provider can stream
-	rc         *config.Routing // what the model was compiled from
+	catchAll   strategy.Set   // targets without metadata_match
+	matchers   strategy.Set   // targets with metadata_match
+	streamers  strategy.Set   // targets whose provider can stream
+	rc         *RoutingConfig // what the model was compiled from
 	health     *strategy.Health
 	budgets    []*retry.Budget // one per target; nil with retry_budget disabled
 	hedge      *hedging        // nil without hedge
@@ -80,8 +79,8 @@ type tgt struct {
 
 // build returns a new snapshot: old's groups with groups added or
 // replacing those of the same name. It validates the result whole.
-func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) {
-	var all []config.Group
+func (c *Client) build(old *snapshot, groups []Group) (*snapshot, error) {
+	var all []Group
 	var order []string
 	replaced := map[string]bool{}
 	for _, g := range groups {
@@ -96,7 +95,7 @@ func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) 
 		}
 	}
 	all = append(all, groups...)
-	if err := config.Validate(all, c.accounts, nil); err != nil {
+	if err := ValidateGroups(all, c.accounts, nil); err != nil {
 		return nil, err
 	}
 	snap := &snapshot{groups: map[string]*group{}, models: map[string]*model{}}
@@ -122,7 +121,7 @@ func (c *Client) build(old *snapshot, groups []config.Group) (*snapshot, error) 
 	return snap, nil
 }
 
-func compileGroup(cfg config.Group) *group {
+func compileGroup(cfg Group) *group {
 	cfg = cloneGroup(cfg)
 	g := &group{cfg: cfg, name: cfg.Name, open: len(cfg.Collaborators) == 0, members: map[string]Role{}}
 	for _, col := range cfg.Collaborators {
@@ -150,7 +149,7 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 	if rc.Sticky != nil {
 		ids := slices.Clone(rc.Sticky.SessionIdentifiers)
 		for i := range ids {
-			if ids[i].Source == config.FromHeaders {
+			if ids[i].Source == FromHeaders {
 				ids[i].Key = http.CanonicalHeaderKey(ids[i].Key)
 			}
 		}
@@ -160,10 +159,9 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 		t := &rc.Targets[i]
 		weights[i], prios[i] = t.Weight, t.Priority
 		ref, _ := slug.ParseRef(t.Ref) // validated
-		p, err := overrides.Compile(t.Params)
-		if err != nil { // not after config.Validate, which checks them with the same table
-			return nil, config.Errors{{Group: g.name, Path: fmt.Sprintf("integrations[%d].routing_config.load_balance_targets[%d].override_params", mi, i), Msg: err.Error()}}
-		}
+		// Compile fails only where overrides.Check does, and validate
+		// checked every key with it.
+		p, _ := overrides.Compile(t.Params)
 		_, hasPrompt := t.Params[overrides.PromptVersion]
 		m.targets[i] = tgt{
 			ref:            t.Ref,
@@ -211,7 +209,7 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 		}
 		h, err := strategy.NewHealth(len(rc.Targets), strategy.HealthOptions{
 			SLA: slas, Cooldown: c.cooldown,
-			NoStats: rc.Type != config.LatencyBased, // SLA cutoffs keep them anyway
+			NoStats: rc.Type != LatencyBased, // SLA cutoffs keep them anyway
 		})
 		if err != nil {
 			return nil, err
@@ -220,9 +218,9 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 	}
 	var err error
 	switch rc.Type {
-	case config.PriorityBased:
+	case PriorityBased:
 		m.strategy, err = strategy.NewPriority(prios)
-	case config.LatencyBased:
+	case LatencyBased:
 		m.strategy, err = strategy.NewLatency(m.health.Stats())
 	default:
 		m.strategy, err = strategy.NewWeighted(weights)
@@ -236,7 +234,7 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 // reuseHealth keeps a model's health and latency history across a
 // reconfiguration that leaves its targets and SLA cutoffs as they were, so
 // applying a manifest does not forget an outage or a slow target.
-func reuseHealth(old *snapshot, m *model, rc *config.Routing) *strategy.Health {
+func reuseHealth(old *snapshot, m *model, rc *RoutingConfig) *strategy.Health {
 	if old == nil {
 		return nil
 	}
@@ -266,7 +264,7 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // cloneGroup deep-copies the parts of a group a caller could change after
 // handing it over.
-func cloneGroup(g config.Group) config.Group {
+func cloneGroup(g Group) Group {
 	g.Collaborators = slices.Clone(g.Collaborators)
 	g.Models = slices.Clone(g.Models)
 	for i := range g.Models {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/stores"
 	"github.com/llmroute/llmroute/strategy"
@@ -31,7 +30,7 @@ func WithStore(st stores.Store) Option {
 // sticky is a virtual model's compiled sticky_routing.
 type sticky struct {
 	ttl time.Duration
-	ids []config.SessionIdentifier
+	ids []SessionIdentifier
 }
 
 // stickyState is one call's sticky session: its key and the target pinned
@@ -57,7 +56,7 @@ func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 	}
 	for _, id := range st.ids {
 		var v string
-		if id.Source == config.FromHeaders {
+		if id.Source == FromHeaders {
 			// Keys were canonicalised at load, so the lookup needs
 			// no allocation; a caller's map literal may still use
 			// another case.

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
 	"github.com/llmroute/llmroute/routing"
 )
@@ -37,7 +36,7 @@ func TestConfigWarningsReachObservers(t *testing.T) {
 	if len(warnings) != 1 {
 		t.Fatalf("got %d warnings from New, want 1", len(warnings))
 	}
-	var fe *config.FieldError
+	var fe *routing.FieldError
 	if !errors.As(warnings[0], &fe) || fe.Line == 0 || !strings.Contains(fe.Path, "load_balance_targets") {
 		t.Errorf("warning = %#v, want a located FieldError on the targets", warnings[0])
 	}

@@ -6,7 +6,7 @@
 //
 //	llmroute simulate MANIFEST SCENARIO [-svg FILE] [-series] [-seed N] [-requests N] [-bucket D]
 //
-// MANIFEST is a manifest in the format of package config; SCENARIO is a
+// MANIFEST is a manifest in the format of package routing; SCENARIO is a
 // YAML file saying how many calls to make, how often, and how each target
 // behaves over time. The command prints a table per target and writes an
 // SVG chart of the traffic share per target over time (by default next to

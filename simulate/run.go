@@ -15,7 +15,6 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/internal/yamlread"
 	"github.com/llmroute/llmroute/metadata"
 	"github.com/llmroute/llmroute/routing"
@@ -132,14 +131,14 @@ type WindowSpan struct {
 }
 
 // Run replays sc's calls through a routing.Client serving manifest (the
-// manifest format of package config), on simulated providers, in virtual
+// manifest format of package routing), on simulated providers, in virtual
 // time: it takes as long as the routing code takes to run, not as long as
 // the calls would. The same manifest and Scenario give the same Result.
 // Runs share nothing, so any number may run concurrently.
 //
 // A problem in the scenario, alone or against the manifest (an unknown
-// model or target), is an ErrorList; a problem in the manifest is the
-// config package's error, wrapped. Run stops early with ctx's error when
+// model or target), is an ErrorList; a problem in the manifest is a
+// routing.FieldErrors, wrapped. Run stops early with ctx's error when
 // ctx is done.
 func Run(ctx context.Context, manifest []byte, sc *Scenario) (*Result, error) {
 	if sc == nil {
@@ -148,7 +147,7 @@ func Run(ctx context.Context, manifest []byte, sc *Scenario) (*Result, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	groups, err := config.ParseManifest(manifest)
+	groups, err := routing.ParseManifest(manifest)
 	if err != nil {
 		return nil, fmt.Errorf("simulate: manifest: %w", err)
 	}
@@ -170,12 +169,12 @@ const replicaStream = 1000
 // chosen is the virtual model a run calls.
 type chosen struct {
 	name string // "group/model"
-	vm   *config.VirtualModel
+	vm   *routing.VirtualModel
 }
 
 // resolve finds the scenario's model in the manifest and checks that the
 // scenario names only its targets.
-func resolve(groups []config.Group, sc *Scenario) (chosen, error) {
+func resolve(groups []routing.Group, sc *Scenario) (chosen, error) {
 	v := validator{lines: sc.lines}
 	var all []chosen
 	found := -1
@@ -227,7 +226,7 @@ type runner struct {
 	index   map[string]int
 }
 
-func newRunner(groups []config.Group, m chosen, sc *Scenario) (*runner, error) {
+func newRunner(groups []routing.Group, m chosen, sc *Scenario) (*runner, error) {
 	clk := newClock()
 	w := &world{clock: clk, rand: newRand(sc.Seed, 2), start: epoch, targets: map[string]*behavior{}, deflt: compile(Behavior{}, 0)}
 	rc := &m.vm.Routing
@@ -307,7 +306,7 @@ func newRunner(groups []config.Group, m chosen, sc *Scenario) (*runner, error) {
 func operation(c *routing.Client, m chosen) func(ctx context.Context) error {
 	types := m.vm.Types()
 	switch {
-	case slices.Contains(types, config.Chat):
+	case slices.Contains(types, routing.Chat):
 		return func(ctx context.Context) error {
 			_, err := c.Chat(ctx, openai.ChatCompletionRequest{
 				Model:    m.name,
@@ -315,7 +314,7 @@ func operation(c *routing.Client, m chosen) func(ctx context.Context) error {
 			})
 			return err
 		}
-	case slices.Contains(types, config.Completion):
+	case slices.Contains(types, routing.Completion):
 		return func(ctx context.Context) error {
 			_, err := c.Completion(ctx, openai.CompletionRequest{Model: m.name, Prompt: "simulated"})
 			return err

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/internal/httpheader"
 	"github.com/llmroute/llmroute/internal/problems"
 	"github.com/llmroute/llmroute/internal/yamlread"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/slug"
 )
 
@@ -284,7 +285,7 @@ func (v *validator) profile(p string, pr *Profile) {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(pr.Headers)) {
-		if !config.ValidHeaderName(k) {
+		if !httpheader.ValidName(k) {
 			v.errorf(p+".headers", "invalid header name %q", k)
 		}
 		if strings.ContainsAny(pr.Headers[k], "\r\n\x00") {
@@ -295,7 +296,7 @@ func (v *validator) profile(p string, pr *Profile) {
 		sp := p + ".session"
 		switch s.Source {
 		case "headers":
-			if s.Key != "" && !config.ValidHeaderName(s.Key) {
+			if s.Key != "" && !httpheader.ValidName(s.Key) {
 				v.errorf(sp+".key", "invalid header name %q", s.Key)
 			}
 		case "metadata":
@@ -433,7 +434,7 @@ func kindList() string {
 // in the YAML form (such as `targets["azure/gpt-4o"].windows[0].to`) and
 // its line in the scenario file (0 when unknown). It is the manifest's
 // problem type; a scenario's problems leave Group empty.
-type FieldError = config.FieldError
+type FieldError = routing.FieldError
 
 // ErrorList is every problem found in a scenario.
 type ErrorList []*FieldError

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/simulate"
 )
 
@@ -231,9 +231,9 @@ func TestRunChecksScenarioAgainstManifest(t *testing.T) {
 
 	t.Run("bad manifest", func(t *testing.T) {
 		_, err := simulate.Run(context.Background(), []byte("name: x\n"), parse(t, "requests: 1\n"))
-		var ce config.Errors
+		var ce routing.FieldErrors
 		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "simulate: manifest: config: ") {
-			t.Errorf("Run = %v, want the config package's errors, wrapped", err)
+			t.Errorf("Run = %v, want the manifest's routing.FieldErrors, wrapped", err)
 		}
 	})
 	t.Run("nil scenario", func(t *testing.T) {

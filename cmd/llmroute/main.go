@@ -1,5 +1,5 @@
 // Command llmroute checks virtual model manifests (the format of package
-// config), shows them with every default filled in, and replays traffic
+// routing), shows them with every default filled in, and replays traffic
 // through them on simulated providers before they are deployed:
 //
 //	llmroute validate [-accounts a,b] FILE...
@@ -19,11 +19,11 @@
 // upstream tries per call over time.
 //
 // validate prints "FILE: OK" for each good manifest, or all of its
-// problems, in line order, as "FILE:LINE: ...", and exits with status 1 when any file has
-// a problem. Warnings (such as weights that do not sum to 100) are printed
-// as "FILE:LINE: warning: ..." and do not fail. Each FILE is checked on
-// its own. show prints the normalised manifest (see config.Marshal), or
-// its problems on standard error.
+// problems, in line order, as "FILE:LINE: ...", and exits with status 1
+// when any file has a problem. Warnings (such as weights that do not sum
+// to 100) are printed as "FILE:LINE: warning: ..." and do not fail. Each
+// FILE is checked on its own. show prints the normalised manifest (see
+// routing.MarshalManifest), or its problems on standard error.
 //
 // Provider accounts live in the program that serves the manifest, not in
 // the manifest, so the command cannot know them. Without -accounts it
@@ -43,8 +43,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/routing"
 )
 
 func main() {
@@ -88,10 +88,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fs := newFlagSet("llmroute " + cmd)
-	var accounts config.Accounts // nil: not known
+	var accounts routing.Accounts // nil: not known
 	fs.Func("accounts", "comma-separated provider account names", func(s string) error {
 		if accounts == nil {
-			accounts = config.Accounts{}
+			accounts = routing.Accounts{}
 		}
 		for _, name := range strings.Split(s, ",") {
 			if name = strings.TrimSpace(name); name != "" {
@@ -160,7 +160,7 @@ func parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writ
 
 // validate checks one file and reports on it; it returns whether the file
 // is good.
-func validate(file string, accounts config.Accounts, stdout, stderr io.Writer) bool {
+func validate(file string, accounts routing.Accounts, stdout, stderr io.Writer) bool {
 	m, err := load(file, accounts)
 	if err != nil {
 		report(file, err, stdout, stderr)
@@ -173,13 +173,13 @@ func validate(file string, accounts config.Accounts, stdout, stderr io.Writer) b
 	return true
 }
 
-func show(file string, accounts config.Accounts, stdout, stderr io.Writer) int {
+func show(file string, accounts routing.Accounts, stdout, stderr io.Writer) int {
 	m, err := load(file, accounts)
 	if err != nil {
 		report(file, err, stderr, stderr)
 		return exitProblem
 	}
-	out, err := config.Marshal(m.Groups)
+	out, err := routing.MarshalManifest(m.Groups)
 	if err != nil { // cannot happen for groups read from a manifest
 		fmt.Fprintf(stderr, "llmroute show: %s: %v\n", file, err)
 		return exitProblem
@@ -188,18 +188,18 @@ func show(file string, accounts config.Accounts, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func load(file string, accounts config.Accounts) (*config.Manifest, error) {
+func load(file string, accounts routing.Accounts) (*routing.Manifest, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	return config.Check(data, accounts, nil)
+	return routing.CheckManifest(data, accounts, nil)
 }
 
 // report prints a manifest's problems to out, one a line, and any other
 // error (an unreadable file) to stderr.
 func report(file string, err error, out, stderr io.Writer) {
-	var es config.Errors
+	var es routing.FieldErrors
 	if !errors.As(err, &es) {
 		fmt.Fprintf(stderr, "llmroute: %v\n", err)
 		return
@@ -218,7 +218,7 @@ func where(file string, line int) string {
 
 // withoutLine is a problem's text without its "line N: " prefix, which
 // the command prints its own way.
-func withoutLine(e *config.FieldError) string {
+func withoutLine(e *routing.FieldError) string {
 	c := *e
 	c.Line = 0
 	return c.Error()

@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 )
 
-const testdata = "../../config/testdata/"
+const testdata = "../../routing/testdata/"
 
 // exec runs the command and returns its status and output.
 func exec(t *testing.T, args ...string) (status int, stdout, stderr string) {
@@ -156,11 +156,11 @@ func TestShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups, err := config.ParseManifest(data)
+	groups, err := routing.ParseManifest(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := config.Marshal(groups)
+	want, err := routing.MarshalManifest(groups)
 	if err != nil {
 		t.Fatal(err)
 	}

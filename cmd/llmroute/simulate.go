@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/simulate"
 )
 
@@ -133,7 +133,7 @@ func writeSVG(file string, res *simulate.Result) error {
 // naming the file it is in: the scenario's or the manifest's.
 func reportRun(mfile, sfile string, err error, stderr io.Writer) {
 	var sl simulate.ErrorList
-	var cl config.Errors
+	var cl routing.FieldErrors
 	switch {
 	case errors.As(err, &sl):
 		for _, e := range sl {

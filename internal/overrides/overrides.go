@@ -1,9 +1,10 @@
 // Package overrides is the one table of the override_params keys that
 // llmroute sets on a field of the typed request, with the type each must
-// have. Loading a configuration checks a target's override_params with
-// Check (package config); sending compiles them with Compile (package
-// routing). Both read the same table, so loading rejects exactly what
-// sending could not apply, and a new parameter is one row of the table.
+// have. Validating a configuration checks a target's override_params
+// with Check; a Client compiles them for sending with Compile (both in
+// package routing). Both read the same table, so validation rejects
+// exactly what sending could not apply, and a new parameter is one row of
+// the table.
 package overrides
 
 import (

@@ -17,8 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers/fake"
+	"github.com/llmroute/llmroute/routing"
 )
 
 func TestMain(m *testing.M) {
@@ -238,11 +238,11 @@ func TestManifestInBrief(t *testing.T) {
 	if len(yamls) != 1 {
 		t.Fatalf("the section has %d YAML blocks, want 1", len(yamls))
 	}
-	m, err := config.Load([]byte(yamls[0]))
+	m, err := routing.LoadManifest([]byte(yamls[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := config.Accounts{"azure-main": fake.New(), "openai-main": fake.New()}
+	accounts := routing.Accounts{"azure-main": fake.New(), "openai-main": fake.New()}
 	if err := m.Validate(accounts, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	goopenai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	oai "github.com/llmroute/llmroute/providers/openai"
 	"github.com/llmroute/llmroute/routing"
 )
@@ -171,7 +170,7 @@ integrations:
 func TestManifests(t *testing.T) {
 	for i, tu := range tunings {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			groups, err := config.ParseManifest(manifest(tu))
+			groups, err := routing.ParseManifest(manifest(tu))
 			if err != nil {
 				t.Fatalf("ParseManifest: %v", err)
 			}

@@ -1,4 +1,4 @@
-package config
+package routing
 
 import (
 	"slices"
@@ -9,8 +9,9 @@ import (
 )
 
 // Manifest is a manifest as loaded: its groups, and the line each of their
-// fields was written on, so that problems found later (by Validate, or by a
-// routing.Client that knows the provider accounts) can name their line.
+// fields was written on, so that problems found later (by
+// Manifest.Validate, or by a Client that knows the provider accounts) can
+// name their line.
 //
 // A Manifest is not changed by its methods and is safe for concurrent use
 // by them; the line information describes Groups as loaded, so change
@@ -18,23 +19,24 @@ import (
 // The zero Manifest holds no groups and knows no lines.
 type Manifest struct {
 	// Groups are the manifest's groups in the order written, with every
-	// default filled in (see Marshal).
+	// default filled in (see MarshalManifest).
 	Groups []Group
 
 	lines []*yamlread.Lines // per group, parallel to Groups as loaded
 }
 
-// Load reads a manifest in YAML or JSON and checks what the Go types
-// cannot hold: syntax, unknown and duplicate keys, value types, and the
+// LoadManifest reads a manifest in YAML or JSON and checks what the Go
+// types cannot hold: syntax, unknown and duplicate keys, value types, and the
 // rules that depend on whether a key was written at all (weight is
 // required on every target of weight-based routing, priority and
 // sla_cutoff are allowed only for priority-based routing, a delay or
 // timeout that is written must be positive, and so on). It reports every
-// such problem at once as Errors, each with its line, in line order.
+// such problem at once as FieldErrors, each with its line, in line order.
 //
-// Load does not apply the rules of Validate; call Manifest.Validate, or
-// use Check or ParseManifest, which do both in one pass.
-func Load(data []byte) (*Manifest, error) {
+// LoadManifest does not apply the rules of ValidateGroups; call
+// Manifest.Validate, or use CheckManifest or ParseManifest, which do both
+// in one pass.
+func LoadManifest(data []byte) (*Manifest, error) {
 	m, errs, _ := load(data)
 	if len(errs) > 0 {
 		return nil, errs
@@ -42,12 +44,12 @@ func Load(data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// Check reads a manifest as Load does and checks it as Manifest.Validate
-// does (see there for accounts and known), in one pass: it reports the
-// problems of both at once as Errors, in line order. A field that cannot
-// be read is reported once, by what is wrong with how it is written; the
-// rules of Validate are not applied to it.
-func Check(data []byte, accounts Accounts, known map[string]bool) (*Manifest, error) {
+// CheckManifest reads a manifest as LoadManifest does and checks it as
+// Manifest.Validate does (see there for accounts and known), in one pass:
+// it reports the problems of both at once as FieldErrors, in line order. A
+// field that cannot be read is reported once, by what is wrong with how it
+// is written; the rules of ValidateGroups are not applied to it.
+func CheckManifest(data []byte, accounts Accounts, known map[string]bool) (*Manifest, error) {
 	m, errs, whole := load(data)
 	if whole {
 		errs = append(errs, validate(m.Groups, accounts, known, m.lines)...)
@@ -63,7 +65,7 @@ func Check(data []byte, accounts Accounts, known map[string]bool) (*Manifest, er
 // and every problem found reading it, in line order. whole is false when
 // the groups are not worth validating: there is no tree to read (a
 // syntax error), it is too large, or it holds no groups.
-func load(data []byte) (m *Manifest, errs Errors, whole bool) {
+func load(data []byte) (m *Manifest, errs FieldErrors, whole bool) {
 	docs, err := roots(data)
 	if err != nil {
 		return nil, err, false
@@ -96,7 +98,7 @@ func load(data []byte) (m *Manifest, errs Errors, whole bool) {
 		}
 	}
 	if len(m.Groups) == 0 && len(d.errs) == 0 {
-		return nil, Errors{{Msg: "the manifest holds no groups"}}, false
+		return nil, FieldErrors{{Msg: "the manifest holds no groups"}}, false
 	}
 	byLine(d.errs)
 	return m, d.errs, len(m.Groups) > 0 && !d.Spent()
@@ -104,28 +106,28 @@ func load(data []byte) (m *Manifest, errs Errors, whole bool) {
 
 // byLine sorts problems by their line, keeping the order of those on
 // one line (and of those with none, which come first).
-func byLine(errs Errors) {
+func byLine(errs FieldErrors) {
 	slices.SortStableFunc(errs, func(a, b *FieldError) int { return a.Line - b.Line })
 }
 
-// ParseManifest reads groups from a manifest in YAML or JSON (see the
-// package documentation) and checks them as Check does, all but the
-// checks that need the provider accounts: it reports every problem at
-// once as Errors, each with its line, in line order. The groups come back with every
-// default filled in.
+// ParseManifest reads groups from a manifest in YAML or JSON (see
+// Manifests in the package documentation) and checks them as
+// CheckManifest does, all but the checks that need the provider accounts:
+// it reports every problem at once as FieldErrors, each with its line, in
+// line order. The groups come back with every default filled in.
 //
-// A routing.Client checks the rest (unknown accounts, model types an
-// account cannot serve, slugs taken by its other groups) when it is given
-// the groups.
+// A Client checks the rest (unknown accounts, model types an account
+// cannot serve, slugs taken by its other groups) when it is given the
+// groups.
 func ParseManifest(data []byte) ([]Group, error) {
-	m, err := Check(data, nil, nil)
+	m, err := CheckManifest(data, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	return m.Groups, nil
 }
 
-// Validate checks m's groups as the package-level Validate does, with the
+// Validate checks m's groups as ValidateGroups does, with the
 // line of each problem filled in, in line order.
 func (m *Manifest) Validate(accounts Accounts, known map[string]bool) error {
 	if errs := validate(m.Groups, accounts, known, m.lines); len(errs) > 0 {
@@ -135,10 +137,10 @@ func (m *Manifest) Validate(accounts Accounts, known map[string]bool) error {
 	return nil
 }
 
-// Warnings returns m's advisory problems (see the package-level
-// Warnings), with their lines.
+// Warnings returns m's advisory problems (see GroupWarnings), with
+// their lines.
 func (m *Manifest) Warnings() []*FieldError {
-	ws := Warnings(m.Groups)
+	ws := GroupWarnings(m.Groups)
 	for _, w := range ws {
 		w.Line = m.line(w.Group, w.Path)
 	}
@@ -148,7 +150,7 @@ func (m *Manifest) Warnings() []*FieldError {
 // Annotate fills in the Line of every *FieldError within err (through
 // Unwrap, as errors.As sees them) that has none and belongs to one of m's
 // groups, and returns err. Use it on the errors of code that validates m's
-// groups together with others, such as a routing.Client given m.Groups:
+// groups together with others, such as a Client given m.Groups:
 // its problems are located by group name and path, and Annotate finds
 // their lines.
 func (m *Manifest) Annotate(err error) error {

@@ -1,11 +1,11 @@
-package config_test
+package routing_test
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 )
 
 // Every manifest in testdata (one per common pattern) loads, validates
@@ -15,18 +15,18 @@ func TestTestdata(t *testing.T) {
 	data := testdata(t)
 	for _, name := range sortedNames(data) {
 		t.Run(name, func(t *testing.T) {
-			groups, err := config.ParseManifest(data[name])
+			groups, err := routing.ParseManifest(data[name])
 			if err != nil {
 				t.Fatalf("ParseManifest: %v", err)
 			}
-			if err := config.Validate(groups, accountsFor(groups), nil); err != nil {
+			if err := routing.ValidateGroups(groups, accountsFor(groups), nil); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			out, err := config.Marshal(groups)
+			out, err := routing.MarshalManifest(groups)
 			if err != nil {
 				t.Fatalf("Marshal: %v", err)
 			}
-			again, err := config.ParseManifest(out)
+			again, err := routing.ParseManifest(out)
 			if err != nil {
 				t.Fatalf("ParseManifest(Marshal(...)): %v\n%s", err, out)
 			}
@@ -39,7 +39,7 @@ func TestTestdata(t *testing.T) {
 
 // The environment-specific virtual models are where their names say.
 func TestTestdataEnvironments(t *testing.T) {
-	groups, err := config.ParseManifest(testdata(t)["environments.yaml"])
+	groups, err := routing.ParseManifest(testdata(t)["environments.yaml"])
 	if err != nil {
 		t.Fatal(err)
 	}

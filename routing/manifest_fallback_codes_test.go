@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 )
 
 const errorCodesManifest = `
@@ -27,7 +27,7 @@ integrations:
 `
 
 func TestFallbackErrorCodesRoundTrip(t *testing.T) {
-	groups, err := config.ParseManifest([]byte(errorCodesManifest))
+	groups, err := routing.ParseManifest([]byte(errorCodesManifest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +38,14 @@ func TestFallbackErrorCodesRoundTrip(t *testing.T) {
 	if targets[1].FallbackErrorCodes != nil {
 		t.Errorf("second target's codes = %v, want none", targets[1].FallbackErrorCodes)
 	}
-	out, err := config.Marshal(groups)
+	out, err := routing.MarshalManifest(groups)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(string(out), "fallback_error_codes"); n != 1 {
 		t.Errorf("marshalled manifest has %d fallback_error_codes keys, want 1 (none where there are none):\n%s", n, out)
 	}
-	again, err := config.ParseManifest(out)
+	again, err := routing.ParseManifest(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +57,8 @@ func TestFallbackErrorCodesRoundTrip(t *testing.T) {
 func TestFallbackErrorCodesRejectsBadCodes(t *testing.T) {
 	for _, bad := range []string{`[""]`, `["context length"]`, `[429]`, `context_length_exceeded`} {
 		data := strings.Replace(errorCodesManifest, "[context_length_exceeded]", bad, 1)
-		_, err := config.ParseManifest([]byte(data))
-		var fe *config.FieldError
+		_, err := routing.ParseManifest([]byte(data))
+		var fe *routing.FieldError
 		if !errors.As(err, &fe) || !strings.Contains(fe.Path, "load_balance_targets[0].fallback_error_codes") {
 			t.Errorf("fallback_error_codes: %s gave %v, want an error at its path", bad, err)
 		}

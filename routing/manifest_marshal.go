@@ -1,4 +1,4 @@
-package config
+package routing
 
 import (
 	"bytes"
@@ -20,22 +20,22 @@ import (
 	"github.com/llmroute/llmroute/target"
 )
 
-// Marshal writes groups in the manifest's YAML format, one document per
-// group, with every default filled in: model_types, each target's
-// retry_config (attempts, delay, on_status_codes), fallback_status_codes
-// and fallback_candidate, the weight of every target of weight-based
-// routing and the priority of every target of priority-based routing, and
-// collaborators (an empty list: the group is open). So it shows what a
-// manifest means, and reading its output gives back the same groups.
+// MarshalManifest writes groups in the manifest's YAML format, one
+// document per group, with every default filled in: model_types, each
+// target's retry_config (attempts, delay, on_status_codes),
+// fallback_status_codes and fallback_candidate, the weight of every target
+// of weight-based routing and the priority of every target of
+// priority-based routing, and collaborators (an empty list: the group is
+// open). So it shows what a manifest means, and reading its output gives
+// back the same groups.
 //
-// Marshal writes what it is given without validating it; no groups give
-// no output. It fails, with
-// Errors naming each field, only on values the format cannot hold: a
-// duration that is not a whole number of milliseconds (a sticky TTL: of
-// seconds), a string that is not valid UTF-8, or an override_params value
-// other than nil, a string, a boolean, a number, or a list or
-// string-keyed map of those.
-func Marshal(groups []Group) ([]byte, error) {
+// MarshalManifest writes what it is given without validating it; no
+// groups give no output. It fails, with FieldErrors naming each field,
+// only on values the format cannot hold: a duration that is not a whole
+// number of milliseconds (a sticky TTL: of seconds), a string that is not
+// valid UTF-8, or an override_params value other than nil, a string, a
+// boolean, a number, or a list or string-keyed map of those.
+func MarshalManifest(groups []Group) ([]byte, error) {
 	var e encoder
 	docs := make([]*yaml.Node, 0, len(groups))
 	for _, g := range groups {
@@ -65,7 +65,7 @@ func Marshal(groups []Group) ([]byte, error) {
 
 type encoder struct {
 	g    string
-	errs Errors
+	errs FieldErrors
 }
 
 func (e *encoder) fail(path, format string, args ...any) {
@@ -195,7 +195,7 @@ func (e *encoder) model(p string, m *VirtualModel) *yaml.Node {
 	)
 }
 
-func (e *encoder) routing(p string, r *Routing) *yaml.Node {
+func (e *encoder) routing(p string, r *RoutingConfig) *yaml.Node {
 	var sticky *yaml.Node
 	if s := r.Sticky; s != nil {
 		sp := p + ".sticky_routing"

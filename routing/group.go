@@ -1,4 +1,4 @@
-package config
+package routing
 
 import (
 	"time"
@@ -61,7 +61,7 @@ type VirtualModel struct {
 	// [Chat].
 	ModelTypes []ModelType
 	// Routing is the model's routing_config.
-	Routing Routing
+	Routing RoutingConfig
 }
 
 // RoutingType is how a virtual model picks its first target.
@@ -74,8 +74,10 @@ const (
 	PriorityBased RoutingType = "priority-based-routing"
 )
 
-// Routing is a virtual model's routing_config.
-type Routing struct {
+// RoutingConfig is a virtual model's routing_config: how it picks,
+// retries and falls back among its targets. Each target is a
+// [target.Target], the type package target defines for it.
+type RoutingConfig struct {
 	// Type is the routing type; it is required.
 	Type RoutingType
 	// Sticky, for weight-based routing only, pins a session to the
@@ -153,18 +155,18 @@ const (
 	MaxStickyTTL = 86400 * time.Second
 )
 
-// Source is where a session identifier is read from.
-type Source string
+// SessionSource is where a session identifier is read from.
+type SessionSource string
 
 // Sources.
 const (
-	FromHeaders  Source = "headers"
-	FromMetadata Source = "metadata"
+	FromHeaders  SessionSource = "headers"
+	FromMetadata SessionSource = "metadata"
 )
 
 // SessionIdentifier names one request value of a session key.
 type SessionIdentifier struct {
-	Source Source
+	Source SessionSource
 	Key    string
 }
 

@@ -1,4 +1,4 @@
-package config
+package routing
 
 import (
 	"math"
@@ -47,7 +47,7 @@ var (
 // group).
 type decoder struct {
 	*yamlread.Reader
-	errs  Errors
+	errs  FieldErrors
 	gname string // the current group's name, for errors
 }
 
@@ -416,8 +416,8 @@ func (d *decoder) model(n *yaml.Node, path string) VirtualModel {
 	return m
 }
 
-func (d *decoder) routing(n *yaml.Node, path string) Routing {
-	var r Routing
+func (d *decoder) routing(n *yaml.Node, path string) RoutingConfig {
+	var r RoutingConfig
 	f := d.Mapping(n, path, routingKeys)
 	if f == nil {
 		return r
@@ -532,7 +532,7 @@ func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {
 	}
 	if d.required(f, "ttl_seconds", "(1800 to 86400)") {
 		if ttl, ok := d.integer(f, "ttl_seconds"); ok {
-			// Out-of-range values are Validate's to report; clamp
+			// Out-of-range values are ValidateGroups' to report; clamp
 			// only so the conversion cannot overflow.
 			s.TTL = time.Duration(max(min(ttl, math.MaxInt32), math.MinInt32)) * time.Second
 		}
@@ -547,7 +547,7 @@ func (d *decoder) sticky(n *yaml.Node, path string) *Sticky {
 			}
 			var id SessionIdentifier
 			if d.required(idf, "source", "(headers or metadata)") {
-				id.Source = Source(d.str(idf, "source"))
+				id.Source = SessionSource(d.str(idf, "source"))
 			}
 			if d.required(idf, "key", "") {
 				id.Key = d.str(idf, "key")
@@ -569,7 +569,7 @@ func (d *decoder) target(n *yaml.Node, path string, typ RoutingType) target.Targ
 	}
 	known := typ == WeightBased || typ == PriorityBased || typ == LatencyBased
 	// Go's zero values cannot say whether a key was written, so the
-	// rules that depend on it are checked here, not in Validate.
+	// rules that depend on it are checked here, not in ValidateGroups.
 	if typ == WeightBased {
 		d.required(f, "weight", "for weight-based-routing")
 	} else if known {

@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/metadata"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
 )
 
@@ -389,7 +389,7 @@ collaborators:
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			groups, err := config.ParseManifest([]byte(tc.in))
+			groups, err := routing.ParseManifest([]byte(tc.in))
 			if err == nil {
 				t.Fatalf("ParseManifest succeeded: %+v", groups)
 			}
@@ -413,11 +413,11 @@ func TestManifestLines(t *testing.T) {
         - target: onprem/llama
           priority: 1
 `
-	m, err := config.Load([]byte(strings.Replace(in, "model/virtual\n", "model/virtual\n    model_types: [chat, embedding]\n", 1)))
+	m, err := routing.LoadManifest([]byte(strings.Replace(in, "model/virtual\n", "model/virtual\n    model_types: [chat, embedding]\n", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = m.Validate(config.Accounts{"azure-main": chatOnly{}}, nil)
+	err = m.Validate(routing.Accounts{"azure-main": chatOnly{}}, nil)
 	want := []loc{
 		{"booking-app", lbt(0, ".target"), 10, `provider account "azure-main" cannot serve model type "embedding"`},
 		{"booking-app", lbt(1, ".target"), 11, `unknown provider account "onprem"`},
@@ -428,9 +428,9 @@ func TestManifestLines(t *testing.T) {
 
 	// Validated elsewhere, together with other groups, the problems are
 	// located by group and path only; Annotate adds the lines.
-	other := config.Group{Name: "other-app"}
-	all := append([]config.Group{other}, m.Groups...)
-	err = config.Validate(all, config.Accounts{"azure-main": full{}}, nil)
+	other := routing.Group{Name: "other-app"}
+	all := append([]routing.Group{other}, m.Groups...)
+	err = routing.ValidateGroups(all, routing.Accounts{"azure-main": full{}}, nil)
 	wrapped := errors.Join(errors.New("routing: bad configuration"), err)
 	if got := m.Annotate(wrapped); got != wrapped {
 		t.Errorf("Annotate returned a different error")
@@ -445,7 +445,7 @@ func TestManifestLines(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	m, err := config.Load([]byte(head + `      type: weight-based-routing
+	m, err := routing.LoadManifest([]byte(head + `      type: weight-based-routing
       load_balance_targets:
         - {target: a/b, weight: 30}
         - {target: a/c, weight: 30}
@@ -454,7 +454,7 @@ func TestWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := m.Warnings()
-	want := []*config.FieldError{{
+	want := []*routing.FieldError{{
 		Group: "booking-app", Path: "integrations[0].routing_config.load_balance_targets", Line: 8,
 		Msg: "weights sum to 60, not 100; they are taken as relative shares",
 	}}
@@ -480,17 +480,17 @@ func TestLoadDefaults(t *testing.T) {
           retry_config: {attempts: 0, on_status_codes: []}
           headers_override: {set: {x-a: 1}}
 `
-	groups, err := config.ParseManifest([]byte(in))
+	groups, err := routing.ParseManifest([]byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []config.Group{{
+	want := []routing.Group{{
 		Name: "booking-app",
-		Models: []config.VirtualModel{{
+		Models: []routing.VirtualModel{{
 			Name:       "gpt-prod",
-			ModelTypes: []config.ModelType{config.Chat},
-			Routing: config.Routing{
-				Type:           config.PriorityBased,
+			ModelTypes: []routing.ModelType{routing.Chat},
+			Routing: routing.RoutingConfig{
+				Type:           routing.PriorityBased,
 				RequestTimeout: 1500 * time.Millisecond,
 				Targets: []target.Target{{
 					Ref:                 "azure-main/gpt-4o",
@@ -520,11 +520,11 @@ func TestLoadDefaults(t *testing.T) {
 // The JSON and YAML forms of a manifest are the same groups.
 func TestJSONEqualsYAML(t *testing.T) {
 	data := testdata(t)
-	y, err := config.ParseManifest(data["priority-rate-limit.yaml"])
+	y, err := routing.ParseManifest(data["priority-rate-limit.yaml"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := config.ParseManifest(data["priority-rate-limit.json"])
+	j, err := routing.ParseManifest(data["priority-rate-limit.json"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +544,7 @@ func TestAliases(t *testing.T) {
           priority: 1
           retry_config: *retry
 `
-	groups, err := config.ParseManifest([]byte(ok))
+	groups, err := routing.ParseManifest([]byte(ok))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,12 +560,12 @@ func TestAliases(t *testing.T) {
         - target: azure-main/gpt-4o
           override_params: &p {a: *p}
 `
-	_, err = config.ParseManifest([]byte(cycle))
+	_, err = routing.ParseManifest([]byte(cycle))
 	want := []loc{{"booking-app", lbt(0, ".override_params.a"), 10, "nested more than 100 levels deep"}}
 	if diff := cmp.Diff(locs(t, err, want), want); diff != "" {
 		t.Errorf("alias cycle (-got +want):\n%s", diff)
 	}
-	_, err = config.ParseManifest([]byte(strings.Repeat("---\n", 20_000)))
+	_, err = routing.ParseManifest([]byte(strings.Repeat("---\n", 20_000)))
 	want = []loc{{"", "", 0, "more than 10000 YAML documents"}}
 	if diff := cmp.Diff(locs(t, err, want), want); diff != "" {
 		t.Errorf("too many documents (-got +want):\n%s", diff)
@@ -588,7 +588,7 @@ func TestAliases(t *testing.T) {
 		}
 		b.WriteString("]\n")
 	}
-	if _, err := config.ParseManifest([]byte(b.String())); err == nil || !strings.Contains(err.Error(), "too large once its aliases are expanded") {
+	if _, err := routing.ParseManifest([]byte(b.String())); err == nil || !strings.Contains(err.Error(), "too large once its aliases are expanded") {
 		t.Errorf("alias bomb: got %v", err)
 	}
 }

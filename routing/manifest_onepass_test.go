@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 )
 
 // A manifest's problems are all reported at once, in line order: those
@@ -60,16 +60,16 @@ integrations:
 			t.Errorf("%s (-got +want):\n%s\nerror: %v", name, diff, err)
 		}
 	}
-	_, err := config.ParseManifest([]byte(in))
+	_, err := routing.ParseManifest([]byte(in))
 	check("ParseManifest", err)
-	m, err := config.Check([]byte(in), config.Accounts{"azure": full{}, "a": full{}}, nil)
+	m, err := routing.CheckManifest([]byte(in), routing.Accounts{"azure": full{}, "a": full{}}, nil)
 	if m != nil {
 		t.Error("Check returned a manifest with an error")
 	}
 	check("Check", err)
 
 	// Load still reports only what reading finds, in line order too.
-	_, err = config.Load([]byte(in))
+	_, err = routing.LoadManifest([]byte(in))
 	var read []loc
 	for _, w := range want {
 		if w.Line == 8 || w.Line == 11 || w.Line == 15 || w.Line == 18 || w.Line == 19 {
@@ -101,7 +101,7 @@ func TestNoEchoOfUnreadFields(t *testing.T) {
 		{g, lbt(0, ".weight"), 10, "want an integer"},
 		{g, "integrations[0].routing_config.hedge.after_ms", 11, "want an integer"},
 	}
-	_, err := config.ParseManifest([]byte(in))
+	_, err := routing.ParseManifest([]byte(in))
 	if diff := cmp.Diff(locs(t, err, want), want); diff != "" {
 		t.Errorf("(-got +want):\n%s\nerror: %v", diff, err)
 	}
@@ -133,12 +133,12 @@ func TestQuotedKeys(t *testing.T) {
 		{g, lbt(0, `.headers_override.set["X.Trace"]`), 17, "control character"},
 		{g, lbt(0, `.override_params["logit.bias"]`), 19, "not a finite number"},
 	}
-	_, err := config.ParseManifest([]byte(in))
+	_, err := routing.ParseManifest([]byte(in))
 	if diff := cmp.Diff(locs(t, err, want), want); diff != "" {
 		t.Errorf("(-got +want):\n%s\nerror: %v", diff, err)
 	}
 	// User input in a message is cut at a character boundary.
-	_, err = config.ParseManifest([]byte(head + "      type: " + strings.Repeat("é", 100) + "\n      load_balance_targets: [{target: a/b}]\n"))
+	_, err = routing.ParseManifest([]byte(head + "      type: " + strings.Repeat("é", 100) + "\n      load_balance_targets: [{target: a/b}]\n"))
 	if err == nil || !strings.Contains(err.Error(), strings.Repeat("é", 64)+"…\"") || strings.Contains(err.Error(), strings.Repeat("é", 65)) {
 		t.Errorf("a long routing type is not clipped to 64 characters: %v", err)
 	}

@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/providers"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/slug"
 )
 
@@ -36,8 +36,8 @@ func (full) Embed(context.Context, providers.EmbeddingRequest) (openai.Embedding
 
 // accountsFor registers, as full providers, every account the groups'
 // targets name.
-func accountsFor(groups []config.Group) config.Accounts {
-	acc := config.Accounts{}
+func accountsFor(groups []routing.Group) routing.Accounts {
+	acc := routing.Accounts{}
 	for _, g := range groups {
 		for _, m := range g.Models {
 			for _, t := range m.Routing.Targets {
@@ -62,9 +62,9 @@ type loc struct {
 // names the words that matter without repeating whole messages.
 func locs(t *testing.T, err error, want []loc) []loc {
 	t.Helper()
-	var es config.Errors
+	var es routing.FieldErrors
 	if !errors.As(err, &es) {
-		t.Fatalf("error %v (%T) is not a config.Errors", err, err)
+		t.Fatalf("error %v (%T) is not a routing.FieldErrors", err, err)
 	}
 	var got []loc
 	for i, e := range es {

@@ -1,9 +1,9 @@
-package config_test
+package routing_test
 
 import (
 	"fmt"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 )
 
 func ExampleParseManifest() {
@@ -23,7 +23,7 @@ integrations:
           priority: 1
           fallback_candidate: false
 `)
-	groups, err := config.ParseManifest(manifest)
+	groups, err := routing.ParseManifest(manifest)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -45,7 +45,7 @@ integrations:
 
 // Every problem is reported at once, with its line.
 func ExampleParseManifest_errors() {
-	_, err := config.ParseManifest([]byte(`
+	_, err := routing.ParseManifest([]byte(`
 name: booking-app
 type: provider-account/virtual-model
 integrations:
@@ -68,9 +68,9 @@ integrations:
 	// 	line 14: group "booking-app": integrations[0].routing_config.load_balance_targets[1].retry_config.attemps: unknown key "attemps" (did you mean "attempts"?)
 }
 
-// Marshal shows what a manifest means: every default is written out.
-func ExampleMarshal() {
-	groups, err := config.ParseManifest([]byte(`{
+// MarshalManifest shows what a manifest means: every default is written out.
+func ExampleMarshalManifest() {
+	groups, err := routing.ParseManifest([]byte(`{
   "name": "booking-app",
   "type": "provider-account/virtual-model",
   "integrations": [{
@@ -89,7 +89,7 @@ func ExampleMarshal() {
 		fmt.Println(err)
 		return
 	}
-	out, err := config.Marshal(groups)
+	out, err := routing.MarshalManifest(groups)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -129,7 +129,7 @@ func ExampleMarshal() {
 // A Manifest checks its groups against the provider accounts a program
 // has, and locates each problem.
 func ExampleManifest_Validate() {
-	m, err := config.Load([]byte(`
+	m, err := routing.LoadManifest([]byte(`
 name: booking-app
 type: provider-account/virtual-model
 integrations:
@@ -146,7 +146,7 @@ integrations:
 		fmt.Println(err)
 		return
 	}
-	err = m.Validate(config.Accounts{"openai-main": full{}}, nil)
+	err = m.Validate(routing.Accounts{"openai-main": full{}}, nil)
 	fmt.Println(err)
 	// Output:
 	// config: line 12: group "booking-app": integrations[0].routing_config.load_balance_targets[1].target: unknown provider account "onprem" (register it with routing.WithProvider)

@@ -1,4 +1,4 @@
-package config
+package routing
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/llmroute/llmroute/internal/httpheader"
 	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/internal/problems"
 	"github.com/llmroute/llmroute/internal/yamlread"
@@ -56,14 +57,15 @@ func (e *FieldError) Error() string {
 	return b.String()
 }
 
-// Errors is every problem found in a configuration. Validation reports
-// them all at once rather than stopping at the first.
-type Errors []*FieldError
+// FieldErrors is every problem found in a configuration. Validation
+// reports them all at once rather than stopping at the first; the
+// message starts with "config: ".
+type FieldErrors []*FieldError
 
-func (es Errors) Error() string { return problems.Text("config: ", es) }
+func (es FieldErrors) Error() string { return problems.Text("config: ", es) }
 
 // Unwrap exposes each problem to errors.As.
-func (es Errors) Unwrap() []error { return problems.Unwrap(es) }
+func (es FieldErrors) Unwrap() []error { return problems.Unwrap(es) }
 
 // MaxWeight is the largest weight a target may have.
 const MaxWeight = 1 << 24
@@ -75,27 +77,29 @@ const MaxWeight = 1 << 24
 // means no account is registered.
 type Accounts map[string]providers.Provider
 
-// Validate checks groups against every rule of names, collaborators and
-// routing_config (see docs/behaviour.md) and returns all problems as
-// Errors, or nil. accounts are the registered provider
-// accounts (see Accounts for nil); known are virtual model names
+// ValidateGroups checks groups against every rule of names,
+// collaborators and routing_config (see docs/behaviour.md) and returns
+// all problems as FieldErrors, or nil. accounts are the registered
+// provider accounts (see Accounts for nil); known are virtual model names
 // ("group/model") and slugs that already exist outside groups (a Client's
 // other groups), which the groups' slugs must not collide with and their
-// targets must not name.
+// targets must not name. New, SetGroup and ApplyManifest apply the same
+// rules with the Client's accounts and groups.
 //
 // The rules that depend on whether a manifest key was written at all,
-// which Go values cannot tell, are Load's; weight is the one to mind in
-// Go: a weight-based target without one has weight 0 ("never first").
-func Validate(groups []Group, accounts Accounts, known map[string]bool) error {
+// which Go values cannot tell, are LoadManifest's; weight is the one to
+// mind in Go: a weight-based target without one has weight 0 ("never
+// first").
+func ValidateGroups(groups []Group, accounts Accounts, known map[string]bool) error {
 	if errs := validate(groups, accounts, known, nil); len(errs) > 0 {
 		return errs
 	}
 	return nil
 }
 
-// validate is Validate with, optionally, the lines of each group's fields
-// (parallel to groups) to locate the problems.
-func validate(groups []Group, accounts Accounts, known map[string]bool, lines []*yamlread.Lines) Errors {
+// validate is ValidateGroups with, optionally, the lines of each group's
+// fields (parallel to groups) to locate the problems.
+func validate(groups []Group, accounts Accounts, known map[string]bool, lines []*yamlread.Lines) FieldErrors {
 	v := validator{accounts: accounts, names: map[string]string{}, groups: map[string]bool{}, slugs: map[string]string{}}
 	for k := range known {
 		v.names[k] = "an existing virtual model"
@@ -124,7 +128,7 @@ type validator struct {
 	names    map[string]string // group/model and slugs seen
 	groups   map[string]bool
 	slugs    map[string]string
-	errs     Errors
+	errs     FieldErrors
 	g        string
 	lines    *yamlread.Lines // the current group's, or nil
 }
@@ -226,7 +230,7 @@ func (v *validator) slugOwner(s, g string) (string, bool) {
 	return "", false
 }
 
-func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
+func (v *validator) routing(p string, r *RoutingConfig, ops []providers.Operation) {
 	switch r.Type {
 	case WeightBased, LatencyBased, PriorityBased:
 	case "":
@@ -250,7 +254,7 @@ func (v *validator) routing(p string, r *Routing, ops []providers.Operation) {
 			ip := fmt.Sprintf("%s.session_identifiers[%d]", sp, i)
 			switch id.Source {
 			case FromHeaders:
-				if !ValidHeaderName(id.Key) {
+				if !httpheader.ValidName(id.Key) {
 					v.add(ip+".key", "%q is not a valid header name", yamlread.Clip(id.Key))
 				}
 				id.Key = http.CanonicalHeaderKey(id.Key)
@@ -407,9 +411,9 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 	canon := map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(t.Headers.Set)) {
 		switch {
-		case !ValidHeaderName(k):
+		case !httpheader.ValidName(k):
 			v.add(hp+".set", "%q is not a valid header name", yamlread.Clip(k))
-		case !ValidHeaderValue(t.Headers.Set[k]):
+		case !httpheader.ValidValue(t.Headers.Set[k]):
 			v.add(yamlread.Join(hp+".set", k), "value contains a control character (CR, LF or NUL)")
 		case canon[http.CanonicalHeaderKey(k)] != "":
 			v.add(yamlread.Join(hp+".set", k), "same header as %q (header names ignore case)", canon[http.CanonicalHeaderKey(k)])
@@ -418,7 +422,7 @@ func (v *validator) target(p string, typ RoutingType, t *target.Target, ops []pr
 		}
 	}
 	for i, k := range t.Headers.Remove {
-		if !ValidHeaderName(k) {
+		if !httpheader.ValidName(k) {
 			v.add(fmt.Sprintf("%s.remove[%d]", hp, i), "%q is not a valid header name", yamlread.Clip(k))
 		}
 	}
@@ -459,7 +463,7 @@ func (v *validator) params(p string, params map[string]any) {
 }
 
 // duration checks a delay or timeout of a group built in Go (a manifest's
-// must be positive, which Load checks). The value is shown with its unit,
+// must be positive, which LoadManifest checks). The value is shown with its unit,
 // since a Go caller wrote a time.Duration, not milliseconds.
 func (v *validator) duration(p string, d time.Duration) {
 	if d < 0 {
@@ -475,30 +479,6 @@ func (v *validator) codes(p string, codes []int) {
 	}
 }
 
-// ValidHeaderName reports whether s is an HTTP header field name: a token
-// (RFC 9110 §5.6.2).
-func ValidHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidHeaderValue reports whether s may be sent as an HTTP header value:
-// it rejects CR, LF and NUL, which could split or smuggle headers.
-func ValidHeaderValue(s string) bool {
-	return !strings.ContainsAny(s, "\r\n\x00")
-}
-
 // trim drops a package prefix such as "slug: " from an error's text.
 func trim(err error) string {
 	s := err.Error()
@@ -508,13 +488,14 @@ func trim(err error) string {
 	return s
 }
 
-// Warnings returns what is allowed but probably a mistake, located as
-// Validate's problems are: for now, weights of a weight-based virtual
-// model that do not sum to 100 (they are relative shares, so routing
-// works all the same). Only the catch-all targets, those without
+// GroupWarnings returns what is allowed but probably a mistake, located
+// as ValidateGroups' problems are: for now, weights of a weight-based
+// virtual model that do not sum to 100 (they are relative shares, so
+// routing works all the same). Only the catch-all targets, those without
 // metadata_match, are summed: they are the pool most requests draw from,
-// while targets with metadata_match form pools of their own.
-func Warnings(groups []Group) []*FieldError {
+// while targets with metadata_match form pools of their own. A Client
+// reports them to its observers as EventConfigWarning.
+func GroupWarnings(groups []Group) []*FieldError {
 	var ws []*FieldError
 	for _, g := range groups {
 		for mi, m := range g.Models {

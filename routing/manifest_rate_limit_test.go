@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
 )
 
@@ -22,7 +22,7 @@ const rateLimitManifest = head + `      type: priority-based-routing
 `
 
 func TestRateLimitRoundTrip(t *testing.T) {
-	groups, err := config.ParseManifest([]byte(rateLimitManifest))
+	groups, err := routing.ParseManifest([]byte(rateLimitManifest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,14 +44,14 @@ func TestRateLimitRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("rate limits (-got +want):\n%s", diff)
 	}
-	out, err := config.Marshal(groups)
+	out, err := routing.MarshalManifest(groups)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(string(out), "rate_limit:"); n != 2 {
 		t.Errorf("marshalled manifest has %d rate_limit keys, want 2 (none where there is none):\n%s", n, out)
 	}
-	again, err := config.ParseManifest(out)
+	again, err := routing.ParseManifest(out)
 	if err != nil {
 		t.Fatalf("reading what Marshal wrote: %v\n%s", err, out)
 	}
@@ -122,7 +122,7 @@ func TestRateLimitErrors(t *testing.T) {
 		want: []loc{{g, lbt(0, ".rate_limit.tokens_per_minute"), 10, "must be 0..1099511627776, got 99999999999999"}},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.ParseManifest([]byte(tc.in))
+			_, err := routing.ParseManifest([]byte(tc.in))
 			if err == nil {
 				t.Fatal("ParseManifest accepted the manifest")
 			}
@@ -134,12 +134,12 @@ func TestRateLimitErrors(t *testing.T) {
 }
 
 func TestRateLimitValidateGo(t *testing.T) {
-	g := config.Group{Name: "grp", Models: []config.VirtualModel{{Name: "chat", Routing: config.Routing{
-		Type:      config.PriorityBased,
+	g := routing.Group{Name: "grp", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
+		Type:      routing.PriorityBased,
 		RateLimit: target.RateLimit{RequestsPerMinute: -1},
 		Targets:   []target.Target{{Ref: "acct/m", RateLimit: target.RateLimit{TokensPerMinute: -5}}},
 	}}}}
-	err := config.Validate([]config.Group{g}, nil, nil)
+	err := routing.ValidateGroups([]routing.Group{g}, nil, nil)
 	want := []loc{
 		{"grp", "integrations[0].routing_config.rate_limit.requests_per_minute", 0, "must be 0..1099511627776, got -1"},
 		{"grp", "integrations[0].routing_config.load_balance_targets[0].rate_limit.tokens_per_minute", 0, "must be 0..1099511627776, got -5"},

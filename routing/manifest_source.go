@@ -1,4 +1,4 @@
-package config
+package routing
 
 import (
 	"bytes"
@@ -30,12 +30,12 @@ func isJSON(data []byte) bool {
 
 // roots returns the top-level node of each document in data, nil documents
 // (empty, or only "---") left out. Syntax errors carry the line they are on.
-func roots(data []byte) (docs []*yaml.Node, err Errors) {
+func roots(data []byte) (docs []*yaml.Node, err FieldErrors) {
 	// The YAML parser is third-party code; whatever it does with hostile
 	// input, a manifest is never a reason to crash a service.
 	defer func() {
 		if r := recover(); r != nil {
-			docs, err = nil, Errors{{Msg: fmt.Sprintf("malformed manifest (%v)", r)}}
+			docs, err = nil, FieldErrors{{Msg: fmt.Sprintf("malformed manifest (%v)", r)}}
 		}
 	}()
 	if isJSON(data) {
@@ -48,7 +48,7 @@ func roots(data []byte) (docs []*yaml.Node, err Errors) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for n := 0; ; n++ {
 		if n == maxDocuments {
-			return nil, Errors{{Msg: fmt.Sprintf("more than %d YAML documents", maxDocuments)}}
+			return nil, FieldErrors{{Msg: fmt.Sprintf("more than %d YAML documents", maxDocuments)}}
 		}
 		var doc yaml.Node
 		err := dec.Decode(&doc)
@@ -57,7 +57,7 @@ func roots(data []byte) (docs []*yaml.Node, err Errors) {
 		}
 		if err != nil {
 			line, msg := yamlread.SyntaxError(err)
-			return nil, Errors{{Line: line, Msg: "invalid YAML: " + msg}}
+			return nil, FieldErrors{{Line: line, Msg: "invalid YAML: " + msg}}
 		}
 		if len(doc.Content) == 0 {
 			continue
@@ -75,7 +75,7 @@ func roots(data []byte) (docs []*yaml.Node, err Errors) {
 // serves both formats. It is strict RFC 8259 JSON (encoding/json's
 // tokenizer), which the YAML parser is not quite: it rejects, for one,
 // escaped surrogate pairs.
-func parseJSON(data []byte) (*yaml.Node, Errors) {
+func parseJSON(data []byte) (*yaml.Node, FieldErrors) {
 	p := &jsonParser{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
 	p.dec.UseNumber()
 	for i, b := range data {
@@ -93,7 +93,7 @@ func parseJSON(data []byte) (*yaml.Node, Errors) {
 	}
 	if _, err := p.dec.Token(); err != io.EOF {
 		if err == nil {
-			return nil, Errors{{Line: p.line(), Msg: "invalid JSON: unexpected data after the top-level value"}}
+			return nil, FieldErrors{{Line: p.line(), Msg: "invalid JSON: unexpected data after the top-level value"}}
 		}
 		return nil, p.syntax(err)
 	}
@@ -116,23 +116,23 @@ func (p *jsonParser) line() int {
 	return p.lineAt(max(p.dec.InputOffset()-1, 0))
 }
 
-func (p *jsonParser) syntax(err error) Errors {
+func (p *jsonParser) syntax(err error) FieldErrors {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return Errors{{Line: p.lineAt(max(se.Offset-1, 0)), Msg: "invalid JSON: " + se.Error()}}
+		return FieldErrors{{Line: p.lineAt(max(se.Offset-1, 0)), Msg: "invalid JSON: " + se.Error()}}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return Errors{{Line: p.lineAt(int64(len(p.data))), Msg: "invalid JSON: unexpected end of input"}}
+		return FieldErrors{{Line: p.lineAt(int64(len(p.data))), Msg: "invalid JSON: unexpected end of input"}}
 	}
-	return Errors{{Line: p.line(), Msg: "invalid JSON: " + err.Error()}}
+	return FieldErrors{{Line: p.line(), Msg: "invalid JSON: " + err.Error()}}
 }
 
-func (p *jsonParser) value(tok json.Token, depth int) (*yaml.Node, Errors) {
+func (p *jsonParser) value(tok json.Token, depth int) (*yaml.Node, FieldErrors) {
 	line := p.line()
 	switch t := tok.(type) {
 	case json.Delim:
 		if depth >= yamlread.MaxDepth {
-			return nil, Errors{{Line: line, Msg: fmt.Sprintf("invalid JSON: nested more than %d levels deep", yamlread.MaxDepth)}}
+			return nil, FieldErrors{{Line: line, Msg: fmt.Sprintf("invalid JSON: nested more than %d levels deep", yamlread.MaxDepth)}}
 		}
 		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: line}
 		if t == '{' {
@@ -174,5 +174,5 @@ func (p *jsonParser) value(tok json.Token, depth int) (*yaml.Node, Errors) {
 	case nil:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: line}, nil
 	}
-	return nil, Errors{{Line: line, Msg: fmt.Sprintf("invalid JSON: unexpected token %v", tok)}}
+	return nil, FieldErrors{{Line: line, Msg: fmt.Sprintf("invalid JSON: unexpected token %v", tok)}}
 }

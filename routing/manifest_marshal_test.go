@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"math"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/metadata"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
 )
 
@@ -27,15 +27,15 @@ func TestMarshalGo(t *testing.T) {
 		md["k"+string(rune('a'+i))] = s
 		set["x-"+string(rune('a'+i))] = s
 	}
-	in := []config.Group{{
+	in := []routing.Group{{
 		Name:          "booking-app",
-		Collaborators: []config.Collaborator{{Subject: "user:a@example.com", Role: config.RoleManager}},
-		Models: []config.VirtualModel{{
+		Collaborators: []routing.Collaborator{{Subject: "user:a@example.com", Role: routing.RoleManager}},
+		Models: []routing.VirtualModel{{
 			Name: "gpt-prod",
 			Slug: "gpt",
-			Routing: config.Routing{
-				Type:              config.WeightBased,
-				Sticky:            &config.Sticky{TTL: time.Hour, SessionIdentifiers: []config.SessionIdentifier{{Source: config.FromHeaders, Key: "x-session-id"}}},
+			Routing: routing.RoutingConfig{
+				Type:              routing.WeightBased,
+				Sticky:            &routing.Sticky{TTL: time.Hour, SessionIdentifiers: []routing.SessionIdentifier{{Source: routing.FromHeaders, Key: "x-session-id"}}},
 				StreamIdleTimeout: 2 * time.Second,
 				Targets: []target.Target{{
 					Ref: "azure-main/gpt-4o", Weight: 0, NoFallback: true,
@@ -47,19 +47,19 @@ func TestMarshalGo(t *testing.T) {
 			},
 		}},
 	}, {Name: "empty-app"}}
-	out, err := config.Marshal(in)
+	out, err := routing.MarshalManifest(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if in[0].Models[0].ModelTypes != nil || in[0].Models[0].Routing.Targets[0].Retry != nil {
 		t.Errorf("Marshal changed its argument")
 	}
-	m, err := config.Load(out)
+	m, err := routing.LoadManifest(out)
 	if err != nil {
 		t.Fatalf("Load: %v\n%s", err, out)
 	}
 	want := in
-	want[0].Models[0].ModelTypes = []config.ModelType{config.Chat}
+	want[0].Models[0].ModelTypes = []routing.ModelType{routing.Chat}
 	tg := want[0].Models[0].Routing.Targets
 	tg[0].Retry = &target.Retry{Attempts: 2, Delay: 100 * time.Millisecond, OnStatusCodes: []int{429, 500, 502, 503}}
 	tg[0].FallbackStatusCodes = []int{401, 403, 404, 429, 500, 502, 503}
@@ -72,7 +72,7 @@ func TestMarshalGo(t *testing.T) {
 	if diff := cmp.Diff(m.Groups, want); diff != "" {
 		t.Errorf("Load(Marshal(groups)) (-got +want):\n%s\n%s", diff, out)
 	}
-	again, err := config.Marshal(m.Groups)
+	again, err := routing.MarshalManifest(m.Groups)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,16 +82,16 @@ func TestMarshalGo(t *testing.T) {
 }
 
 func TestMarshalErrors(t *testing.T) {
-	g := group(config.Routing{
-		Type:           config.PriorityBased,
-		Sticky:         &config.Sticky{TTL: 1500 * time.Millisecond},
+	g := group(routing.RoutingConfig{
+		Type:           routing.PriorityBased,
+		Sticky:         &routing.Sticky{TTL: 1500 * time.Millisecond},
 		RequestTimeout: 1500 * time.Microsecond,
 		Targets: []target.Target{{
 			Ref:    "azure-main/\xff",
 			Params: map[string]any{"nan": math.NaN(), "ch": make(chan int), "deep": map[int]int{1: 2}},
 		}},
 	})
-	_, err := config.Marshal([]config.Group{g})
+	_, err := routing.MarshalManifest([]routing.Group{g})
 	p := "integrations[0].routing_config"
 	want := []loc{
 		{"booking-app", p + ".sticky_routing.ttl_seconds", 0, "1.5s is not a whole number of s"},
@@ -104,7 +104,7 @@ func TestMarshalErrors(t *testing.T) {
 	if diff := cmp.Diff(locs(t, err, want), want); diff != "" {
 		t.Errorf("problems (-got +want):\n%s\nerror: %v", diff, err)
 	}
-	if out, err := config.Marshal(nil); err != nil || len(out) != 0 {
+	if out, err := routing.MarshalManifest(nil); err != nil || len(out) != 0 {
 		t.Errorf("Marshal(nil) = %q, %v", out, err)
 	}
 	if !strings.Contains(err.Error(), "not valid UTF-8") {

@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"errors"
@@ -8,13 +8,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/metadata"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
 )
 
 // FuzzParseManifest: no input makes the parser panic, every error is a
-// config.Errors, and whatever loads survives Marshal unchanged: parse →
+// routing.FieldErrors, and whatever loads survives Marshal unchanged: parse →
 // marshal → parse gives equal groups, and marshalling those again gives
 // the same bytes.
 func FuzzParseManifest(f *testing.F) {
@@ -26,17 +26,17 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("---\n- name: x\n---\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := config.Load(data)
-		_, all := config.Check(data, nil, nil)
+		m, err := routing.LoadManifest(data)
+		_, all := routing.CheckManifest(data, nil, nil)
 		if err != nil {
-			var es config.Errors
+			var es routing.FieldErrors
 			if !errors.As(err, &es) || len(es) == 0 {
-				t.Fatalf("Load error %v (%T) is not a non-empty config.Errors", err, err)
+				t.Fatalf("Load error %v (%T) is not a non-empty routing.FieldErrors", err, err)
 			}
 			// Check reports what Load does and perhaps more, in line order.
-			var cs config.Errors
+			var cs routing.FieldErrors
 			if !errors.As(all, &cs) {
-				t.Fatalf("Check error %v (%T) is not a config.Errors", all, all)
+				t.Fatalf("Check error %v (%T) is not a routing.FieldErrors", all, all)
 			}
 			seen := map[string]int{}
 			for i, e := range cs {
@@ -55,20 +55,20 @@ func FuzzParseManifest(f *testing.F) {
 		if got, want := fmt.Sprint(all), fmt.Sprint(m.Validate(nil, nil)); got != want {
 			t.Fatalf("Check of a manifest Load reads = %s, want Validate's %s", got, want)
 		}
-		_ = m.Validate(config.Accounts{}, nil)
+		_ = m.Validate(routing.Accounts{}, nil)
 		_ = m.Warnings()
-		out, err := config.Marshal(m.Groups)
+		out, err := routing.MarshalManifest(m.Groups)
 		if err != nil {
 			t.Fatalf("Marshal of loaded groups: %v", err)
 		}
-		m2, err := config.Load(out)
+		m2, err := routing.LoadManifest(out)
 		if err != nil {
 			t.Fatalf("Load(Marshal(groups)): %v\n%s", err, out)
 		}
 		if diff := cmp.Diff(m2.Groups, m.Groups); diff != "" {
 			t.Fatalf("parse → marshal → parse changed the groups (-got +want):\n%s\n%s", diff, out)
 		}
-		out2, err := config.Marshal(m2.Groups)
+		out2, err := routing.MarshalManifest(m2.Groups)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,18 +84,18 @@ func FuzzMarshal(f *testing.F) {
 	f.Add("x-session-id", "enterprise", "v1", "chat_prompt:a/b:1", 0.2, int64(512), 100, true)
 	f.Add("", "\u2028", "\r\n", "'\"", 1e300, int64(-1), 0, false)
 	f.Add("a: b", "- x", "#", "null", -0.0, int64(1)<<62, 5, true)
-	types := []config.RoutingType{config.WeightBased, config.LatencyBased, config.PriorityBased}
+	types := []routing.RoutingType{routing.WeightBased, routing.LatencyBased, routing.PriorityBased}
 	f.Fuzz(func(t *testing.T, key, value, header, param string, fl float64, i int64, ms int, fallback bool) {
 		typ := types[uint64(i)%3]
 		params := map[string]any{"f": fl, "i": i, "l": []any{value, fl, i}, "m": map[string]any{header: nil}}
 		params[key] = param
-		g := config.Group{Name: key, Models: []config.VirtualModel{{
+		g := routing.Group{Name: key, Models: []routing.VirtualModel{{
 			Name: param, Slug: header,
-			Routing: config.Routing{
+			Routing: routing.RoutingConfig{
 				Type: typ,
-				Sticky: &config.Sticky{
+				Sticky: &routing.Sticky{
 					TTL:                time.Duration(i%100000) * time.Second,
-					SessionIdentifiers: []config.SessionIdentifier{{Source: config.Source(key), Key: value}},
+					SessionIdentifiers: []routing.SessionIdentifier{{Source: routing.SessionSource(key), Key: value}},
 				},
 				Targets: []target.Target{{
 					Ref:           param,
@@ -108,25 +108,25 @@ func FuzzMarshal(f *testing.F) {
 				}},
 			},
 		}}}
-		if typ != config.WeightBased {
+		if typ != routing.WeightBased {
 			g.Models[0].Routing.Targets[0].Weight = 0
 		}
-		out, err := config.Marshal([]config.Group{g})
+		out, err := routing.MarshalManifest([]routing.Group{g})
 		if err != nil {
 			return // not valid UTF-8, a non-finite number, ...
 		}
-		m, err := config.Load(out)
+		m, err := routing.LoadManifest(out)
 		if err != nil {
 			return // a negative delay, ...
 		}
 		want := g
-		want.Models[0].ModelTypes = []config.ModelType{config.Chat}
+		want.Models[0].ModelTypes = []routing.ModelType{routing.Chat}
 		tg := &want.Models[0].Routing.Targets[0]
 		r := tg.RetryOrDefault()
 		tg.Retry = &r
 		tg.FallbackStatusCodes = target.DefaultFallbackCodes
 		tg.Params = ints(params).(map[string]any)
-		if diff := cmp.Diff(m.Groups, []config.Group{want}); diff != "" {
+		if diff := cmp.Diff(m.Groups, []routing.Group{want}); diff != "" {
 			t.Fatalf("Load(Marshal(g)) (-got +want):\n%s\n%s", diff, out)
 		}
 	})

@@ -1,4 +1,4 @@
-package config_test
+package routing_test
 
 import (
 	"strings"
@@ -7,40 +7,40 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmroute/llmroute/config"
 	"github.com/llmroute/llmroute/internal/overrides"
 	"github.com/llmroute/llmroute/metadata"
+	"github.com/llmroute/llmroute/routing"
 	"github.com/llmroute/llmroute/target"
 )
 
 // group returns a valid group with one virtual model whose routing is r.
-func group(r config.Routing, types ...config.ModelType) config.Group {
-	return config.Group{Name: "booking-app", Models: []config.VirtualModel{{Name: "gpt-prod", ModelTypes: types, Routing: r}}}
+func group(r routing.RoutingConfig, types ...routing.ModelType) routing.Group {
+	return routing.Group{Name: "booking-app", Models: []routing.VirtualModel{{Name: "gpt-prod", ModelTypes: types, Routing: r}}}
 }
 
 func TestValidateGo(t *testing.T) {
 	const g = "booking-app"
-	accounts := config.Accounts{"azure-main": full{}, "chat-only": chatOnly{}}
+	accounts := routing.Accounts{"azure-main": full{}, "chat-only": chatOnly{}}
 	tests := []struct {
 		name   string
-		groups []config.Group
+		groups []routing.Group
 		known  map[string]bool
 		want   []loc
 	}{{
 		name: "valid",
-		groups: []config.Group{group(config.Routing{Type: config.WeightBased, Targets: []target.Target{
+		groups: []routing.Group{group(routing.RoutingConfig{Type: routing.WeightBased, Targets: []target.Target{
 			{Ref: "azure-main/gpt-4o", Weight: 1}, {Ref: "chat-only/gpt-4o"},
 		}})},
 	}, {
 		name: "an invalid routing type is reported once",
-		groups: []config.Group{group(config.Routing{Type: "round-robin", Targets: []target.Target{
+		groups: []routing.Group{group(routing.RoutingConfig{Type: "round-robin", Targets: []target.Target{
 			{Ref: "azure-main/gpt-4o", Weight: 1, Priority: 2},
 		}})},
 		want: []loc{{g, "integrations[0].routing_config.type", 0, `unknown routing type "round-robin"`}},
 	}, {
 		name: "weights",
-		groups: []config.Group{group(config.Routing{Type: config.WeightBased, Targets: []target.Target{
-			{Ref: "azure-main/a", Weight: config.MaxWeight + 1}, {Ref: "azure-main/b", Weight: -1},
+		groups: []routing.Group{group(routing.RoutingConfig{Type: routing.WeightBased, Targets: []target.Target{
+			{Ref: "azure-main/a", Weight: routing.MaxWeight + 1}, {Ref: "azure-main/b", Weight: -1},
 		}})},
 		want: []loc{
 			{g, "integrations[0].routing_config.load_balance_targets[0].weight", 0, "must be 0..16777216, got 16777217"},
@@ -48,15 +48,15 @@ func TestValidateGo(t *testing.T) {
 		},
 	}, {
 		name: "no positive weight",
-		groups: []config.Group{group(config.Routing{Type: config.WeightBased, Targets: []target.Target{
+		groups: []routing.Group{group(routing.RoutingConfig{Type: routing.WeightBased, Targets: []target.Target{
 			{Ref: "azure-main/a"},
 		}})},
 		want: []loc{{g, "integrations[0].routing_config.load_balance_targets", 0, "at least one target with a positive weight"}},
 	}, {
 		name: "model types an account cannot serve",
-		groups: []config.Group{group(config.Routing{Type: config.LatencyBased, Targets: []target.Target{
+		groups: []routing.Group{group(routing.RoutingConfig{Type: routing.LatencyBased, Targets: []target.Target{
 			{Ref: "azure-main/a"}, {Ref: "chat-only/b"}, {Ref: "nowhere/c"},
-		}}, config.Chat, config.Completion, config.Chat)},
+		}}, routing.Chat, routing.Completion, routing.Chat)},
 		want: []loc{
 			{g, "integrations[0].model_types[2]", 0, `duplicate model type "chat"`},
 			{g, "integrations[0].routing_config.load_balance_targets[1].target", 0, `provider account "chat-only" cannot serve model type "completion"`},
@@ -64,8 +64,8 @@ func TestValidateGo(t *testing.T) {
 		},
 	}, {
 		name: "slugs and targets collide with existing virtual models",
-		groups: []config.Group{func() config.Group {
-			g := group(config.Routing{Type: config.LatencyBased, Targets: []target.Target{{Ref: "other-app/chat"}}})
+		groups: []routing.Group{func() routing.Group {
+			g := group(routing.RoutingConfig{Type: routing.LatencyBased, Targets: []target.Target{{Ref: "other-app/chat"}}})
 			g.Models[0].Slug = "chat"
 			return g
 		}()},
@@ -77,14 +77,14 @@ func TestValidateGo(t *testing.T) {
 	}, {
 		// Problems that involve another group do not tell what it holds.
 		name: "another group's names stay private",
-		groups: []config.Group{
-			func() config.Group {
-				g := group(config.Routing{Type: config.LatencyBased, Targets: []target.Target{{Ref: "azure-main/a"}}})
+		groups: []routing.Group{
+			func() routing.Group {
+				g := group(routing.RoutingConfig{Type: routing.LatencyBased, Targets: []target.Target{{Ref: "azure-main/a"}}})
 				g.Name, g.Models[0].Name, g.Models[0].Slug = "payroll", "secret-model", "hidden"
 				return g
 			}(),
-			func() config.Group {
-				g := group(config.Routing{Type: config.LatencyBased, Targets: []target.Target{{Ref: "payroll/secret-model"}}})
+			func() routing.Group {
+				g := group(routing.RoutingConfig{Type: routing.LatencyBased, Targets: []target.Target{{Ref: "payroll/secret-model"}}})
 				g.Models[0].Slug = "hidden"
 				return g
 			}(),
@@ -95,13 +95,13 @@ func TestValidateGo(t *testing.T) {
 		},
 	}, {
 		name: "sticky identifiers",
-		groups: []config.Group{group(config.Routing{
-			Type: config.WeightBased,
-			Sticky: &config.Sticky{TTL: time.Hour, SessionIdentifiers: []config.SessionIdentifier{
-				{Source: config.FromHeaders, Key: "x-session-id"},
-				{Source: config.FromHeaders, Key: "X-Session-Id"},
-				{Source: config.FromMetadata, Key: strings.Repeat("k", metadata.MaxKeyLen+1)},
-				{Source: config.FromMetadata},
+		groups: []routing.Group{group(routing.RoutingConfig{
+			Type: routing.WeightBased,
+			Sticky: &routing.Sticky{TTL: time.Hour, SessionIdentifiers: []routing.SessionIdentifier{
+				{Source: routing.FromHeaders, Key: "x-session-id"},
+				{Source: routing.FromHeaders, Key: "X-Session-Id"},
+				{Source: routing.FromMetadata, Key: strings.Repeat("k", metadata.MaxKeyLen+1)},
+				{Source: routing.FromMetadata},
 			}},
 			Targets: []target.Target{{Ref: "azure-main/a", Weight: 1}},
 		})},
@@ -112,7 +112,7 @@ func TestValidateGo(t *testing.T) {
 		},
 	}, {
 		name: "override_params built in Go",
-		groups: []config.Group{group(config.Routing{Type: config.PriorityBased, Targets: []target.Target{{
+		groups: []routing.Group{group(routing.RoutingConfig{Type: routing.PriorityBased, Targets: []target.Target{{
 			Ref: "azure-main/a",
 			Params: map[string]any{
 				"temperature": 1e300, "n": int64(1 << 40), "stop": []string{"\n"},
@@ -128,7 +128,7 @@ func TestValidateGo(t *testing.T) {
 		},
 	}, {
 		name: "metadata_match keys",
-		groups: []config.Group{group(config.Routing{Type: config.PriorityBased, Targets: []target.Target{{
+		groups: []routing.Group{group(routing.RoutingConfig{Type: routing.PriorityBased, Targets: []target.Target{{
 			Ref:           "azure-main/a",
 			MetadataMatch: metadata.MD{"": "x", strings.Repeat("é", metadata.MaxKeyLen+1): "y", "ok": strings.Repeat("é", metadata.MaxValueLen)},
 		}}})},
@@ -140,7 +140,7 @@ func TestValidateGo(t *testing.T) {
 		// Durations built in Go are shown with their unit, and one under
 		// a millisecond is negative all the same.
 		name: "durations",
-		groups: []config.Group{group(config.Routing{Type: config.PriorityBased, RequestTimeout: -time.Second, StreamIdleTimeout: -time.Microsecond, Targets: []target.Target{{
+		groups: []routing.Group{group(routing.RoutingConfig{Type: routing.PriorityBased, RequestTimeout: -time.Second, StreamIdleTimeout: -time.Microsecond, Targets: []target.Target{{
 			Ref: "azure-main/a", Retry: &target.Retry{Delay: -time.Second, OnStatusCodes: []int{99}},
 			SLA: target.SLACutoff{TimeToFirstToken: -time.Millisecond},
 		}}})},
@@ -154,7 +154,7 @@ func TestValidateGo(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := config.Validate(tc.groups, accounts, tc.known)
+			err := routing.ValidateGroups(tc.groups, accounts, tc.known)
 			if tc.want == nil {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)
@@ -170,11 +170,11 @@ func TestValidateGo(t *testing.T) {
 
 // Without the accounts, Validate checks everything else.
 func TestValidateWithoutAccounts(t *testing.T) {
-	g := group(config.Routing{Type: config.PriorityBased, Targets: []target.Target{{Ref: "anything/at-all"}}}, config.Embedding)
-	if err := config.Validate([]config.Group{g}, nil, nil); err != nil {
+	g := group(routing.RoutingConfig{Type: routing.PriorityBased, Targets: []target.Target{{Ref: "anything/at-all"}}}, routing.Embedding)
+	if err := routing.ValidateGroups([]routing.Group{g}, nil, nil); err != nil {
 		t.Errorf("Validate(nil accounts) = %v", err)
 	}
-	if err := config.Validate([]config.Group{g}, config.Accounts{}, nil); err == nil {
+	if err := routing.ValidateGroups([]routing.Group{g}, routing.Accounts{}, nil); err == nil {
 		t.Errorf("Validate(no accounts) succeeded")
 	}
 }
@@ -185,10 +185,10 @@ func TestOverrideParamsFollowTheTable(t *testing.T) {
 	values := []any{"text", 3, 0.5, 1.5, []any{"a"}, []any{1}, map[string]any{}, nil, true, func() {}}
 	for _, k := range append(overrides.Keys(), "logit_bias") {
 		for _, v := range values {
-			g := config.Group{Name: "booking-app", Models: []config.VirtualModel{{Name: "chat", Routing: config.Routing{
-				Type: config.PriorityBased, Targets: []target.Target{{Ref: "a/b", Params: map[string]any{k: v}}},
+			g := routing.Group{Name: "booking-app", Models: []routing.VirtualModel{{Name: "chat", Routing: routing.RoutingConfig{
+				Type: routing.PriorityBased, Targets: []target.Target{{Ref: "a/b", Params: map[string]any{k: v}}},
 			}}}}
-			err := config.Validate([]config.Group{g}, nil, nil)
+			err := routing.ValidateGroups([]routing.Group{g}, nil, nil)
 			if sendable := overrides.Check(k, v) == nil; sendable != (err == nil) {
 				t.Errorf("%s = %#v: Validate says %v, but sending %s", k, v, err, map[bool]string{true: "can", false: "cannot"}[sendable])
 			}
