@@ -137,7 +137,7 @@ func (r *run) end(err error, resp *Response) {
 	}
 	e := CallEnd{
 		Attempts: r.made, Retries: r.retries, Fallbacks: r.fallbacks, Restarts: r.restarts,
-		Sticky: r.stickyHit, Response: resp, Err: err, Duration: r.c.now().Sub(r.start),
+		Sticky: r.stickyHit, Response: resp, Err: err, Duration: r.c.since(r.start),
 		Skipped: len(r.skipped),
 	}
 	if r.m != nil {
@@ -291,7 +291,7 @@ type verdict struct {
 // ran out of its own time budget.
 func (a *attempt) fail(r *run, err error, timedOut bool, bo *backoff) verdict {
 	t := a.t
-	dur := r.c.now().Sub(a.rec.Start)
+	dur := r.c.since(a.rec.Start)
 	if cerr := r.ctx.Err(); cerr != nil {
 		// The caller gave up (or closed the stream): not the
 		// target's fault, so nothing is recorded against it.
@@ -439,7 +439,7 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 			}
 			resp, err, timedOut := send(r, o, snd, a, req)
 			if err == nil {
-				succeeded(r, o, a, resp, r.c.now().Sub(a.rec.Start))
+				succeeded(r, o, a, resp, r.c.since(a.rec.Start))
 				return resp, nil
 			}
 			v := a.fail(r, err, timedOut, &bo)
@@ -482,7 +482,7 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, d
 func send[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, req Req) (resp Resp, err error, timedOut bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", p), r.c.now().Sub(a.rec.Start), nil, nil)
+			a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", p), r.c.since(a.rec.Start), nil, nil)
 			panic(p)
 		}
 	}()

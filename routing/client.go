@@ -149,6 +149,16 @@ func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// since is the time elapsed from t, a time the Client's clock gave. On
+// the runtime's clock it is time.Since, which reads only the monotonic
+// clock (half of what time.Now reads) and measures the same.
+func (c *Client) since(t time.Time) time.Duration {
+	if c.sysClock {
+		return time.Since(t)
+	}
+	return c.now().Sub(t)
+}
+
 // WithClock sets the Client's clock; the default is the runtime's.
 func WithClock(clock Clock) Option {
 	return func(s *settings) {
@@ -227,6 +237,7 @@ type Client struct {
 	clock     Clock
 	sched     virtualtime.Scheduler // a hedged call's goroutines and timers
 	now       func() time.Time
+	sysClock  bool // clock is the runtime's: since reads only its monotonic clock
 	rand      func() float64
 	admins    map[string]bool
 	teams     TeamResolver
@@ -287,6 +298,7 @@ func New(opts ...Option) (*Client, error) {
 	if o, ok := s.clock.(virtualtime.Owner); ok {
 		c.sched = o.Scheduler()
 	}
+	_, c.sysClock = s.clock.(systemClock)
 	if c.store == nil {
 		c.store = stores.NewMemory(stores.WithClock(c.now))
 	}

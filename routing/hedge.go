@@ -228,7 +228,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			if l.err == nil && o.discard != nil {
 				o.discard(l.resp)
 			}
-			dur := r.c.now().Sub(l.a.rec.Start)
+			dur := r.c.since(l.a.rec.Start)
 			if class == "hedge_cancelled" && !l.hedge {
 				// The late try would have taken at least this long:
 				// leaving it out would teach the percentile only the
@@ -296,13 +296,13 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				timerC = nil
 			}
 			if l.panicked != nil {
-				l.a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", l.panicked), r.c.now().Sub(l.a.rec.Start), nil, nil)
+				l.a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", l.panicked), r.c.since(l.a.rec.Start), nil, nil)
 				end("canceled")
 				panic(l.panicked)
 			}
 			if l.err == nil {
 				end("hedge_cancelled")
-				dur := r.c.now().Sub(l.a.rec.Start)
+				dur := r.c.since(l.a.rec.Start)
 				sample := dur
 				if u, ok := any(l.resp).(*upstream); ok {
 					sample = u.ttft
@@ -313,7 +313,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				return l.resp, nil
 			}
 			if r.ctx.Err() != nil {
-				l.a.finish(r, "canceled", r.ctx.Err(), r.c.now().Sub(l.a.rec.Start), nil, nil)
+				l.a.finish(r, "canceled", r.ctx.Err(), r.c.since(l.a.rec.Start), nil, nil)
 				end("canceled")
 				return zero, r.stopped(r.ctx.Err())
 			}
