@@ -439,7 +439,7 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 			}
 			resp, err, timedOut := send(r, o, snd, a, req)
 			if err == nil {
-				succeeded(r, o, a, resp, r.c.since(a.rec.Start))
+				succeeded(r, o, a, resp, -1)
 				return resp, nil
 			}
 			v := a.fail(r, err, timedOut, &bo)
@@ -460,8 +460,9 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 	}
 }
 
-// succeeded records the try a that served the call. A unary attempt is
-// finished here; a stream's stays open until the stream ends.
+// succeeded records the try a that served the call, which took dur; a
+// negative dur means not measured yet. A unary attempt is finished here;
+// a stream's stays open until the stream ends.
 func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, dur time.Duration) {
 	r.resolved = a.t.ref
 	if !o.stream {
@@ -471,9 +472,25 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, d
 			r.answer = f
 		}
 		a.used, a.header = o.usage(resp)
+		if dur < 0 {
+			dur = 0
+			if r.timed(a) {
+				dur = r.c.since(a.rec.Start)
+			}
+		}
 		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
 	}
 	r.c.repin(r, a.index)
+}
+
+// timed reports whether anything reads the length of the successful
+// unary try a: a Trace, observers (a Tracer among them), the model's
+// latency statistics, the shared health, or the rate limits learning
+// from its response. When nothing does, the clock is not read for it and
+// its length is left zero.
+func (r *run) timed(a *attempt) bool {
+	return r.m.timed || r.tr != nil || len(r.c.observers) > 0 || r.c.shared != nil ||
+		a.charge.tokens || len(a.header) > 0
 }
 
 // send makes one try. A panic in the provider is not the Client's to
