@@ -119,8 +119,7 @@ type lane[Resp any] struct {
 // own goroutine; this one only sequences and keeps the books, so the run
 // is never touched by two goroutines at once. Nothing it starts outlives
 // it: it waits for every cancelled try to return.
-func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt) (Resp, error) {
-	var zero Resp
+func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp) error {
 	h := r.m.hedge
 	sch := r.c.sched
 	done := make(chan *lane[Resp], 1+h.max) // every lane sends once; never blocks
@@ -176,7 +175,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				sch.Post()
 				done <- l
 			}()
-			l.resp, l.err, l.timedOut = call(r, snd, stream, &l.a, req)
+			l.err, l.timedOut = call(r, snd, stream, &l.a, &req, &l.resp)
 		})
 		return l
 	}
@@ -241,7 +240,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 	}
 
 	if !nextTarget() {
-		return zero, r.exhausted()
+		return r.exhausted()
 	}
 	launch()
 	for {
@@ -249,13 +248,13 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			if final == nil {
 				final = r.exhausted()
 			}
-			return zero, final
+			return final
 		}
 		sch.Await()
 		select {
 		case <-r.ctx.Done():
 			end("canceled")
-			return zero, r.stopped(r.ctx.Err())
+			return r.stopped(r.ctx.Err())
 
 		case <-timerC:
 			timerC = nil
@@ -277,7 +276,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			nap = sleeper{}
 			if err != nil {
 				end("canceled")
-				return zero, r.stopped(err)
+				return r.stopped(err)
 			}
 			launch()
 
@@ -309,13 +308,14 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				}
 				h.record(l.a.index, sample)
 				*a = l.a
-				succeeded(r, o, a, l.resp, dur)
-				return l.resp, nil
+				*resp = l.resp
+				succeeded(r, o, a, resp, dur)
+				return nil
 			}
 			if r.ctx.Err() != nil {
 				l.a.finish(r, "canceled", r.ctx.Err(), r.c.since(l.a.rec.Start), nil, nil)
 				end("canceled")
-				return zero, r.stopped(r.ctx.Err())
+				return r.stopped(r.ctx.Err())
 			}
 			var v verdict
 			if l.hedge {
@@ -338,7 +338,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				}
 			default:
 				end("canceled")
-				return zero, v.err
+				return v.err
 			}
 		}
 	}
