@@ -406,8 +406,29 @@ type op[Req, Resp any] struct {
 // sender sends one try's request to its target. It is kept out of op: a
 // hedged try's goroutine holds the sender, and a function value read
 // through the op would take the op's other closures (and the caller's
-// request they capture) to the heap with it.
+// request they capture) to the heap with it. A nil sender is the unary
+// call of the request's kind to the target's Provider (provide).
 type sender[Req, Resp any] func(ctx context.Context, t *tgt, req Req) (Resp, error)
+
+// provide sends a unary request to t's Provider, and puts its answer in
+// resp. It is called directly, not through a function value, so the
+// request and the answer pass by pointer down to the Provider's method,
+// and the request is copied only into that method's argument.
+func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (err error) {
+	switch q := any(req).(type) {
+	case *providers.ChatRequest:
+		*any(resp).(*openai.ChatCompletionResponse), err = t.prov.Chat(ctx, *q)
+	case *providers.CompletionRequest:
+		*any(resp).(*openai.CompletionResponse), err = t.prov.(providers.Completer).Completion(ctx, *q)
+	case *providers.EmbeddingRequest:
+		*any(resp).(*openai.EmbeddingResponse), err = t.prov.(providers.Embedder).Embed(ctx, *q)
+	default:
+		// Only the three kinds above are unary calls; a new one
+		// needs its case here.
+		panic("routing: provide: not a unary request")
+	}
+	return err
+}
 
 // attempts is the loop over the order the run's plan gives: tries on a
 // target while its retry rules allow, then the next target while its
@@ -521,7 +542,11 @@ func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt
 		ctx, cancel = context.WithTimeout(ctx, a.t.requestTimeout)
 		defer cancel()
 	}
-	*resp, err = send(ctx, a.t, *req)
+	if send != nil {
+		*resp, err = send(ctx, a.t, *req)
+	} else {
+		err = provide(ctx, a.t, req, resp)
+	}
 	if cancel != nil {
 		timedOut = err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil
 	}
@@ -571,9 +596,7 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (op
 		facts:    chatFacts,
 		estimate: chatEstimate,
 		usage:    chatUsage,
-	}, func(ctx context.Context, t *tgt, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
-		return t.prov.Chat(ctx, r)
-	})
+	}, nil)
 }
 
 // chatRequest is req as target t should see it on one attempt: its real
@@ -609,9 +632,7 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 		facts:    completionFacts,
 		estimate: completionEstimate,
 		usage:    completionUsage,
-	}, func(ctx context.Context, t *tgt, r providers.CompletionRequest) (openai.CompletionResponse, error) {
-		return t.prov.(providers.Completer).Completion(ctx, r)
-	})
+	}, nil)
 }
 
 // Embed creates embeddings through the virtual model req.Model names.
@@ -629,7 +650,5 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 		facts:    embeddingFacts,
 		estimate: embeddingEstimate,
 		usage:    embeddingUsage,
-	}, func(ctx context.Context, t *tgt, r providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
-		return t.prov.(providers.Embedder).Embed(ctx, r)
-	})
+	}, nil)
 }
