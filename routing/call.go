@@ -82,9 +82,10 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r.reqHeader = headersFrom(ctx)
-	if err := checkHeaders(r.reqHeader); err != nil {
-		return err
+	if r.reqHeader = headersFrom(ctx); len(r.reqHeader) > 0 {
+		if err := checkHeaders(r.reqHeader); err != nil {
+			return err
+		}
 	}
 	m, err := c.resolve(ctx, c.snap.Load(), name, op)
 	if err != nil {
