@@ -243,6 +243,8 @@ type Client struct {
 	teams     TeamResolver
 	restart   bool
 	store     stores.Store
+	memory    *stores.Memory // store, when it is a Memory
+	ownMemory bool           // memory is the Client's own, on its clock
 	observers []Observer
 	tracer    Tracer // the observers that are Tracers, or nil
 	cooldown  time.Duration
@@ -300,8 +302,9 @@ func New(opts ...Option) (*Client, error) {
 	}
 	_, c.sysClock = s.clock.(systemClock)
 	if c.store == nil {
-		c.store = stores.NewMemory(stores.WithClock(c.now))
+		c.store, c.ownMemory = stores.NewMemory(stores.WithClock(c.now)), true
 	}
+	c.memory, _ = c.store.(*stores.Memory)
 	if s.shared != nil {
 		c.shared = &shared{store: s.shared}
 	}
