@@ -356,12 +356,48 @@ func BenchmarkMemoryGetPin(b *testing.B) {
 	ctx := context.Background()
 	m := stores.NewMemory()
 	keys := make([]string, 10_000)
+	ids := make([][]string, len(keys))
 	for i := range keys {
-		keys[i] = stores.SessionKey("team/chat", []string{fmt.Sprintf("session-%d", i)})
+		ids[i] = []string{fmt.Sprintf("session-%d", i)}
+		keys[i] = stores.SessionKey("team/chat", ids[i])
 		if err := m.SetPin(ctx, keys[i], stores.Pin{Target: "azure-main/gpt-4o"}, time.Hour); err != nil {
 			b.Fatal(err)
 		}
 	}
+	// A routed sticky call's lookup: the key built and looked up
+	// together, with the Memory's clock ("key+hit"), or with a time the
+	// caller read ("parts+hit", "parts+hit+now"), as routing does.
+	b.Run("key+hit", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := m.GetPin(ctx, stores.SessionKey("team/chat", ids[i%len(ids)]), time.Hour); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
+	b.Run("parts+hit", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := m.GetSessionPin(ctx, "team/chat", ids[i%len(ids)], time.Hour, time.Time{}); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
+	now := time.Now()
+	b.Run("parts+hit+now", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := m.GetSessionPin(ctx, "team/chat", ids[i%len(ids)], time.Hour, now); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
 	b.Run("hit", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
