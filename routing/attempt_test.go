@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -438,6 +439,48 @@ func TestZeroClientRefusesCleanly(t *testing.T) {
 			if g := c.Groups(); len(g) != 0 {
 				t.Errorf("Groups = %v, want none", g)
 			}
+		})
+	}
+}
+
+func TestSuccessLengthMeasuredForWhatReadsIt(t *testing.T) {
+	// A success's length is left unmeasured when nothing reads it; a
+	// Trace and an observer each read it, and must get the real one.
+	for _, tc := range []struct {
+		name  string
+		trace bool
+		obs   bool
+	}{{"trace", true, false}, {"observer", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := fake.New(fake.WithDefault(fake.Reply("hi").After(250 * time.Millisecond)))
+				var seen []time.Duration
+				opts := []routing.Option{routing.WithProvider(coreAcct, f), routing.WithGroup(coreGroup(coreWeighted(target.Target{Ref: coreRef("m"), Weight: 1})))}
+				if tc.obs {
+					opts = append(opts, routing.WithObserver(routing.ObserverFunc(func(_ context.Context, e routing.Event) {
+						if e.Kind == routing.EventAttempt {
+							seen = append(seen, e.Attempt.Duration)
+						}
+					})))
+				}
+				c := coreClient(t, opts...)
+				ctx := context.Background()
+				var tr routing.Trace
+				if tc.trace {
+					ctx = routing.WithTrace(ctx, &tr)
+				}
+				if _, err := c.Chat(ctx, coreReq(coreModel)); err != nil {
+					t.Fatal(err)
+				}
+				if tc.trace {
+					for _, a := range tr.Attempts {
+						seen = append(seen, a.Duration)
+					}
+				}
+				if want := []time.Duration{250 * time.Millisecond}; !slices.Equal(seen, want) {
+					t.Errorf("durations %v, want %v", seen, want)
+				}
+			})
 		})
 	}
 }

@@ -82,9 +82,10 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r.reqHeader = headersFrom(ctx)
-	if err := checkHeaders(r.reqHeader); err != nil {
-		return err
+	if r.reqHeader = headersFrom(ctx); len(r.reqHeader) > 0 {
+		if err := checkHeaders(r.reqHeader); err != nil {
+			return err
+		}
 	}
 	m, err := c.resolve(ctx, c.snap.Load(), name, op)
 	if err != nil {
@@ -144,7 +145,7 @@ func (r *run) end(err error, resp *Response) {
 	}
 	e := CallEnd{
 		Attempts: r.made, Retries: r.retries, Fallbacks: r.fallbacks, Restarts: r.restarts,
-		Sticky: r.stickyHit, Response: resp, Err: err, Duration: r.c.now().Sub(r.start),
+		Sticky: r.stickyHit, Response: resp, Err: err, Duration: r.c.since(r.start),
 		Skipped: len(r.skipped),
 	}
 	if r.m != nil {
@@ -298,7 +299,7 @@ type verdict struct {
 // ran out of its own time budget.
 func (a *attempt) fail(r *run, err error, timedOut bool, bo *backoff) verdict {
 	t := a.t
-	dur := r.c.now().Sub(a.rec.Start)
+	dur := r.c.since(a.rec.Start)
 	if cerr := r.ctx.Err(); cerr != nil {
 		// The caller gave up (or closed the stream): not the
 		// target's fault, so nothing is recorded against it.
@@ -388,16 +389,19 @@ func (r *run) exhausted() error {
 }
 
 // op is one kind of call: how to build a target's request, send it, and
-// read what its answer says. Values pass by value on purpose: a pointer
-// given to a function value escapes, and the loop must not allocate.
+// read what its answer says. Values pass to these function values by
+// value on purpose: a pointer given to a function value escapes, and the
+// loop must not allocate. Within the loop, requests and answers pass by
+// pointer to functions it calls directly, so that each is copied no more
+// than a function value or the Provider's method needs.
 type op[Req, Resp any] struct {
-	build  func(t *tgt, header http.Header, tr *Trace) Req
-	tokens func(Resp) int       // output tokens of an answer
-	facts  func(Resp) *Response // for a Tracer
+	build func(t *tgt, header http.Header, tr *Trace) Req
+	facts func(Resp) *Response // for a Tracer
 	// estimate is a request's tokens before it is sent; usage an
-	// answer's tokens and its response's headers (unary only).
+	// answer's output and total tokens and its response's headers
+	// (unary only).
 	estimate func(Req) (prompt, output int)
-	usage    func(Resp) (int, http.Header)
+	usage    func(Resp) (output, total int, header http.Header)
 	// discard releases an answer no one will read: a stream a losing
 	// hedge had opened.
 	discard func(Resp)
@@ -410,19 +414,40 @@ type op[Req, Resp any] struct {
 // sender sends one try's request to its target. It is kept out of op: a
 // hedged try's goroutine holds the sender, and a function value read
 // through the op would take the op's other closures (and the caller's
-// request they capture) to the heap with it.
+// request they capture) to the heap with it. A nil sender is the unary
+// call of the request's kind to the target's Provider (provide).
 type sender[Req, Resp any] func(ctx context.Context, t *tgt, req Req) (Resp, error)
+
+// provide sends a unary request to t's Provider, and puts its answer in
+// resp. It is called directly, not through a function value, so the
+// request and the answer pass by pointer down to the Provider's method,
+// and the request is copied only into that method's argument.
+func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (err error) {
+	switch q := any(req).(type) {
+	case *providers.ChatRequest:
+		*any(resp).(*openai.ChatCompletionResponse), err = t.prov.Chat(ctx, *q)
+	case *providers.CompletionRequest:
+		*any(resp).(*openai.CompletionResponse), err = t.prov.(providers.Completer).Completion(ctx, *q)
+	case *providers.EmbeddingRequest:
+		*any(resp).(*openai.EmbeddingResponse), err = t.prov.(providers.Embedder).Embed(ctx, *q)
+	default:
+		// Only the three kinds above are unary calls; a new one
+		// needs its case here.
+		panic("routing: provide: not a unary request")
+	}
+	return err
+}
 
 // attempts is the loop over the order the run's plan gives: tries on a
 // target while its retry rules allow, then the next target while its
 // fallback rules allow. It only sequences; each try's outcome is decided
-// and recorded by the attempt itself. a holds the try that served.
-func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt) (Resp, error) {
-	var zero Resp
+// and recorded by the attempt itself. a holds the try that served, and
+// resp its answer.
+func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp) error {
 	for {
 		step, ok := r.plan.Next()
 		if !ok {
-			return zero, r.exhausted()
+			return r.exhausted()
 		}
 		t := &r.m.targets[step.Index]
 		header := mergeHeaders(r.reqHeader, t.setHeader)
@@ -444,73 +469,96 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 				*sent = req
 				a.started(r, o.stream, sent)
 			}
-			resp, err, timedOut := send(r, o, snd, a, req)
+			err, timedOut := send(r, o, snd, a, &req, resp)
 			if err == nil {
-				succeeded(r, o, a, resp, r.c.now().Sub(a.rec.Start))
-				return resp, nil
+				succeeded(r, o, a, resp, -1)
+				return nil
 			}
 			v := a.fail(r, err, timedOut, &bo)
 			switch v.next {
 			case retry.Again:
 				if err := r.c.clock.Sleep(r.ctx, v.wait); err != nil {
-					return zero, r.stopped(err)
+					return r.stopped(err)
 				}
 				wait = v.wait
 				continue
 			case retry.Fallback:
 				r.fallback = true
 			default:
-				return zero, v.err
+				return v.err
 			}
 			break
 		}
 	}
 }
 
-// succeeded records the try a that served the call. A unary attempt is
-// finished here; a stream's stays open until the stream ends.
-func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp Resp, dur time.Duration) {
+// succeeded records the try a that served the call, which took dur; a
+// negative dur means not measured yet. A unary attempt is finished here;
+// a stream's stays open until the stream ends.
+func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp *Resp, dur time.Duration) {
 	r.resolved = a.t.ref
 	if !o.stream {
 		var f *Response
 		if a.info != nil {
-			f = o.facts(resp)
+			f = o.facts(*resp)
 			r.answer = f
 		}
-		a.used, a.header = o.usage(resp)
-		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: o.tokens(resp)}, f)
+		var output int
+		output, a.used, a.header = o.usage(*resp)
+		if dur < 0 {
+			dur = 0
+			if r.timed(a) {
+				dur = r.c.since(a.rec.Start)
+			}
+		}
+		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: output}, f)
 	}
 	r.c.repin(r, a.index)
 }
 
-// send makes one try. A panic in the provider is not the Client's to
-// swallow: the try is recorded as a "panic" attempt, and the panic goes on
-// up to the caller.
-func send[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, req Req) (resp Resp, err error, timedOut bool) {
+// timed reports whether anything reads the length of the successful
+// unary try a: a Trace, observers (a Tracer among them), the model's
+// latency statistics, the shared health, or the rate limits learning
+// from its response. When nothing does, the clock is not read for it and
+// its length is left zero.
+func (r *run) timed(a *attempt) bool {
+	return r.m.timed || r.tr != nil || len(r.c.observers) > 0 || r.c.shared != nil ||
+		a.charge.tokens || len(a.header) > 0
+}
+
+// send makes one try of req; its answer goes to resp. A panic in the
+// provider is not the Client's to swallow: the try is recorded as a
+// "panic" attempt, and the panic goes on up to the caller.
+func send[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, req *Req, resp *Resp) (err error, timedOut bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", p), r.c.now().Sub(a.rec.Start), nil, nil)
+			a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", p), r.c.since(a.rec.Start), nil, nil)
 			panic(p)
 		}
 	}()
-	return call(r, snd, o.stream, a, req)
+	return call(r, snd, o.stream, a, req, resp)
 }
 
-// call makes one try with send, within the target's request timeout for
-// a unary call; timedOut reports that the timeout, not the caller, ended
-// it. It takes send rather than the op so that a hedged try's goroutine
-// holds no closure that captured the caller's request.
-func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt, req Req) (resp Resp, err error, timedOut bool) {
+// call makes one try of req with send, within the target's request
+// timeout for a unary call, and puts its answer in resp; timedOut reports
+// that the timeout, not the caller, ended it. It takes send rather than
+// the op so that a hedged try's goroutine holds no closure that captured
+// the caller's request.
+func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt, req *Req, resp *Resp) (err error, timedOut bool) {
 	ctx, cancel := a.ctx, context.CancelFunc(nil)
 	if !stream && a.t.requestTimeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, a.t.requestTimeout)
 		defer cancel()
 	}
-	resp, err = send(ctx, a.t, req)
+	if send != nil {
+		*resp, err = send(ctx, a.t, *req)
+	} else {
+		err = provide(ctx, a.t, req, resp)
+	}
 	if cancel != nil {
 		timedOut = err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil
 	}
-	return resp, err, timedOut
+	return err, timedOut
 }
 
 // errNilContext is returned for a call made with a nil context, rather than
@@ -532,10 +580,10 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 			// a copy on the heap, so the plain loop's stays put.
 			hr := new(run)
 			*hr = r
-			resp, err = hedged(hr, o, snd, &a)
+			err = hedged(hr, o, snd, &a, &resp)
 			r = *hr
 		} else {
-			resp, err = attempts(&r, o, snd, &a)
+			err = attempts(&r, o, snd, &a, &resp)
 		}
 	}
 	if r.call != nil {
@@ -553,13 +601,10 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
 	return unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
 		build:    func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest { return t.chatRequest(&req, h, tr) },
-		tokens:   func(r openai.ChatCompletionResponse) int { return r.Usage.CompletionTokens },
 		facts:    chatFacts,
 		estimate: chatEstimate,
 		usage:    chatUsage,
-	}, func(ctx context.Context, t *tgt, r providers.ChatRequest) (openai.ChatCompletionResponse, error) {
-		return t.prov.Chat(ctx, r)
-	})
+	}, nil)
 }
 
 // chatRequest is req as target t should see it on one attempt: its real
@@ -592,18 +637,10 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 			t.params.Completion(&out.Request)
 			return out
 		},
-		tokens: func(r openai.CompletionResponse) int {
-			if r.Usage == nil {
-				return 0
-			}
-			return r.Usage.CompletionTokens
-		},
 		facts:    completionFacts,
 		estimate: completionEstimate,
 		usage:    completionUsage,
-	}, func(ctx context.Context, t *tgt, r providers.CompletionRequest) (openai.CompletionResponse, error) {
-		return t.prov.(providers.Completer).Completion(ctx, r)
-	})
+	}, nil)
 }
 
 // Embed creates embeddings through the virtual model req.Model names.
@@ -618,11 +655,8 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 			t.params.Embedding(&out.Request)
 			return out
 		},
-		tokens:   func(openai.EmbeddingResponse) int { return 0 },
 		facts:    embeddingFacts,
 		estimate: embeddingEstimate,
 		usage:    embeddingUsage,
-	}, func(ctx context.Context, t *tgt, r providers.EmbeddingRequest) (openai.EmbeddingResponse, error) {
-		return t.prov.(providers.Embedder).Embed(ctx, r)
-	})
+	}, nil)
 }

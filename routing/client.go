@@ -122,6 +122,16 @@ func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// since is the time elapsed from t, a time the Client's clock gave. On
+// the runtime's clock it is time.Since, which reads only the monotonic
+// clock (half of what time.Now reads) and measures the same.
+func (c *Client) since(t time.Time) time.Duration {
+	if c.sysClock {
+		return time.Since(t)
+	}
+	return c.now().Sub(t)
+}
+
 // WithClock sets the Client's clock; the default is the runtime's.
 func WithClock(clock Clock) Option {
 	return func(s *settings) {
@@ -200,11 +210,14 @@ type Client struct {
 	clock     Clock
 	sched     virtualtime.Scheduler // a hedged call's goroutines and timers
 	now       func() time.Time
+	sysClock  bool // clock is the runtime's: since reads only its monotonic clock
 	rand      func() float64
 	admins    map[string]bool
 	teams     TeamResolver
 	restart   bool
 	store     stores.Store
+	memory    *stores.Memory // store, when it is a Memory
+	ownMemory bool           // memory is the Client's own, on its clock
 	observers []Observer
 	tracer    Tracer // the observers that are Tracers, or nil
 	cooldown  time.Duration
@@ -260,9 +273,11 @@ func New(opts ...Option) (*Client, error) {
 	if o, ok := s.clock.(virtualtime.Owner); ok {
 		c.sched = o.Scheduler()
 	}
+	_, c.sysClock = s.clock.(systemClock)
 	if c.store == nil {
-		c.store = stores.NewMemory(stores.WithClock(c.now))
+		c.store, c.ownMemory = stores.NewMemory(stores.WithClock(c.now)), true
 	}
+	c.memory, _ = c.store.(*stores.Memory)
 	if s.shared != nil {
 		c.shared = &shared{store: s.shared}
 	}

@@ -118,8 +118,7 @@ type lane[Resp any] struct {
 // own goroutine; this one only sequences and keeps the books, so the run
 // is never touched by two goroutines at once. Nothing it starts outlives
 // it: it waits for every cancelled try to return.
-func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt) (Resp, error) {
-	var zero Resp
+func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp) error {
 	h := r.m.hedge
 	sch := r.c.sched
 	done := make(chan *lane[Resp], 1+h.max) // every lane sends once; never blocks
@@ -175,7 +174,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				sch.Post()
 				done <- l
 			}()
-			l.resp, l.err, l.timedOut = call(r, snd, stream, &l.a, req)
+			l.err, l.timedOut = call(r, snd, stream, &l.a, &req, &l.resp)
 		})
 		return l
 	}
@@ -227,7 +226,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			if l.err == nil && o.discard != nil {
 				o.discard(l.resp)
 			}
-			dur := r.c.now().Sub(l.a.rec.Start)
+			dur := r.c.since(l.a.rec.Start)
 			if class == "hedge_cancelled" && !l.hedge {
 				// The late try would have taken at least this long:
 				// leaving it out would teach the percentile only the
@@ -240,7 +239,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 	}
 
 	if !nextTarget() {
-		return zero, r.exhausted()
+		return r.exhausted()
 	}
 	launch()
 	for {
@@ -248,13 +247,13 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			if final == nil {
 				final = r.exhausted()
 			}
-			return zero, final
+			return final
 		}
 		sch.Await()
 		select {
 		case <-r.ctx.Done():
 			end("canceled")
-			return zero, r.stopped(r.ctx.Err())
+			return r.stopped(r.ctx.Err())
 
 		case <-timerC:
 			timerC = nil
@@ -276,7 +275,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 			nap = sleeper{}
 			if err != nil {
 				end("canceled")
-				return zero, r.stopped(err)
+				return r.stopped(err)
 			}
 			launch()
 
@@ -295,26 +294,27 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				timerC = nil
 			}
 			if l.panicked != nil {
-				l.a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", l.panicked), r.c.now().Sub(l.a.rec.Start), nil, nil)
+				l.a.finish(r, "panic", fmt.Errorf("routing: provider panicked: %v", l.panicked), r.c.since(l.a.rec.Start), nil, nil)
 				end("canceled")
 				panic(l.panicked)
 			}
 			if l.err == nil {
 				end("hedge_cancelled")
-				dur := r.c.now().Sub(l.a.rec.Start)
+				dur := r.c.since(l.a.rec.Start)
 				sample := dur
 				if u, ok := any(l.resp).(*upstream); ok {
 					sample = u.ttft
 				}
 				h.record(l.a.index, sample)
 				*a = l.a
-				succeeded(r, o, a, l.resp, dur)
-				return l.resp, nil
+				*resp = l.resp
+				succeeded(r, o, a, resp, dur)
+				return nil
 			}
 			if r.ctx.Err() != nil {
-				l.a.finish(r, "canceled", r.ctx.Err(), r.c.now().Sub(l.a.rec.Start), nil, nil)
+				l.a.finish(r, "canceled", r.ctx.Err(), r.c.since(l.a.rec.Start), nil, nil)
 				end("canceled")
-				return zero, r.stopped(r.ctx.Err())
+				return r.stopped(r.ctx.Err())
 			}
 			var v verdict
 			if l.hedge {
@@ -337,7 +337,7 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 				}
 			default:
 				end("canceled")
-				return zero, v.err
+				return v.err
 			}
 		}
 	}

@@ -501,20 +501,19 @@ func inputTokens(in any) int {
 
 // What an answer used and reported, for each kind of call.
 
-func chatUsage(r openai.ChatCompletionResponse) (int, http.Header) {
-	return r.Usage.TotalTokens, r.Header()
+func chatUsage(r openai.ChatCompletionResponse) (output, total int, header http.Header) {
+	return r.Usage.CompletionTokens, r.Usage.TotalTokens, r.Header()
 }
 
-func completionUsage(r openai.CompletionResponse) (int, http.Header) {
-	n := 0
+func completionUsage(r openai.CompletionResponse) (output, total int, header http.Header) {
 	if r.Usage != nil {
-		n = r.Usage.TotalTokens
+		output, total = r.Usage.CompletionTokens, r.Usage.TotalTokens
 	}
-	return n, r.Header()
+	return output, total, r.Header()
 }
 
-func embeddingUsage(r openai.EmbeddingResponse) (int, http.Header) {
-	return r.Usage.TotalTokens, r.Header()
+func embeddingUsage(r openai.EmbeddingResponse) (output, total int, header http.Header) {
+	return 0, r.Usage.TotalTokens, r.Header()
 }
 
 // streamTokens is what a stream used: its reported usage, else the

@@ -14,7 +14,8 @@ func hasTools(r *openai.ChatCompletionRequest) bool {
 }
 
 // mergeHeaders returns the headers for one attempt: the caller's, with the
-// target's set on top. It allocates only when both are present.
+// target's set on top. It allocates only when both are present. The
+// common cases are inlined into the caller.
 func mergeHeaders(req, set http.Header) http.Header {
 	switch {
 	case len(set) == 0:
@@ -22,6 +23,11 @@ func mergeHeaders(req, set http.Header) http.Header {
 	case len(req) == 0:
 		return set
 	}
+	return merged(req, set)
+}
+
+// merged is mergeHeaders when both req and set hold headers.
+func merged(req, set http.Header) http.Header {
 	// Callers may build headers as map literals with any key case; the
 	// target's value must replace theirs, not travel beside it.
 	h := make(http.Header, len(req)+len(set))

@@ -55,6 +55,10 @@ type model struct {
 	sticky     *sticky         // nil without sticky_routing
 	index      map[string]int  // target ref → index
 	refs       []string        // target refs by index
+
+	// timed: a success's length matters to the model itself (its
+	// latency statistics, or a strategy that observes outcomes).
+	timed bool
 }
 
 type tgt struct {
@@ -228,6 +232,8 @@ func (c *Client) compileModel(old *snapshot, g *group, mi int) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, observes := m.strategy.(strategy.Observer)
+	m.timed = observes || m.health.KeepsStats()
 	return m, nil
 }
 

@@ -33,26 +33,55 @@ type sticky struct {
 	ids []SessionIdentifier
 }
 
-// stickyState is one call's sticky session: its key and the target pinned
-// when the call began (-1 for none).
+// stickyState is one call's sticky session: the values of its session
+// identifiers, its key once built, and the target pinned when the call
+// began (-1 for none).
 type stickyState struct {
+	session bool // every identifier has a value
+	// The identifiers' values: in buf (n of them), or in more when
+	// there are more than buf holds.
+	buf  [4]string
+	n    int
+	more []string
+	// key is the session key, built when a Store needs it as a
+	// string: a Memory looks pins up without it.
 	key    string
 	pinned int
 }
 
-// pin looks up the call's session: no key when any identifier is
-// missing; otherwise the pinned target, if the Store has one this model
-// still has. It fills r.sticky and returns the pin as a Set.
+// values returns the session identifiers' values, in order.
+func (s *stickyState) values() []string {
+	if s.more != nil {
+		return s.more
+	}
+	return s.buf[:s.n]
+}
+
+// sessionKey returns the call's session key, built on first use.
+func (r *run) sessionKey() string {
+	if r.sticky.key == "" {
+		r.sticky.key = stores.SessionKey(r.m.name, r.sticky.values())
+	}
+	return r.sticky.key
+}
+
+// pin looks up the call's session: none when any identifier is missing;
+// otherwise the pinned target, if the Store has one this model still
+// has. It fills r.sticky and returns the pin as a Set.
+//
+// A Memory store is asked with the key's parts (Memory.GetSessionPin),
+// so that a call finding its pin builds no key string; the Memory the
+// Client made itself reads the Client's clock, so it is given the time
+// the call began rather than reading the clock again.
 func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 	st := r.m.sticky
 	r.sticky = stickyState{pinned: -1}
 	if st == nil {
 		return 0
 	}
-	var buf [4]string // most sessions have few identifiers: no allocation
-	values := buf[:0]
-	if len(st.ids) > len(buf) {
-		values = make([]string, 0, len(st.ids))
+	s := &r.sticky
+	if len(st.ids) > len(s.buf) {
+		s.more = make([]string, 0, len(st.ids))
 	}
 	for _, id := range st.ids {
 		var v string
@@ -67,10 +96,26 @@ func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 		if v == "" {
 			return 0
 		}
-		values = append(values, v)
+		if s.more != nil {
+			s.more = append(s.more, v)
+		} else {
+			s.buf[s.n] = v
+			s.n++
+		}
 	}
-	r.sticky.key = stores.SessionKey(r.m.name, values)
-	p, ok, err := c.store.GetPin(ctx, r.sticky.key, st.ttl)
+	s.session = true
+	var p stores.Pin
+	var ok bool
+	var err error
+	if mem := c.memory; mem != nil {
+		var now time.Time
+		if c.ownMemory {
+			now = r.start
+		}
+		p, ok, err = mem.GetSessionPin(ctx, r.m.name, s.values(), st.ttl, now)
+	} else {
+		p, ok, err = c.store.GetPin(ctx, r.sessionKey(), st.ttl)
+	}
 	if err != nil {
 		c.observe(ctx, Event{Kind: EventStoreError, Model: r.m.name, Err: err})
 		return 0
@@ -89,11 +134,11 @@ func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 // repin moves the session's pin to the target that served it, when that
 // is not the one already pinned (whose TTL the lookup refreshed).
 func (c *Client) repin(r *run, served int) {
-	if r.sticky.key == "" || r.sticky.pinned == served {
+	if !r.sticky.session || r.sticky.pinned == served {
 		return
 	}
 	t := &r.m.targets[served]
-	if err := c.store.SetPin(r.ctx, r.sticky.key, stores.Pin{Target: t.ref}, r.m.sticky.ttl); err != nil {
+	if err := c.store.SetPin(r.ctx, r.sessionKey(), stores.Pin{Target: t.ref}, r.m.sticky.ttl); err != nil {
 		c.observe(r.ctx, Event{Kind: EventStoreError, Model: r.m.name, Err: err})
 		return
 	}

@@ -240,9 +240,9 @@ func (s *Stream) connect() error {
 	var u *upstream
 	var err error
 	if s.run.m.hedge != nil {
-		u, err = hedged(&s.run, &s.op, s.open, &s.a)
+		err = hedged(&s.run, &s.op, s.open, &s.a, &u)
 	} else {
-		u, err = attempts(&s.run, &s.op, s.open, &s.a)
+		err = attempts(&s.run, &s.op, s.open, &s.a, &u)
 	}
 	if err != nil {
 		return err

@@ -150,13 +150,42 @@ func (m *Memory) GetPin(_ context.Context, key string, ttl time.Duration) (Pin, 
 	sh := m.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.pins[key]
+	return sh.hit(sh.pins[key], ttl, now)
+}
+
+// GetSessionPin is GetPin of the key SessionKey(model, values), without
+// making that key a string: the key is built on the stack, so a lookup
+// allocates nothing. now is the time of the lookup; the zero time means
+// the time m's clock reads. A caller passes a now only when it reads the
+// same clock as m, as package routing does for the Memory it makes
+// itself: it looks the pin up at the time its call began, which saves a
+// clock read.
+func (m *Memory) GetSessionPin(_ context.Context, model string, values []string, ttl time.Duration, now time.Time) (Pin, bool, error) {
+	var buf [MaxSessionKeyLen]byte
+	key := appendSessionKey(buf[:0], model, values)
+	if now.IsZero() {
+		now = m.clock()
+	}
+	m.once.Do(m.setup)
+	sh := &m.shards[0]
+	if len(m.shards) > 1 {
+		sh = &m.shards[maphash.Bytes(m.seed, key)&uint64(len(m.shards)-1)]
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.hit(sh.pins[string(key)], ttl, now)
+}
+
+// hit answers a lookup at now that found e (nil: nothing) in sh; sh.mu
+// must be held. A live pin's expiry moves to ttl after now (when ttl > 0)
+// and it becomes the most recently used; an expired one is dropped.
+func (sh *shard) hit(e *entry, ttl time.Duration, now time.Time) (Pin, bool, error) {
 	if e == nil {
 		return Pin{}, false, nil
 	}
 	if !now.Before(e.expires) {
 		unlink(e)
-		delete(sh.pins, key)
+		delete(sh.pins, e.key)
 		return Pin{}, false, nil
 	}
 	if ttl > 0 {

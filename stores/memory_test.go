@@ -3,6 +3,7 @@ package stores_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -355,12 +356,48 @@ func BenchmarkMemoryGetPin(b *testing.B) {
 	ctx := context.Background()
 	m := stores.NewMemory()
 	keys := make([]string, 10_000)
+	ids := make([][]string, len(keys))
 	for i := range keys {
-		keys[i] = stores.SessionKey("team/chat", []string{fmt.Sprintf("session-%d", i)})
+		ids[i] = []string{fmt.Sprintf("session-%d", i)}
+		keys[i] = stores.SessionKey("team/chat", ids[i])
 		if err := m.SetPin(ctx, keys[i], stores.Pin{Target: "azure-main/gpt-4o"}, time.Hour); err != nil {
 			b.Fatal(err)
 		}
 	}
+	// A routed sticky call's lookup: the key built and looked up
+	// together, with the Memory's clock ("key+hit"), or with a time the
+	// caller read ("parts+hit", "parts+hit+now"), as routing does.
+	b.Run("key+hit", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := m.GetPin(ctx, stores.SessionKey("team/chat", ids[i%len(ids)]), time.Hour); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
+	b.Run("parts+hit", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := m.GetSessionPin(ctx, "team/chat", ids[i%len(ids)], time.Hour, time.Time{}); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
+	now := time.Now()
+	b.Run("parts+hit+now", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := m.GetSessionPin(ctx, "team/chat", ids[i%len(ids)], time.Hour, now); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
 	b.Run("hit", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
@@ -417,4 +454,92 @@ func BenchmarkMemorySetPin(b *testing.B) {
 			i++
 		}
 	})
+}
+
+func TestMemoryGetSessionPin(t *testing.T) {
+	// GetSessionPin finds what GetPin finds under SessionKey's key,
+	// whatever the key: plain, escaped, or shortened to a digest; in a
+	// single-shard Memory and in a sharded one.
+	long := strings.Repeat("x", stores.MaxSessionKeyLen)
+	cases := []struct {
+		model  string
+		values []string
+	}{
+		{"team/chat", []string{"abc"}},
+		{"team/chat", []string{"abc", "eu"}},
+		{"team/chat", []string{`a|b`, `c\`}},
+		{`g|x`, []string{"v"}},
+		{"team/chat", []string{long}},
+		{"team/chat", []string{long, `a|b`}},
+	}
+	for _, max := range []int{10, stores.DefaultMaxEntries} {
+		c := &clock{}
+		m := stores.NewMemory(stores.WithMaxEntries(max), stores.WithClock(c.now))
+		ctx := context.Background()
+		for i, tc := range cases {
+			key := stores.SessionKey(tc.model, tc.values)
+			if err := m.SetPin(ctx, key, stores.Pin{Target: fmt.Sprintf("a/m%d", i)}, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, tc := range cases {
+			got, ok, err := m.GetSessionPin(ctx, tc.model, tc.values, time.Minute, time.Time{})
+			if want := (stores.Pin{Target: fmt.Sprintf("a/m%d", i)}); err != nil || !ok || got != want {
+				t.Errorf("max %d: GetSessionPin(%q, %q) = %v, %v, %v; want %v, true, nil", max, tc.model, tc.values, got, ok, err, want)
+			}
+		}
+		if _, ok, _ := m.GetSessionPin(ctx, "team/chat", []string{"nobody"}, time.Minute, time.Time{}); ok {
+			t.Errorf("max %d: found a pin for a session never pinned", max)
+		}
+	}
+}
+
+func TestMemoryGetSessionPinAt(t *testing.T) {
+	// A given time stands in for the Memory's clock: for the expiry
+	// check and for the refreshed expiry.
+	c := &clock{}
+	m := stores.NewMemory(stores.WithClock(c.now))
+	ctx := context.Background()
+	key, vals := stores.SessionKey("g/m", []string{"s"}), []string{"s"}
+	if err := m.SetPin(ctx, key, stores.Pin{Target: "a/m"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.GetSessionPin(ctx, "g/m", vals, 0, epoch.Add(time.Minute)); ok {
+		t.Fatal("found a pin at its expiry")
+	}
+	if err := m.SetPin(ctx, key, stores.Pin{Target: "a/m"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// Refreshed at 50s on the given time: live until 110s, though the
+	// Memory's own clock has not moved.
+	if _, ok, _ := m.GetSessionPin(ctx, "g/m", vals, time.Minute, epoch.Add(50*time.Second)); !ok {
+		t.Fatal("no pin before its expiry")
+	}
+	c.advance(100 * time.Second)
+	if _, ok, _ := m.GetPin(ctx, key, 0); !ok {
+		t.Error("the refresh at the given time did not hold: pin gone at 100s")
+	}
+	c.advance(10 * time.Second)
+	if _, ok, _ := m.GetPin(ctx, key, 0); ok {
+		t.Error("pin still there at 110s")
+	}
+}
+
+func TestMemoryGetSessionPinAllocatesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are slow to measure")
+	}
+	m := stores.NewMemory()
+	ctx := context.Background()
+	if err := m.SetPin(ctx, stores.SessionKey("team/chat", []string{"abc", "eu"}), stores.Pin{Target: "a/m"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, vals := range [][]string{{"abc", "eu"}, {"missing", "eu"}} {
+		got := testing.AllocsPerRun(100, func() {
+			_, _, _ = m.GetSessionPin(ctx, "team/chat", vals, time.Hour, time.Time{})
+		})
+		if got != 0 {
+			t.Errorf("GetSessionPin(%q) allocates %v times; want 0", vals, got)
+		}
+	}
 }

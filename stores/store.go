@@ -115,6 +115,15 @@ const MaxSessionKeyLen = 256
 // Give the model's canonical group/model name, not a slug, so that both
 // spellings of a model share their sessions.
 func SessionKey(model string, values []string) string {
+	var buf [MaxSessionKeyLen]byte
+	return string(appendSessionKey(buf[:0], model, values))
+}
+
+// appendSessionKey appends SessionKey(model, values) to dst. A key fits
+// in MaxSessionKeyLen bytes, so a caller appending to a buffer of that
+// capacity on its stack builds it without allocating (a longer key, before
+// its digest, allocates).
+func appendSessionKey(dst []byte, model string, values []string) []byte {
 	n := len(model) + len(values)
 	esc := escapes(model)
 	for _, v := range values {
@@ -122,32 +131,33 @@ func SessionKey(model string, values []string) string {
 		esc += escapes(v)
 	}
 	n += esc
-	var b strings.Builder
-	b.Grow(n)
+	if n > MaxSessionKeyLen {
+		sum := sha256.Sum256(appendKey(make([]byte, 0, n), model, values, esc))
+		dst = appendEscaped(dst, model)
+		dst = append(dst, `|\#`...)
+		return hex.AppendEncode(dst, sum[:])
+	}
+	return appendKey(dst, model, values, esc)
+}
+
+// appendKey appends model and values joined with '|', each escaped when
+// esc (their count of bytes to escape) is not 0.
+func appendKey(dst []byte, model string, values []string, esc int) []byte {
 	if esc == 0 {
 		// The common case: nothing to escape, so no byte-by-byte copy.
-		b.WriteString(model)
+		dst = append(dst, model...)
 		for _, v := range values {
-			b.WriteByte('|')
-			b.WriteString(v)
+			dst = append(dst, '|')
+			dst = append(dst, v...)
 		}
-	} else {
-		writeEscaped(&b, model)
-		for _, v := range values {
-			b.WriteByte('|')
-			writeEscaped(&b, v)
-		}
+		return dst
 	}
-	if n <= MaxSessionKeyLen {
-		return b.String()
+	dst = appendEscaped(dst, model)
+	for _, v := range values {
+		dst = append(dst, '|')
+		dst = appendEscaped(dst, v)
 	}
-	sum := sha256.Sum256([]byte(b.String()))
-	b.Reset()
-	b.Grow(len(model) + escapes(model) + 3 + 2*len(sum))
-	writeEscaped(&b, model)
-	b.WriteString(`|\#`)
-	b.WriteString(hex.EncodeToString(sum[:]))
-	return b.String()
+	return dst
 }
 
 // escapes counts the bytes of s that SessionKey escapes.
@@ -164,16 +174,14 @@ func escapes(s string) int {
 	return n
 }
 
-func writeEscaped(b *strings.Builder, s string) {
+func appendEscaped(dst []byte, s string) []byte {
 	for {
 		i := strings.IndexAny(s, `\|`)
 		if i < 0 {
-			b.WriteString(s)
-			return
+			return append(dst, s...)
 		}
-		b.WriteString(s[:i])
-		b.WriteByte('\\')
-		b.WriteByte(s[i])
+		dst = append(dst, s[:i]...)
+		dst = append(dst, '\\', s[i])
 		s = s[i+1:]
 	}
 }

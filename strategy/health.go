@@ -291,6 +291,12 @@ func (h *Health) Record(o Outcome) Change {
 
 // keepStats reports whether outcomes feed the latency statistics: always,
 // unless NoStats was asked for and no target has an SLA cutoff.
+// KeepsStats reports whether h records latency samples (a Latency
+// strategy's, or SLA cutoffs'): whether the Latency of a successful
+// Outcome matters to it. When it does not, a caller may leave Latency
+// zero rather than read a clock for it.
+func (h *Health) KeepsStats() bool { return h.keepStats() }
+
 func (h *Health) keepStats() bool { return !h.noStats || h.slaSet != 0 }
 
 // succeed heals target o.Index if it was unhealthy and o's call started

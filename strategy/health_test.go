@@ -417,3 +417,24 @@ func TestHealthOptions(t *testing.T) {
 		t.Errorf("10 s after the first failure: Unhealthy = %b, want none", got)
 	}
 }
+
+func TestHealthKeepsStats(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts strategy.HealthOptions
+		want bool
+	}{
+		{"by default", strategy.HealthOptions{}, true},
+		{"NoStats", strategy.HealthOptions{NoStats: true}, false},
+		{"NoStats with an SLA cutoff", strategy.HealthOptions{NoStats: true, SLA: []target.SLACutoff{{}, {TimePerOutputToken: time.Millisecond}}}, true},
+		{"NoStats with zero cutoffs", strategy.HealthOptions{NoStats: true, SLA: []target.SLACutoff{{}, {}}}, false},
+	} {
+		h, err := strategy.NewHealth(2, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.KeepsStats(); got != tc.want {
+			t.Errorf("%s: KeepsStats() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -83,10 +83,10 @@ type Plan struct {
 }
 
 // NewPlan starts a call's walk.
+//
+// It is small enough to be inlined, so that a caller keeping the Plan in a
+// struct of its own builds it there.
 func NewPlan(info PlanInfo) Plan {
-	if info.Rand == nil {
-		info.Rand = defaultRand
-	}
 	if info.Health != nil {
 		info.Unhealthy |= info.Health.Unhealthy(info.Now)
 	}
@@ -168,7 +168,11 @@ func (p *Plan) first() (Step, bool) {
 // pick asks the strategy for one of cand (not empty).
 func (p *Plan) pick(cand Set, first bool) PickResult {
 	in := &p.info
-	r, err := in.Strategy.Pick(PickInfo{Candidates: cand, Now: in.Now, Rand: in.Rand(), First: first})
+	rnd := in.Rand
+	if rnd == nil {
+		rnd = defaultRand
+	}
+	r, err := in.Strategy.Pick(PickInfo{Candidates: cand, Now: in.Now, Rand: rnd(), First: first})
 	if err != nil || !cand.Has(r.Index) {
 		// A strategy that strays outside its candidates is a bug in
 		// that strategy; the call still gets a valid target.
