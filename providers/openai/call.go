@@ -178,15 +178,26 @@ const minSecretLen = 8
 
 // noteCredentials remembers the credentials on h: the token of an
 // Authorization header (any scheme), and Azure's api-key / x-api-key.
+//
+// The keys are read as written, canonical, as Header.Get would look them
+// up, without canonicalising them again on every request.
 func (s *callState) noteCredentials(h http.Header) {
-	if v := h.Get("Authorization"); v != "" {
+	if v := first(h, "Authorization"); v != "" {
 		if i := strings.IndexByte(v, ' '); i >= 0 {
 			v = v[i+1:]
 		}
 		s.addSecret(strings.TrimSpace(v))
 	}
-	s.addSecret(h.Get("Api-Key"))
-	s.addSecret(h.Get("X-Api-Key"))
+	s.addSecret(first(h, "Api-Key"))
+	s.addSecret(first(h, "X-Api-Key"))
+}
+
+// first returns h's first value for the canonical key, as h.Get(key).
+func first(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func (s *callState) addSecret(v string) {
