@@ -327,8 +327,9 @@ func (c *chart) perBucket(f func(*Bucket) float64) []float64 {
 	return out
 }
 
-// panel draws lines in a plot of its own at top, from 0 to a round
-// maximum, with the scenario's windows shaded as in the shares above.
+// panel draws lines in a plot of its own at top, from 0 to the first
+// round tick at or above the highest value (at most four ticks), with the
+// scenario's windows shaded as in the shares above.
 // Each point is a <circle class="point"> carrying data-panel,
 // data-series, data-bucket and data-value.
 func (c *chart) panel(top float64, class, title string, lines []line, label func(float64) string) {
@@ -341,12 +342,13 @@ func (c *chart) panel(top float64, class, title string, lines []line, label func
 		}
 	}
 	step := niceNumber(hi / 4)
-	hi = step * 4
+	ticks := max(1, int(math.Ceil(hi/step-1e-9)))
+	hi = step * float64(ticks)
 	y := func(v float64) float64 { return top + panelHeight*(1-v/hi) }
 	bottom := top + panelHeight
 	c.printf(`<g class="panel" data-panel="%s">`+"\n", class)
 	c.printf(`<text x="%d" y="%s" font-weight="bold">%s</text>`+"\n", plotLeft, num(top-10), esc(title))
-	for i := 0; i <= 4; i++ {
+	for i := 0; i <= ticks; i++ {
 		v := step * float64(i)
 		c.printf(`<line x1="%d" y1="%s" x2="%d" y2="%s" stroke="#e0e0e0"/>`, plotLeft, num(y(v)), plotRight, num(y(v)))
 		c.printf(`<text x="%d" y="%s" text-anchor="end" fill="#333333">%s</text>`+"\n", plotLeft-6, num(y(v)+4), esc(label(v)))
