@@ -204,6 +204,11 @@ func report(file string, err error, out, stderr io.Writer) {
 		fmt.Fprintf(stderr, "llmroute: %v\n", err)
 		return
 	}
+	printProblems(file, es, out)
+}
+
+// printProblems prints each problem of file as "FILE:LINE: ...".
+func printProblems(file string, es []*routing.FieldError, out io.Writer) {
 	for _, e := range es {
 		fmt.Fprintf(out, "%s: %s\n", where(file, e.Line), withoutLine(e))
 	}

@@ -136,15 +136,9 @@ func reportRun(mfile, sfile string, err error, stderr io.Writer) {
 	var cl routing.FieldErrors
 	switch {
 	case errors.As(err, &sl):
-		for _, e := range sl {
-			c := *e
-			c.Line = 0
-			fmt.Fprintf(stderr, "%s: %s\n", where(sfile, e.Line), c.Error())
-		}
+		printProblems(sfile, sl, stderr)
 	case errors.As(err, &cl):
-		for _, e := range cl {
-			fmt.Fprintf(stderr, "%s: %s\n", where(mfile, e.Line), withoutLine(e))
-		}
+		printProblems(mfile, cl, stderr)
 	default:
 		fmt.Fprintf(stderr, "llmroute simulate: %v\n", err)
 	}
