@@ -154,14 +154,14 @@ func (o *Observer) EndCall(ctx context.Context, call *routing.CallInfo, end *rou
 	if cs.stream {
 		kv = append(kv, GenAIRequestStreamKey.Bool(true))
 	}
+	counted := lazySet{kv: kv}
 	if m.callDuration.Enabled(ctx) {
 		if errType != "" {
 			m.callDuration.Record(ctx, end.Duration.Seconds(), withSet(kv, nil, ErrorTypeKey.String(errType)))
 		} else {
-			m.callDuration.Record(ctx, end.Duration.Seconds(), withSet(kv, nil))
+			m.callDuration.Record(ctx, end.Duration.Seconds(), counted.get())
 		}
 	}
-	counted := lazySet{kv: kv}
 	if m.callAttempts.Enabled(ctx) {
 		m.callAttempts.Record(ctx, int64(end.Attempts), counted.get())
 	}
@@ -180,7 +180,8 @@ func (o *Observer) EndCall(ctx context.Context, call *routing.CallInfo, end *rou
 	}
 }
 
-// lazySet builds its measurement option the first time it is needed.
+// lazySet builds its measurement option the first time it is needed, so
+// that instruments recording the same attributes share one set.
 type lazySet struct {
 	kv  []attribute.KeyValue
 	opt metric.MeasurementOption
@@ -421,15 +422,20 @@ func (o *Observer) EndAttempt(ctx context.Context, a *routing.AttemptInfo, rec *
 	if resp != nil && resp.Model != "" {
 		respModel = []attribute.KeyValue{GenAIResponseModelKey.String(resp.Model)}
 	}
+	var plain metric.MeasurementOption // the set without error.type, built once
 	if m.duration.Enabled(ctx) {
 		if errType != "" {
 			m.duration.Record(ctx, duration.Seconds(), withSet(st.attrs, respModel, ErrorTypeKey.String(errType)))
 		} else {
-			m.duration.Record(ctx, duration.Seconds(), withSet(st.attrs, respModel))
+			plain = withSet(st.attrs, respModel)
+			m.duration.Record(ctx, duration.Seconds(), plain)
 		}
 	}
 	if a.Stream && ttft > 0 && m.ttfc.Enabled(ctx) {
-		m.ttfc.Record(ctx, ttft.Seconds(), withSet(st.attrs, respModel))
+		if plain == nil {
+			plain = withSet(st.attrs, respModel)
+		}
+		m.ttfc.Record(ctx, ttft.Seconds(), plain)
 	}
 	// A count of 0 is what a provider that reports no usage leaves, so
 	// it is not recorded: the conventions ask for no usage rather than
