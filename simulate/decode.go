@@ -393,15 +393,8 @@ func (d *decoder) int(e *entry) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	var v int64
-	var err error
-	switch n.Tag {
-	case "!!int":
-		v, err = strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
-	default:
-		err = errors.New("not an integer")
-	}
-	if err != nil || v < 0 || v > math.MaxInt32 {
+	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+	if n.Tag != "!!int" || err != nil || v < 0 || v > math.MaxInt32 {
 		d.Errorf(e.Path, e.Line, "want a whole number from 0 to %d, got %s", math.MaxInt32, yamlread.Describe(n))
 		return 0, false
 	}
