@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # examples.sh builds and runs every example program and checks that its
 # output says what its pattern promises. (Each example's main_test.go
-# checks the same promise in detail, in virtual time.)
+# checks the same promise in detail.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

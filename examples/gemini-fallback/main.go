@@ -178,9 +178,13 @@ func run(w io.Writer) error {
 	}
 
 	total := served[geminiRef] + served[openaiRef]
+	// The callers' deadline is shorter than quotaDelay, so a router that
+	// honoured the quota's delay would wait until the deadline, never the
+	// full 46s: any wait of a second or more is that (the overload's
+	// retry waits about 200ms).
 	waited := "was never waited out"
-	if longestWait >= quotaDelay {
-		waited = "was waited out"
+	if longestWait >= time.Second {
+		waited = fmt.Sprintf("was waited on for %v", longestWait.Round(time.Millisecond))
 	}
 	signature := "came back on the tool turn"
 	if !signatureBack {
