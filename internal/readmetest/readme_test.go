@@ -140,7 +140,7 @@ func serve(t *testing.T, path, h, want, text string, down bool) *upstream {
 func TestQuickstart(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("the go tool is not on PATH, so the README quickstart cannot be built")
+		t.Fatalf("the go tool is not on PATH, so the README quickstart cannot be built: %v", err)
 	}
 	code, manifest := quickstart(t)
 	dir := t.TempDir()
