@@ -53,35 +53,51 @@ func NewBudget(percent int, minPerSecond float64) *Budget {
 }
 
 // Call counts a first try sent to the target at now.
-func (b *Budget) Call(now time.Time) { add(&b.calls, now.Unix()) }
+func (b *Budget) Call(now time.Time) {
+	sec := now.Unix()
+	s := slot(&b.calls, sec)
+	for !s.CompareAndSwap(bump(s, sec)) {
+	}
+}
 
 // Retry reports whether one more retry (or hedge) fits the budget at now,
-// and counts it when it does.
+// and counts it when it does. The check and the count are one
+// compare-and-swap of the second's slot, so concurrent retries never
+// take more than the budget allows between them.
 func (b *Budget) Retry(now time.Time) bool {
 	sec := now.Unix()
-	if float64(sum(&b.tries, sec)+1) > b.ratio*float64(sum(&b.calls, sec))+b.floor {
-		return false
+	s := slot(&b.tries, sec)
+	for {
+		old, next := bump(s, sec)
+		// sum reads s again: if it no longer holds old, the swap
+		// below fails and the check is made again.
+		if float64(sum(&b.tries, sec)+1) > b.ratio*float64(sum(&b.calls, sec))+b.floor {
+			return false
+		}
+		if s.CompareAndSwap(old, next) {
+			return true
+		}
 	}
-	add(&b.tries, sec)
-	return true
 }
 
 // A slot packs the second it counts (its low 32 bits) with its count (the
 // high 32 bits), so one compare-and-swap moves it to a new second.
 func pack(sec int64, n uint64) uint64 { return n<<32 | uint64(uint32(sec)) }
 
-func add(slots *[budgetSlots]atomic.Uint64, sec int64) {
-	s := &slots[sec%int64(budgetSlots)]
-	for {
-		old := s.Load()
-		next := pack(sec, 1)
-		if uint32(old) == uint32(sec) {
-			next = old + 1<<32
-		}
-		if s.CompareAndSwap(old, next) {
-			return
-		}
+// slot returns sec's slot. The index is taken unsigned, so that a time
+// before 1970 (a virtual clock's) has a slot too.
+func slot(slots *[budgetSlots]atomic.Uint64, sec int64) *atomic.Uint64 {
+	return &slots[uint64(sec)%uint64(budgetSlots)]
+}
+
+// bump returns what s holds and what it would hold with one more count
+// at sec: a slot still tagged with an older second starts again from 1.
+func bump(s *atomic.Uint64, sec int64) (old, next uint64) {
+	old = s.Load()
+	if uint32(old) == uint32(sec) {
+		return old, old + 1<<32
 	}
+	return old, pack(sec, 1)
 }
 
 // sum counts what the slots hold for the window ending at sec.

@@ -289,14 +289,14 @@ func (h *Health) Record(o Outcome) Change {
 	return Unchanged
 }
 
-// keepStats reports whether outcomes feed the latency statistics: always,
-// unless NoStats was asked for and no target has an SLA cutoff.
 // KeepsStats reports whether h records latency samples (a Latency
 // strategy's, or SLA cutoffs'): whether the Latency of a successful
 // Outcome matters to it. When it does not, a caller may leave Latency
 // zero rather than read a clock for it.
 func (h *Health) KeepsStats() bool { return h.keepStats() }
 
+// keepStats reports whether outcomes feed the latency statistics: always,
+// unless NoStats was asked for and no target has an SLA cutoff.
 func (h *Health) keepStats() bool { return !h.noStats || h.slaSet != 0 }
 
 // succeed heals target o.Index if it was unhealthy and o's call started
@@ -310,14 +310,20 @@ func (h *Health) succeed(o Outcome) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.until.Load() != 0 && start >= t.since.Load() {
-		t.nf = 0
-		t.until.Store(0)
-		t.since.Store(0)
-		t.probeAt.Store(0)
-		t.healed = max(t.healed, start)
+		t.heal(start)
 		return true
 	}
 	return false
+}
+
+// heal makes t healthy: its failures are forgotten, and failures of
+// attempts that started before at are ignored. t.mu must be held.
+func (t *htarget) heal(at int64) {
+	t.nf = 0
+	t.until.Store(0)
+	t.since.Store(0)
+	t.probeAt.Store(0)
+	t.healed = max(t.healed, at)
 }
 
 type failResult uint8

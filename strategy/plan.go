@@ -194,7 +194,23 @@ func (p *Plan) take(r PickResult, reason Reason) Step {
 	return s
 }
 
-// Tried returns the targets the plan has handed out so far.
+// Skip gives back the step Next just returned, when the caller sent its
+// target nothing (its rate limit is spent, or another replica claimed its
+// probe): the target is not offered again, and the next step is chosen as
+// if this one had not been. So a skipped first step is followed by
+// another first step among the targets left, the sticky pin and probes
+// included, and targets that may only be first stay candidates.
+func (p *Plan) Skip() {
+	if p.picks > 0 {
+		p.picks--
+	}
+}
+
+// Now returns the time the plan was made for.
+func (p *Plan) Now() time.Time { return p.info.Now }
+
+// Tried returns the targets the plan has handed out so far, skipped ones
+// included.
 func (p *Plan) Tried() Set { return p.used }
 
 // Done reports the outcome of one attempt on a target the plan handed out,

@@ -65,9 +65,10 @@ func (h *Health) Adopt(i int, since, until time.Time) Change {
 
 // Clear makes target i healthy from failures when a record shared by
 // other replicas says it is (one saw it recover, or the record expired):
-// its failures are forgotten, and failures of attempts that started
-// before at are ignored. It reports Recovered when the target was
-// unhealthy from failures before.
+// if it is unhealthy from failures, its failures are forgotten, failures
+// of attempts that started before at are ignored, and Clear reports
+// Recovered. A healthy target is left as it is, the failures it has
+// counted included, at the cost of one load.
 func (h *Health) Clear(i int, at time.Time) Change {
 	if i < 0 || i >= len(h.t) {
 		return Unchanged
@@ -79,11 +80,7 @@ func (h *Health) Clear(i int, at time.Time) Change {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	was := t.until.Load() != 0
-	t.nf = 0
-	t.until.Store(0)
-	t.since.Store(0)
-	t.probeAt.Store(0)
-	t.healed = max(t.healed, unixNano(at))
+	t.heal(unixNano(at))
 	if was {
 		return Recovered
 	}

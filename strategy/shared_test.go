@@ -165,3 +165,16 @@ func TestHealthAdoptAndClear(t *testing.T) {
 		t.Errorf("two failures after the clear = %v, want demoted", got)
 	}
 }
+
+func TestHealthClearKeepsAHealthyTargetsFailures(t *testing.T) {
+	// Every call clears the targets the shared records say are healthy:
+	// a failure counted before does not vanish with it.
+	h := mustHealth(t, 1, strategy.HealthOptions{})
+	h.Record(failed(0, t0, 500, time.Second))
+	if got := h.Clear(0, t0.Add(2*time.Second)); got != strategy.Unchanged {
+		t.Errorf("Clear of a healthy target = %v, want unchanged", got)
+	}
+	if got := h.Record(failed(0, t0.Add(3*time.Second), 500, time.Second)); got != strategy.Demoted {
+		t.Errorf("second failure after a Clear of the healthy target = %v, want demoted", got)
+	}
+}

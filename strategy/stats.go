@@ -409,7 +409,6 @@ func (s *Stats) penalty() time.Duration {
 	return 2 * time.Duration(slow)
 }
 
-// tpot is an outcome's time per output token (see Stats).
 // TPOT is an outcome's time per output token: for a stream,
 // (total − TTFT)/(tokens − 1); otherwise total/tokens; with no token count
 // (embeddings), the total latency.
