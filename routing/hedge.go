@@ -23,8 +23,8 @@ const (
 	tailSamples = 256
 	tailMin     = 20
 	// tailEvery is how often (in samples) a target's percentile is
-	// computed again: sorting 64 numbers every 8 calls keeps the cost
-	// per call small.
+	// computed again: sorting at most tailSamples numbers every
+	// tailEvery calls keeps the cost per call small.
 	tailEvery = 16
 )
 

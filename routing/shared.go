@@ -51,7 +51,7 @@ func (s *shared) usable(now int64) bool {
 	return d == 0 || now >= d
 }
 
-// failed notes a store failure at now and tells observers.
+// sharedFailed notes a HealthStore failure at now and tells observers.
 func (c *Client) sharedFailed(ctx context.Context, model string, now int64, err error) {
 	c.shared.down.Store(now + int64(sharedRetry))
 	if len(c.observers) > 0 {
