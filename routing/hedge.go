@@ -23,8 +23,8 @@ const (
 	tailSamples = 256
 	tailMin     = 20
 	// tailEvery is how often (in samples) a target's percentile is
-	// computed again: sorting 64 numbers every 8 calls keeps the cost
-	// per call small.
+	// computed again: sorting at most tailSamples numbers every
+	// tailEvery calls keeps the cost per call small.
 	tailEvery = 16
 )
 
@@ -148,8 +148,8 @@ func hedged[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *a
 
 	// start begins a try, or skips it (nil) when its target is at its
 	// rate limit.
-	start := func(s strategy.Step, t *tgt, h http.Header, try int, wait time.Duration, hedge bool) *lane[Resp] {
-		req := o.build(t, h, r.tr)
+	start := func(s strategy.Step, t *tgt, hdr http.Header, try int, wait time.Duration, hedge bool) *lane[Resp] {
+		req := o.build(t, hdr, r.tr)
 		ch, ok := admit(r, o, t, s, try, &req)
 		if !ok {
 			return nil

@@ -358,9 +358,13 @@ func TestHedgingShortensAHeavyTail(t *testing.T) {
 
 func TestCancelledHedgeEndsItsUpstreamRequest(t *testing.T) {
 	// Over real HTTP: the losing try's server sees the client go away.
-	disconnected := make(chan struct{})
+	// The fast server answers only once the slow one holds its request:
+	// on a loaded machine the hedge could otherwise win before the slow
+	// request reached its server, which would then see nothing go away.
+	arrived, disconnected := make(chan struct{}), make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body) // the server notices a disconnect only once the body is read
+		close(arrived)
 		select {
 		case <-r.Context().Done():
 			close(disconnected)
@@ -369,6 +373,11 @@ func TestCancelledHedgeEndsItsUpstreamRequest(t *testing.T) {
 	}))
 	defer slow.Close()
 	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-arrived:
+		case <-r.Context().Done():
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"fast","choices":[{"index":0,"message":{"role":"assistant","content":"hedge"},"finish_reason":"stop"}]}`)
 	}))

@@ -157,12 +157,36 @@ func WithReplicas(n int) Option {
 // down must not cost every call its timeout.
 const sharedRetry = time.Second
 
+// gate keeps a failing Limiter or HealthStore from being asked again for
+// sharedRetry after it failed.
+type gate struct {
+	until atomic.Int64 // Unix ns on the Client's clock: not asked before then; 0 when it has not failed
+}
+
+// open reports whether the store may be asked at now, and the mark it
+// read, which passed takes.
+func (g *gate) open(now int64) (mark int64, ok bool) {
+	mark = g.until.Load()
+	return mark, mark == 0 || now >= mark
+}
+
+// shut notes a failure at now.
+func (g *gate) shut(now int64) { g.until.Store(now + int64(sharedRetry)) }
+
+// passed notes that the store answered after open returned mark: the
+// failure is forgotten, unless another came since.
+func (g *gate) passed(mark int64) {
+	if mark != 0 {
+		g.until.CompareAndSwap(mark, 0)
+	}
+}
+
 // limits is the Client's rate-limit state.
 type limits struct {
 	limiter  stores.Limiter       // WithLimiter's; nil: each target's own budget, in memory
 	local    stores.MemoryLimiter // each budget's share, while limiter fails
 	replicas int
-	down     atomic.Int64 // Unix ns on the Client's clock: limiter not asked before then
+	down     gate // limiter not asked while shut
 
 	mu      sync.Mutex
 	quotas  map[string]*quota         // by target ref, shared by every model
@@ -324,15 +348,14 @@ func admit[Req, Resp any](r *run, o *op[Req, Resp], t *tgt, step strategy.Step, 
 func (c *Client) take(ctx context.Context, model string, t *tgt, tk stores.Take, local bool) (stores.Taken, bool) {
 	l := c.limits
 	if !local {
-		if down := l.down.Load(); down == 0 || tk.Now.UnixNano() >= down {
+		ns := tk.Now.UnixNano()
+		if mark, ok := l.down.open(ns); ok {
 			got, err := l.limiter.Take(ctx, tk)
 			if err == nil {
-				if down != 0 {
-					l.down.CompareAndSwap(down, 0)
-				}
+				l.down.passed(mark)
 				return got, false
 			}
-			l.down.Store(tk.Now.Add(sharedRetry).UnixNano())
+			l.down.shut(ns)
 			if len(c.observers) > 0 {
 				c.observe(ctx, Event{Kind: EventLimiterError, Model: model, Target: t.ref, Err: err})
 			}

@@ -3,7 +3,6 @@ package routing
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"github.com/llmroute/llmroute/stores"
@@ -42,18 +41,12 @@ func WithSharedHealth(hs stores.HealthStore) Option {
 // shared is the Client's shared health.
 type shared struct {
 	store stores.HealthStore
-	down  atomic.Int64 // Unix ns on the Client's clock: store not asked before then
+	down  gate // store not asked while shut
 }
 
-// usable reports whether the store may be asked at now.
-func (s *shared) usable(now int64) bool {
-	d := s.down.Load()
-	return d == 0 || now >= d
-}
-
-// failed notes a store failure at now and tells observers.
+// sharedFailed notes a HealthStore failure at now and tells observers.
 func (c *Client) sharedFailed(ctx context.Context, model string, now int64, err error) {
-	c.shared.down.Store(now + int64(sharedRetry))
+	c.shared.down.shut(now)
 	if len(c.observers) > 0 {
 		c.observe(ctx, Event{Kind: EventHealthStoreError, Model: model, Err: err})
 	}
@@ -70,7 +63,8 @@ func (c *Client) syncHealth(ctx context.Context, r *run, now time.Time) {
 		return
 	}
 	ns := now.UnixNano()
-	if !s.usable(ns) {
+	mark, ok := s.down.open(ns)
+	if !ok {
 		return
 	}
 	m := r.m
@@ -82,9 +76,7 @@ func (c *Client) syncHealth(ctx context.Context, r *run, now time.Time) {
 		c.sharedFailed(ctx, m.name, ns, err)
 		return
 	}
-	if s.down.Load() != 0 {
-		s.down.Store(0)
-	}
+	s.down.passed(mark)
 	for i, rec := range st.Records {
 		if rec.Down(now) {
 			r.sharedDown |= strategy.Of(i)
@@ -101,7 +93,7 @@ func (r *run) claim(t *tgt) bool {
 	c := r.c
 	now := r.plan.Now()
 	ns := now.UnixNano()
-	if !c.shared.usable(ns) {
+	if _, ok := c.shared.down.open(ns); !ok {
 		return true
 	}
 	_, _, cooldown := r.m.health.Settings()
@@ -131,7 +123,7 @@ func (r *run) shareHealth(a *attempt, o *strategy.Outcome, local strategy.Change
 	}
 	end := o.Start.Add(o.Latency)
 	ns := end.UnixNano()
-	if !c.shared.usable(ns) {
+	if _, ok := c.shared.down.open(ns); !ok {
 		return local
 	}
 	failures, window, cooldown := r.m.health.Settings()

@@ -40,10 +40,13 @@ const (
 	texts              // a string or a list of strings
 )
 
-// value is a parameter's value converted to its kind.
+// value is a parameter's value converted to its kind. Compile points ip
+// at a copy of i, so that a *int field is set without an allocation per
+// request; like ss, it is shared read-only by every request it is set on.
 type value struct {
 	f  float32
 	i  int
+	ip *int
 	s  string
 	ss []string
 }
@@ -144,8 +147,7 @@ func (p *param) write(base unsafe.Pointer, f field, v *value) {
 	case p.kind == number:
 		*(*float32)(at) = v.f
 	case p.kind == whole && f.ptr:
-		i := v.i
-		*(**int)(at) = &i
+		*(**int)(at) = v.ip
 	case p.kind == whole:
 		*(*int)(at) = v.i
 	case p.kind == text:
@@ -178,17 +180,24 @@ func Keys() []string {
 // an empty key, a value of the wrong type for a key of the table, or a
 // value JSON cannot carry. The message does not repeat the key.
 func Check(key string, v any) error {
+	_, _, err := check(key, v)
+	return err
+}
+
+// check is Check, and also returns key's row (nil for a key sent as it
+// is) and v converted to its kind.
+func check(key string, v any) (*param, value, error) {
 	if key == "" {
-		return errors.New("empty key")
+		return nil, value{}, errors.New("empty key")
 	}
 	if p := lookup(key); p != nil {
-		_, err := p.convert(v)
-		return err
+		cv, err := p.convert(v)
+		return p, cv, err
 	}
 	if _, err := json.Marshal(v); err != nil {
-		return fmt.Errorf("cannot be sent as JSON: %s", Describe(v))
+		return nil, value{}, fmt.Errorf("cannot be sent as JSON: %s", Describe(v))
 	}
-	return nil
+	return nil, value{}, nil
 }
 
 // convert takes v as p's kind.
@@ -322,14 +331,18 @@ func Compile(in map[string]any) (Params, error) {
 		return out, nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(in)) {
-		if err := Check(k, in[k]); err != nil {
+		p, v, err := check(k, in[k])
+		if err != nil {
 			if k == "" {
 				return Params{}, err
 			}
 			return Params{}, fmt.Errorf("%s: %w", k, err)
 		}
-		if p := lookup(k); p != nil && p.ops != 0 {
-			v, _ := p.convert(in[k])
+		if p != nil && p.ops != 0 {
+			if p.kind == whole {
+				i := v.i
+				v.ip = &i
+			}
 			out.set = append(out.set, setting{p, v})
 		}
 	}

@@ -168,3 +168,24 @@ func TestBadRowPanics(t *testing.T) {
 		t.Error("a field was found for an operation the row does not list")
 	}
 }
+
+// Setting the typed fields allocates nothing, a *int field (seed)
+// included: they are set on every attempt's request.
+func TestSettingAllocatesNothing(t *testing.T) {
+	ps, err := Compile(map[string]any{"seed": 7, "max_tokens": 256, "temperature": 0.2, "stop": []any{"END"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chat openai.ChatCompletionRequest
+	var completion openai.CompletionRequest
+	if n := testing.AllocsPerRun(100, func() {
+		chat, completion = openai.ChatCompletionRequest{}, openai.CompletionRequest{}
+		ps.Chat(&chat)
+		ps.Completion(&completion)
+	}); n != 0 {
+		t.Errorf("setting the typed fields: %v allocations, want 0", n)
+	}
+	if chat.Seed == nil || *chat.Seed != 7 || completion.Seed == nil || *completion.Seed != 7 {
+		t.Errorf("seed not set: chat %v, completion %v", chat.Seed, completion.Seed)
+	}
+}
