@@ -14,6 +14,7 @@ import (
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/tidwall/gjson"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -322,58 +323,19 @@ func scrubKeys(text string) string {
 
 // sanitize returns a copy of an SDK error that can be printed and kept:
 // without the request (its headers carry the credential) and the
-// response, and replaced by a [redactedError] when its text (the URL,
-// the body) still shows a credential.
+// response, and replaced by a stand-in (see [redact.Replace]) when its
+// text (the URL, the body) still shows a credential.
 func (s *callState) sanitize(e *sdk.Error) error {
 	c := *e
 	c.Request, c.Response = nil, nil
 	if text := c.Error(); s.redact(text) != text {
-		return &redactedError{msg: s.redact(text), orig: &c}
+		return redact.Replace(&c, s.redact(text))
 	}
 	return &c
 }
 
-// redactErr returns err, or a [redactedError] in its place when the text
-// of err or of any error it wraps shows a credential.
+// redactErr returns err, or a stand-in (see [redact.Err]) in its place
+// when the text of err or of any error it wraps shows a credential.
 func (s *callState) redactErr(err error) error {
-	if err == nil || !s.leaks(err) {
-		return err
-	}
-	return &redactedError{msg: s.redact(err.Error()), orig: err}
+	return redact.Err(err, s.redact)
 }
-
-// leaks reports whether the text of err, or of any error it wraps,
-// contains a credential.
-func (s *callState) leaks(err error) bool {
-	for depth := 0; err != nil && depth < 32; depth++ {
-		if msg := err.Error(); s.redact(msg) != msg {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				if inner != nil && s.leaks(inner) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
-}
-
-// redactedError is an error whose text showed a credential. It keeps the
-// original only for errors.Is, and never hands it out.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// Is reports whether the original error matches target.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }

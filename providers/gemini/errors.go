@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/genai"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -410,56 +411,25 @@ func (p *Provider) redactValue(s *callState, v any) any {
 }
 
 // redactErr returns err with credentials removed from its text and from
-// the text of every error it wraps. An error that mentions a credential
-// is replaced by a [redactedError], which still matches errors.Is but no
-// longer unwraps to the leaking text.
+// the text of every error it wraps. An error that mentions a credential,
+// in its text or in its %#v form, is replaced by a stand-in (see
+// [redact.Replace]), which still matches errors.Is but no longer unwraps
+// to the leaking text.
 func (p *Provider) redactErr(s *callState, err error) error {
 	if err == nil || !p.leaks(s, err) {
 		return err
 	}
-	return &redactedError{msg: p.redact(s, err.Error()), orig: err}
+	return redact.Replace(err, p.redact(s, err.Error()))
 }
 
 // leaks reports whether the text of err, or of any error it wraps,
-// contains a credential.
+// contains a credential, printed with %v or with %#v.
 func (p *Provider) leaks(s *callState, err error) bool {
-	for depth := 0; err != nil && depth < 32; depth++ {
-		if msg := err.Error(); p.redact(s, msg) != msg {
+	return redact.Any(err, func(e error) bool {
+		if msg := e.Error(); p.redact(s, msg) != msg {
 			return true
 		}
-		if goMsg := fmt.Sprintf("%#v", err); p.redact(s, goMsg) != goMsg {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				if p.leaks(s, inner) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
+		goMsg := fmt.Sprintf("%#v", e)
+		return p.redact(s, goMsg) != goMsg
+	})
 }
-
-// redactedError is an error whose text mentioned a credential. It keeps
-// the original only for errors.Is, and never hands it out.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// GoString is Error, so %#v cannot print the original either.
-func (e *redactedError) GoString() string {
-	return "gemini.redactedError{" + strconv.Quote(e.msg) + "}"
-}
-
-// Is reports whether the original error matches target.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }

@@ -12,6 +12,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -207,35 +208,10 @@ func scrubKeys(text string) string {
 	return b.String()
 }
 
-// needsRedaction reports whether the text of err, or of any error it
-// wraps, contains a credential.
-func (s *callState) needsRedaction(err error) bool {
-	seen := 0
-	for e := err; e != nil && seen < 32; seen++ {
-		if msg := e.Error(); s.redact(msg) != msg {
-			return true
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			e = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				if inner != nil && s.needsRedaction(inner) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
-}
-
 // redactErr returns err with credentials removed from its text and from
 // the text of every error it wraps. go-openai's errors are copied with
 // their fields cleaned, so errors.As still finds them; any other error
-// that mentions a credential is replaced by a [redactedError], which
+// that mentions a credential is replaced by a stand-in (see [redact.Err]), which
 // still matches errors.Is but no longer unwraps to the leaking text.
 func (s *callState) redactErr(err error) error {
 	if err == nil {
@@ -269,23 +245,8 @@ func (s *callState) redactErr(err error) error {
 		c.Err = s.redactErr(c.Err)
 		return &c
 	}
-	if !s.needsRedaction(err) {
-		return err
-	}
-	return &redactedError{msg: s.redact(err.Error()), orig: err}
+	return redact.Err(err, s.redact)
 }
-
-// redactedError is an error whose text mentioned a credential. It keeps
-// the original only for errors.Is, and never hands it out.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// Is reports whether the original error matches target.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
 
 // unencodable reports whether err is a failure to encode a request body
 // as JSON, such as a NaN parameter or a tool schema holding a channel.
