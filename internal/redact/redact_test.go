@@ -103,3 +103,34 @@ func TestAnyUsesThePredicate(t *testing.T) {
 		t.Error("Any matched an error not in the tree")
 	}
 }
+
+func TestSecrets(t *testing.T) {
+	var s redact.Secrets
+	if got := s.Redact("nothing held"); got != "nothing held" {
+		t.Errorf("empty Secrets changed the text: %q", got)
+	}
+	s.Add("short")     // below MinSecretLen: a placeholder, not a secret
+	s.Add("")          // nothing
+	s.Add("key-one-1") // kept
+	s.Add("key-one-1") // already held
+	s.Add("key-two-22")
+	text := "short key-one-1 and key-two-22, key-one-1"
+	want := "short [REDACTED] and [REDACTED], [REDACTED]"
+	if got := s.Redact(text); got != want {
+		t.Errorf("Redact(%q) = %q, want %q", text, got, want)
+	}
+}
+
+func TestSecretsKeepsTheNewestWhenFull(t *testing.T) {
+	var s redact.Secrets
+	for i := range len(s) + 2 {
+		s.Add(fmt.Sprintf("secret-%02d", i))
+	}
+	last := fmt.Sprintf("secret-%02d", len(s)+1)
+	if got := s.Redact(last); got != redact.Text {
+		t.Errorf("the newest secret of too many is not redacted: %q", got)
+	}
+	if got := s.Redact("secret-00"); got != redact.Text {
+		t.Errorf("the first secret was dropped: %q", got)
+	}
+}

@@ -270,18 +270,13 @@ func bodyMessage(body string, status int) string {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // redact removes the call's credentials from text, and anything shaped
 // like an Anthropic key ("sk-ant-" and 20 or more key characters), in
 // case a server echoes a key the request never carried.
 func (s *callState) redact(text string) string {
-	for _, sec := range s.secrets {
-		if sec != "" && strings.Contains(text, sec) {
-			text = strings.ReplaceAll(text, sec, redactedText)
-		}
-	}
-	return scrubKeys(text)
+	return scrubKeys(s.secrets.Redact(text))
 }
 
 // keyPrefix starts every Anthropic API key and OAuth token.

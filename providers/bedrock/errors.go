@@ -287,7 +287,7 @@ func (s *callState) wait() time.Duration {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // accessKeyID matches AWS access key ids (long-term AKIA, temporary ASIA,
 // and the other documented prefixes), in case a server echoes one this
@@ -298,11 +298,7 @@ var accessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|AN
 // like an AWS access key id.
 func (s *callState) redact(text string) string {
 	if s != nil {
-		for _, sec := range s.secrets {
-			if sec != "" && strings.Contains(text, sec) {
-				text = strings.ReplaceAll(text, sec, redactedText)
-			}
-		}
+		text = s.secrets.Redact(text)
 	}
 	if accessKeyID.MatchString(text) {
 		text = accessKeyID.ReplaceAllString(text, redactedText)

@@ -315,20 +315,16 @@ func clip(s string, n int) string {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // redact removes the Provider's API key, the credentials the call's
 // request carried, and anything shaped like a Google API key from text.
 func (p *Provider) redact(s *callState, text string) string {
-	if p.apiKey != "" && len(p.apiKey) >= minSecretLen {
+	if p.apiKey != "" && len(p.apiKey) >= redact.MinSecretLen {
 		text = strings.ReplaceAll(text, p.apiKey, redactedText)
 	}
 	if s != nil {
-		for _, sec := range s.secrets {
-			if sec != "" && strings.Contains(text, sec) {
-				text = strings.ReplaceAll(text, sec, redactedText)
-			}
-		}
+		text = s.secrets.Redact(text)
 	}
 	return scrubKeys(text)
 }

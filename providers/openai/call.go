@@ -13,6 +13,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -39,7 +40,7 @@ type callState struct {
 	status     int  // the response status, 0 if none arrived
 	retryAfter time.Duration
 	limits     providers.RateLimits // read from an error's or a stream's response
-	secrets    [4]string            // credentials seen on the request, for redaction
+	secrets    redact.Secrets       // credentials seen on the request, for redaction
 	body       io.ReadCloser
 }
 
@@ -171,11 +172,6 @@ func noAnswer(status int) bool {
 	return status < http.StatusOK || status >= http.StatusMultipleChoices && status < http.StatusBadRequest
 }
 
-// minSecretLen is the shortest credential worth redacting. Shorter values
-// are placeholders (local servers take any key, e.g. "none"), and
-// replacing them everywhere would garble messages for no privacy gain.
-const minSecretLen = 8
-
 // noteCredentials remembers the credentials on h: the token of an
 // Authorization header (any scheme), and Azure's api-key / x-api-key.
 //
@@ -186,10 +182,10 @@ func (s *callState) noteCredentials(h http.Header) {
 		if i := strings.IndexByte(v, ' '); i >= 0 {
 			v = v[i+1:]
 		}
-		s.addSecret(strings.TrimSpace(v))
+		s.secrets.Add(strings.TrimSpace(v))
 	}
-	s.addSecret(first(h, "Api-Key"))
-	s.addSecret(first(h, "X-Api-Key"))
+	s.secrets.Add(first(h, "Api-Key"))
+	s.secrets.Add(first(h, "X-Api-Key"))
 }
 
 // first returns h's first value for the canonical key, as h.Get(key).
@@ -198,24 +194,6 @@ func first(h http.Header, key string) string {
 		return v[0]
 	}
 	return ""
-}
-
-func (s *callState) addSecret(v string) {
-	if len(v) < minSecretLen {
-		return
-	}
-	for i, have := range s.secrets {
-		switch have {
-		case v:
-			return
-		case "":
-			s.secrets[i] = v
-			return
-		}
-	}
-	// More distinct credentials than slots: a request has at most a few,
-	// so this only happens with odd overrides; keep the newest.
-	s.secrets[len(s.secrets)-1] = v
 }
 
 // setExtra rewrites req's JSON body with extra merged in at top level.

@@ -156,19 +156,14 @@ func bodyMessage(body []byte, status int) string {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // redact removes the call's credentials from text, and anything shaped
 // like an OpenAI secret key ("sk-" and 20 or more key characters), in
 // case a server echoes a key the doer never saw (one from a body field,
 // say).
 func (s *callState) redact(text string) string {
-	for _, sec := range s.secrets {
-		if sec != "" && strings.Contains(text, sec) {
-			text = strings.ReplaceAll(text, sec, redactedText)
-		}
-	}
-	return scrubKeys(text)
+	return scrubKeys(s.secrets.Redact(text))
 }
 
 // minKeyTail is how many key characters after "sk-" make a secret key;
