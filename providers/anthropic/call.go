@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -89,23 +88,4 @@ func (s *callState) noteCredentials(h http.Header) {
 		s.secrets.Add(strings.TrimSpace(v))
 	}
 	s.secrets.Add(strings.TrimSpace(h.Get("X-Api-Key")))
-}
-
-// parseRetryAfterMS reads a retry-after-ms value: a non-negative decimal
-// number of milliseconds ("250", "1234.5").
-func parseRetryAfterMS(v string) (ms float64, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" || len(v) > 32 {
-		return 0, false
-	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < '0' || c > '9') && c != '.' {
-			return 0, false
-		}
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 {
-		return 0, false
-	}
-	return f, true
 }

@@ -3,7 +3,6 @@ package anthropic
 import (
 	"context"
 	"errors"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -231,9 +230,8 @@ func isPromptTooLong(msg string) bool {
 // wait: retry-after-ms when present and valid (the precise form, which
 // the SDK prefers too), else retry-after in seconds or as an HTTP date.
 func retryAfterOf(h http.Header, now time.Time) time.Duration {
-	if ms, ok := parseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
-		const maxMS = float64(math.MaxInt64 / int64(time.Millisecond))
-		return time.Duration(min(ms, maxMS) * float64(time.Millisecond))
+	if d, ok := providers.ParseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
+		return d
 	}
 	if d, ok := providers.ParseRetryAfter(h.Get("Retry-After"), now); ok {
 		return d

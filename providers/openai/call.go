@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -228,41 +226,11 @@ func setExtra(req *http.Request, extra map[string]any) error {
 // deadline that the real wait fits in. Retry-After (seconds or an HTTP
 // date) is used when retry-after-ms is absent or malformed.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if d, ok := parseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
+	if d, ok := providers.ParseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
 		return d
 	}
 	if d, ok := providers.ParseRetryAfter(h.Get("Retry-After"), now); ok {
 		return d
 	}
 	return 0
-}
-
-// parseRetryAfterMS reads a retry-after-ms value: a non-negative decimal
-// number of milliseconds ("250", "1234.5"). Anything else is rejected.
-func parseRetryAfterMS(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" || len(v) > 32 {
-		return 0, false
-	}
-	dots := 0
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '.':
-			dots++
-		case c < '0' || c > '9':
-			return 0, false
-		}
-	}
-	if dots > 1 || v == "." {
-		return 0, false
-	}
-	ms, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(ms) || ms < 0 {
-		return 0, false
-	}
-	const maxMS = float64(math.MaxInt64 / int64(time.Millisecond))
-	if ms > maxMS {
-		ms = maxMS
-	}
-	return time.Duration(ms * float64(time.Millisecond)), true
 }
