@@ -134,3 +134,25 @@ func TestSecretsKeepsTheNewestWhenFull(t *testing.T) {
 		t.Errorf("the first secret was dropped: %q", got)
 	}
 }
+
+func TestKeys(t *testing.T) {
+	tail := strings.Repeat("a1_-", 5) // 20 key characters
+	for _, tt := range []struct {
+		text      string
+		wordStart bool
+		want      string
+	}{
+		{"no key here", true, "no key here"},
+		{"key sk-" + tail + ".", true, "key sk-[REDACTED]."},
+		{"sk-" + tail + " and sk-" + tail, true, "sk-[REDACTED] and sk-[REDACTED]"},
+		{"sk-learn is a word", true, "sk-learn is a word"},
+		{"sk-" + tail[:19] + " is too short", true, "sk-" + tail[:19] + " is too short"},
+		{"ask-" + tail, true, "ask-" + tail},
+		{"ask-" + tail, false, "ask-[REDACTED]"},
+		{"sk-sk-" + tail, true, "sk-[REDACTED]"}, // the tail runs over the second prefix
+	} {
+		if got := redact.Keys(tt.text, "sk-", 20, tt.wordStart); got != tt.want {
+			t.Errorf("Keys(%q, wordStart %v) = %q, want %q", tt.text, tt.wordStart, got, tt.want)
+		}
+	}
+}

@@ -283,35 +283,9 @@ const keyPrefix = "sk-ant-"
 // minKeyTail is how many key characters after keyPrefix make a key.
 const minKeyTail = 20
 
-func isKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // scrubKeys replaces Anthropic keys in text with keyPrefix+"[REDACTED]".
 func scrubKeys(text string) string {
-	i := strings.Index(text, keyPrefix)
-	if i < 0 {
-		return text
-	}
-	var b strings.Builder
-	last := 0
-	for i >= 0 {
-		start := last + i
-		end := start + len(keyPrefix)
-		for end < len(text) && isKeyByte(text[end]) {
-			end++
-		}
-		if end-start-len(keyPrefix) >= minKeyTail {
-			b.WriteString(text[last:start])
-			b.WriteString(keyPrefix + redactedText)
-		} else {
-			b.WriteString(text[last:end])
-		}
-		last = end
-		i = strings.Index(text[last:], keyPrefix)
-	}
-	b.WriteString(text[last:])
-	return b.String()
+	return redact.Keys(text, keyPrefix, minKeyTail, false)
 }
 
 // sanitize returns a copy of an SDK error that can be printed and kept:

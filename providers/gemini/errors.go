@@ -336,37 +336,10 @@ const (
 	googleKeyTail   = 35
 )
 
-func isKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // scrubKeys replaces Google API keys in text with "AIza[REDACTED]", in
 // case a server echoes a key this call never sent.
 func scrubKeys(text string) string {
-	i := strings.Index(text, googleKeyPrefix)
-	if i < 0 {
-		return text
-	}
-	var b strings.Builder
-	last := 0
-	for i >= 0 {
-		start := last + i
-		end := start + len(googleKeyPrefix)
-		for end < len(text) && isKeyByte(text[end]) {
-			end++
-		}
-		boundary := start == 0 || !isKeyByte(text[start-1])
-		b.WriteString(text[last:start])
-		if boundary && end-start-len(googleKeyPrefix) >= googleKeyTail {
-			b.WriteString(googleKeyPrefix + redactedText)
-		} else {
-			b.WriteString(text[start:end])
-		}
-		last = end
-		i = strings.Index(text[last:], googleKeyPrefix)
-	}
-	b.WriteString(text[last:])
-	return b.String()
+	return redact.Keys(text, googleKeyPrefix, googleKeyTail, true)
 }
 
 // redactAPIError returns a copy of e with credentials removed from its

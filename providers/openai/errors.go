@@ -170,37 +170,9 @@ func (s *callState) redact(text string) string {
 // shorter runs are ordinary words ("sk-learn").
 const minKeyTail = 20
 
-func isKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // scrubKeys replaces "sk-…" secret keys in text with "sk-[REDACTED]".
 func scrubKeys(text string) string {
-	i := strings.Index(text, "sk-")
-	if i < 0 {
-		return text
-	}
-	var b strings.Builder
-	last := 0
-	for i >= 0 {
-		start := last + i
-		end := start + len("sk-")
-		for end < len(text) && isKeyByte(text[end]) {
-			end++
-		}
-		boundary := start == 0 || !isKeyByte(text[start-1])
-		if boundary && end-start-len("sk-") >= minKeyTail {
-			b.WriteString(text[last:start])
-			b.WriteString("sk-" + redactedText)
-			last = end
-		} else {
-			b.WriteString(text[last:end])
-			last = end
-		}
-		i = strings.Index(text[last:], "sk-")
-	}
-	b.WriteString(text[last:])
-	return b.String()
+	return redact.Keys(text, "sk-", minKeyTail, true)
 }
 
 // redactErr returns err with credentials removed from its text and from
