@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,6 +111,30 @@ func AsError(err error) (*Error, bool) {
 		return pe, true
 	}
 	return nil, false
+}
+
+// ParseRetryAfterMS reads a retry-after-ms header value, as OpenAI and
+// Anthropic send it: a non-negative decimal number of milliseconds ("250",
+// "1234.5"). It reports false for anything else (empty, signed, an
+// exponent, NaN); a wait too long for a [time.Duration] is capped.
+func ParseRetryAfterMS(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > 32 {
+		return 0, false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < '0' || c > '9') && c != '.' {
+			return 0, false
+		}
+	}
+	// Only digits and dots are left, so ParseFloat sees no sign, exponent
+	// or NaN, and rejects "." and "1.2.3" itself.
+	ms, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, false
+	}
+	const maxMS = float64(math.MaxInt64 / int64(time.Millisecond))
+	return time.Duration(min(ms, maxMS) * float64(time.Millisecond)), true
 }
 
 // ParseRetryAfter reads a Retry-After header value, either delay-seconds or

@@ -56,6 +56,49 @@ func FuzzParseRetryAfter(f *testing.F) {
 	})
 }
 
+func TestParseRetryAfterMS(t *testing.T) {
+	for _, tt := range []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"250", 250 * time.Millisecond, true},
+		{" 1234.5 ", 1234500 * time.Microsecond, true},
+		{"0", 0, true},
+		{"99999999999999999999999", 2562047*time.Hour + 47*time.Minute + 16853999616*time.Nanosecond, true}, // the cap, as close to MaxInt64 as float64 gets
+		{"", 0, false},
+		{"-1", 0, false},
+		{"+1", 0, false},
+		{"1e3", 0, false},
+		{"NaN", 0, false},
+		{"inf", 0, false},
+		{".", 0, false},
+		{"1.2.3", 0, false},
+		{"soon", 0, false},
+		{strings.Repeat("1", 33), 0, false},
+	} {
+		got, ok := providers.ParseRetryAfterMS(tt.in)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("ParseRetryAfterMS(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func FuzzParseRetryAfterMS(f *testing.F) {
+	for _, s := range []string{"250", "1234.5", "0", "", "-1", "1e3", "NaN", "inf", ".", "1.2.3", "99999999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d, ok := providers.ParseRetryAfterMS(v)
+		if !ok && d != 0 {
+			t.Errorf("ParseRetryAfterMS(%q) = %v, false", v, d)
+		}
+		if d < 0 {
+			t.Errorf("ParseRetryAfterMS(%q) = %v, negative", v, d)
+		}
+	})
+}
+
 func TestErrorText(t *testing.T) {
 	cause := errors.New("connection reset")
 	tests := []struct {

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
+
+	"github.com/llmroute/llmroute/internal/redact"
 )
 
 // callState is what one call learns while the SDK sends its request, for
@@ -22,9 +23,9 @@ type callState struct {
 	parent context.Context // the caller's ctx
 	ctx    context.Context // parent carrying the state, for the SDK
 
-	sent    bool      // the request reached the HTTP client
-	status  int       // the response status, 0 if none arrived
-	secrets [4]string // credentials seen on the request
+	sent    bool           // the request reached the HTTP client
+	status  int            // the response status, 0 if none arrived
+	secrets redact.Secrets // credentials seen on the request
 }
 
 // stateKey is the context key of a call's state.
@@ -77,11 +78,6 @@ type limitedBody struct {
 	io.Closer
 }
 
-// minSecretLen is the shortest credential worth redacting; shorter ones
-// are placeholders a local server accepts, and replacing them everywhere
-// would garble messages for no privacy gain.
-const minSecretLen = 8
-
 // noteCredentials remembers the credentials on h: the token of an
 // Authorization header (any scheme) and an X-Api-Key.
 func (s *callState) noteCredentials(h http.Header) {
@@ -89,42 +85,7 @@ func (s *callState) noteCredentials(h http.Header) {
 		if _, tok, ok := strings.Cut(v, " "); ok {
 			v = tok
 		}
-		s.addSecret(strings.TrimSpace(v))
+		s.secrets.Add(strings.TrimSpace(v))
 	}
-	s.addSecret(strings.TrimSpace(h.Get("X-Api-Key")))
-}
-
-func (s *callState) addSecret(v string) {
-	if len(v) < minSecretLen {
-		return
-	}
-	for i, have := range s.secrets {
-		switch have {
-		case v:
-			return
-		case "":
-			s.secrets[i] = v
-			return
-		}
-	}
-	s.secrets[len(s.secrets)-1] = v
-}
-
-// parseRetryAfterMS reads a retry-after-ms value: a non-negative decimal
-// number of milliseconds ("250", "1234.5").
-func parseRetryAfterMS(v string) (ms float64, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" || len(v) > 32 {
-		return 0, false
-	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < '0' || c > '9') && c != '.' {
-			return 0, false
-		}
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 {
-		return 0, false
-	}
-	return f, true
+	s.secrets.Add(strings.TrimSpace(h.Get("X-Api-Key")))
 }

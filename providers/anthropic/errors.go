@@ -3,7 +3,6 @@ package anthropic
 import (
 	"context"
 	"errors"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/tidwall/gjson"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -230,9 +230,8 @@ func isPromptTooLong(msg string) bool {
 // wait: retry-after-ms when present and valid (the precise form, which
 // the SDK prefers too), else retry-after in seconds or as an HTTP date.
 func retryAfterOf(h http.Header, now time.Time) time.Duration {
-	if ms, ok := parseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
-		const maxMS = float64(math.MaxInt64 / int64(time.Millisecond))
-		return time.Duration(min(ms, maxMS) * float64(time.Millisecond))
+	if d, ok := providers.ParseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
+		return d
 	}
 	if d, ok := providers.ParseRetryAfter(h.Get("Retry-After"), now); ok {
 		return d
@@ -269,18 +268,13 @@ func bodyMessage(body string, status int) string {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // redact removes the call's credentials from text, and anything shaped
 // like an Anthropic key ("sk-ant-" and 20 or more key characters), in
 // case a server echoes a key the request never carried.
 func (s *callState) redact(text string) string {
-	for _, sec := range s.secrets {
-		if sec != "" && strings.Contains(text, sec) {
-			text = strings.ReplaceAll(text, sec, redactedText)
-		}
-	}
-	return scrubKeys(text)
+	return scrubKeys(s.secrets.Redact(text))
 }
 
 // keyPrefix starts every Anthropic API key and OAuth token.
@@ -289,91 +283,26 @@ const keyPrefix = "sk-ant-"
 // minKeyTail is how many key characters after keyPrefix make a key.
 const minKeyTail = 20
 
-func isKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // scrubKeys replaces Anthropic keys in text with keyPrefix+"[REDACTED]".
 func scrubKeys(text string) string {
-	i := strings.Index(text, keyPrefix)
-	if i < 0 {
-		return text
-	}
-	var b strings.Builder
-	last := 0
-	for i >= 0 {
-		start := last + i
-		end := start + len(keyPrefix)
-		for end < len(text) && isKeyByte(text[end]) {
-			end++
-		}
-		if end-start-len(keyPrefix) >= minKeyTail {
-			b.WriteString(text[last:start])
-			b.WriteString(keyPrefix + redactedText)
-		} else {
-			b.WriteString(text[last:end])
-		}
-		last = end
-		i = strings.Index(text[last:], keyPrefix)
-	}
-	b.WriteString(text[last:])
-	return b.String()
+	return redact.Keys(text, keyPrefix, minKeyTail, false)
 }
 
 // sanitize returns a copy of an SDK error that can be printed and kept:
 // without the request (its headers carry the credential) and the
-// response, and replaced by a [redactedError] when its text (the URL,
-// the body) still shows a credential.
+// response, and replaced by a stand-in (see [redact.Replace]) when its
+// text (the URL, the body) still shows a credential.
 func (s *callState) sanitize(e *sdk.Error) error {
 	c := *e
 	c.Request, c.Response = nil, nil
 	if text := c.Error(); s.redact(text) != text {
-		return &redactedError{msg: s.redact(text), orig: &c}
+		return redact.Replace(&c, s.redact(text))
 	}
 	return &c
 }
 
-// redactErr returns err, or a [redactedError] in its place when the text
-// of err or of any error it wraps shows a credential.
+// redactErr returns err, or a stand-in (see [redact.Err]) in its place
+// when the text of err or of any error it wraps shows a credential.
 func (s *callState) redactErr(err error) error {
-	if err == nil || !s.leaks(err) {
-		return err
-	}
-	return &redactedError{msg: s.redact(err.Error()), orig: err}
+	return redact.Err(err, s.redact)
 }
-
-// leaks reports whether the text of err, or of any error it wraps,
-// contains a credential.
-func (s *callState) leaks(err error) bool {
-	for depth := 0; err != nil && depth < 32; depth++ {
-		if msg := err.Error(); s.redact(msg) != msg {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				if inner != nil && s.leaks(inner) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
-}
-
-// redactedError is an error whose text showed a credential. It keeps the
-// original only for errors.Is, and never hands it out.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// Is reports whether the original error matches target.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -32,7 +33,7 @@ type callState struct {
 	sent       bool // the request reached the HTTP client
 	status     int  // the response status, 0 if none arrived
 	retryAfter time.Duration
-	secrets    [4]string // credentials seen on the request, for redaction
+	secrets    redact.Secrets // credentials seen on the request, for redaction
 }
 
 type stateKey struct{}
@@ -172,10 +173,6 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
-// minSecretLen is the shortest credential worth redacting: shorter ones
-// are placeholders, and replacing them everywhere would garble messages.
-const minSecretLen = 8
-
 // noteCredentials remembers the credentials on a signed request: the
 // access key id of a SigV4 Authorization header ("Credential=AKID/..."),
 // the token of a Bearer one (a Bedrock API key), and a session token.
@@ -187,30 +184,14 @@ func (s *callState) noteCredentials(h http.Header) {
 		if i := strings.Index(auth, "Credential="); i >= 0 {
 			cred := auth[i+len("Credential="):]
 			if j := strings.IndexByte(cred, '/'); j >= 0 {
-				s.addSecret(cred[:j])
+				s.secrets.Add(cred[:j])
 			}
 		}
 	case auth != "":
 		if i := strings.IndexByte(auth, ' '); i >= 0 {
 			auth = auth[i+1:]
 		}
-		s.addSecret(strings.TrimSpace(auth))
+		s.secrets.Add(strings.TrimSpace(auth))
 	}
-	s.addSecret(h.Get("X-Amz-Security-Token"))
-}
-
-func (s *callState) addSecret(v string) {
-	if len(v) < minSecretLen {
-		return
-	}
-	for i, have := range s.secrets {
-		switch have {
-		case v:
-			return
-		case "":
-			s.secrets[i] = v
-			return
-		}
-	}
-	s.secrets[len(s.secrets)-1] = v
+	s.secrets.Add(h.Get("X-Amz-Security-Token"))
 }

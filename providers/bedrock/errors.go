@@ -18,6 +18,7 @@ import (
 	smithy "github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -286,7 +287,7 @@ func (s *callState) wait() time.Duration {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // accessKeyID matches AWS access key ids (long-term AKIA, temporary ASIA,
 // and the other documented prefixes), in case a server echoes one this
@@ -297,11 +298,7 @@ var accessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|AN
 // like an AWS access key id.
 func (s *callState) redact(text string) string {
 	if s != nil {
-		for _, sec := range s.secrets {
-			if sec != "" && strings.Contains(text, sec) {
-				text = strings.ReplaceAll(text, sec, redactedText)
-			}
-		}
+		text = s.secrets.Redact(text)
 	}
 	if accessKeyID.MatchString(text) {
 		text = accessKeyID.ReplaceAllString(text, redactedText)
@@ -309,48 +306,9 @@ func (s *callState) redact(text string) string {
 	return text
 }
 
-// needsRedaction reports whether the text of err, or of any error it
-// wraps, contains a credential.
-func (s *callState) needsRedaction(err error) bool {
-	for e, depth := err, 0; e != nil && depth < 32; depth++ {
-		if msg := e.Error(); s.redact(msg) != msg {
-			return true
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			e = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				if inner != nil && s.needsRedaction(inner) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
-}
-
 // redactErr returns err, or, when its text or the text of an error it
-// wraps mentions a credential, a [redactedError] in its place that still
-// matches errors.Is but no longer unwraps to the leaking text.
+// wraps mentions a credential, a stand-in (see [redact.Err]) in its place
+// that still matches errors.Is but no longer unwraps to the leaking text.
 func (s *callState) redactErr(err error) error {
-	if err == nil || !s.needsRedaction(err) {
-		return err
-	}
-	return &redactedError{msg: s.redact(err.Error()), orig: err}
+	return redact.Err(err, s.redact)
 }
-
-// redactedError is an error whose text mentioned a credential. It keeps
-// the original only for errors.Is, and never hands it out.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// Is reports whether the original error matches target.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }

@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/genai"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -314,20 +315,16 @@ func clip(s string, n int) string {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // redact removes the Provider's API key, the credentials the call's
 // request carried, and anything shaped like a Google API key from text.
 func (p *Provider) redact(s *callState, text string) string {
-	if p.apiKey != "" && len(p.apiKey) >= minSecretLen {
+	if p.apiKey != "" && len(p.apiKey) >= redact.MinSecretLen {
 		text = strings.ReplaceAll(text, p.apiKey, redactedText)
 	}
 	if s != nil {
-		for _, sec := range s.secrets {
-			if sec != "" && strings.Contains(text, sec) {
-				text = strings.ReplaceAll(text, sec, redactedText)
-			}
-		}
+		text = s.secrets.Redact(text)
 	}
 	return scrubKeys(text)
 }
@@ -339,37 +336,10 @@ const (
 	googleKeyTail   = 35
 )
 
-func isKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // scrubKeys replaces Google API keys in text with "AIza[REDACTED]", in
 // case a server echoes a key this call never sent.
 func scrubKeys(text string) string {
-	i := strings.Index(text, googleKeyPrefix)
-	if i < 0 {
-		return text
-	}
-	var b strings.Builder
-	last := 0
-	for i >= 0 {
-		start := last + i
-		end := start + len(googleKeyPrefix)
-		for end < len(text) && isKeyByte(text[end]) {
-			end++
-		}
-		boundary := start == 0 || !isKeyByte(text[start-1])
-		b.WriteString(text[last:start])
-		if boundary && end-start-len(googleKeyPrefix) >= googleKeyTail {
-			b.WriteString(googleKeyPrefix + redactedText)
-		} else {
-			b.WriteString(text[start:end])
-		}
-		last = end
-		i = strings.Index(text[last:], googleKeyPrefix)
-	}
-	b.WriteString(text[last:])
-	return b.String()
+	return redact.Keys(text, googleKeyPrefix, googleKeyTail, true)
 }
 
 // redactAPIError returns a copy of e with credentials removed from its
@@ -410,56 +380,25 @@ func (p *Provider) redactValue(s *callState, v any) any {
 }
 
 // redactErr returns err with credentials removed from its text and from
-// the text of every error it wraps. An error that mentions a credential
-// is replaced by a [redactedError], which still matches errors.Is but no
-// longer unwraps to the leaking text.
+// the text of every error it wraps. An error that mentions a credential,
+// in its text or in its %#v form, is replaced by a stand-in (see
+// [redact.Replace]), which still matches errors.Is but no longer unwraps
+// to the leaking text.
 func (p *Provider) redactErr(s *callState, err error) error {
 	if err == nil || !p.leaks(s, err) {
 		return err
 	}
-	return &redactedError{msg: p.redact(s, err.Error()), orig: err}
+	return redact.Replace(err, p.redact(s, err.Error()))
 }
 
 // leaks reports whether the text of err, or of any error it wraps,
-// contains a credential.
+// contains a credential, printed with %v or with %#v.
 func (p *Provider) leaks(s *callState, err error) bool {
-	for depth := 0; err != nil && depth < 32; depth++ {
-		if msg := err.Error(); p.redact(s, msg) != msg {
+	return redact.Any(err, func(e error) bool {
+		if msg := e.Error(); p.redact(s, msg) != msg {
 			return true
 		}
-		if goMsg := fmt.Sprintf("%#v", err); p.redact(s, goMsg) != goMsg {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				if p.leaks(s, inner) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
+		goMsg := fmt.Sprintf("%#v", e)
+		return p.redact(s, goMsg) != goMsg
+	})
 }
-
-// redactedError is an error whose text mentioned a credential. It keeps
-// the original only for errors.Is, and never hands it out.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// GoString is Error, so %#v cannot print the original either.
-func (e *redactedError) GoString() string {
-	return "gemini.redactedError{" + strconv.Quote(e.msg) + "}"
-}
-
-// Is reports whether the original error matches target.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }

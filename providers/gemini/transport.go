@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -39,7 +40,7 @@ type callState struct {
 	sent       bool
 	status     int
 	retryAfter time.Duration
-	secrets    [4]string
+	secrets    redact.Secrets
 	body       *watchBody
 	headers    chan struct{} // closed when a stream's 2xx headers arrive
 	headerOnce sync.Once
@@ -191,36 +192,15 @@ func (b *watchBody) endedMidEvent() bool {
 
 func (b *watchBody) Close() error { return b.rc.Close() }
 
-// minSecretLen is the shortest credential worth redacting. Shorter values
-// are placeholders (local servers take any key), and replacing them
-// everywhere would garble messages for no privacy gain.
-const minSecretLen = 8
-
 // noteCredentials remembers the credentials on h: x-goog-api-key (the
 // Gemini API key, also Vertex express mode), and the token of an
 // Authorization header, which an override may set.
 func (s *callState) noteCredentials(h http.Header) {
-	s.addSecret(h.Get("X-Goog-Api-Key"))
+	s.secrets.Add(h.Get("X-Goog-Api-Key"))
 	if v := h.Get("Authorization"); v != "" {
 		if i := strings.IndexByte(v, ' '); i >= 0 {
 			v = v[i+1:]
 		}
-		s.addSecret(strings.TrimSpace(v))
+		s.secrets.Add(strings.TrimSpace(v))
 	}
-}
-
-func (s *callState) addSecret(v string) {
-	if len(v) < minSecretLen {
-		return
-	}
-	for i, have := range s.secrets {
-		switch have {
-		case v:
-			return
-		case "":
-			s.secrets[i] = v
-			return
-		}
-	}
-	s.secrets[len(s.secrets)-1] = v
 }

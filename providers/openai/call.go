@@ -5,14 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -39,7 +38,7 @@ type callState struct {
 	status     int  // the response status, 0 if none arrived
 	retryAfter time.Duration
 	limits     providers.RateLimits // read from an error's or a stream's response
-	secrets    [4]string            // credentials seen on the request, for redaction
+	secrets    redact.Secrets       // credentials seen on the request, for redaction
 	body       io.ReadCloser
 }
 
@@ -171,11 +170,6 @@ func noAnswer(status int) bool {
 	return status < http.StatusOK || status >= http.StatusMultipleChoices && status < http.StatusBadRequest
 }
 
-// minSecretLen is the shortest credential worth redacting. Shorter values
-// are placeholders (local servers take any key, e.g. "none"), and
-// replacing them everywhere would garble messages for no privacy gain.
-const minSecretLen = 8
-
 // noteCredentials remembers the credentials on h: the token of an
 // Authorization header (any scheme), and Azure's api-key / x-api-key.
 //
@@ -186,10 +180,10 @@ func (s *callState) noteCredentials(h http.Header) {
 		if i := strings.IndexByte(v, ' '); i >= 0 {
 			v = v[i+1:]
 		}
-		s.addSecret(strings.TrimSpace(v))
+		s.secrets.Add(strings.TrimSpace(v))
 	}
-	s.addSecret(first(h, "Api-Key"))
-	s.addSecret(first(h, "X-Api-Key"))
+	s.secrets.Add(first(h, "Api-Key"))
+	s.secrets.Add(first(h, "X-Api-Key"))
 }
 
 // first returns h's first value for the canonical key, as h.Get(key).
@@ -198,24 +192,6 @@ func first(h http.Header, key string) string {
 		return v[0]
 	}
 	return ""
-}
-
-func (s *callState) addSecret(v string) {
-	if len(v) < minSecretLen {
-		return
-	}
-	for i, have := range s.secrets {
-		switch have {
-		case v:
-			return
-		case "":
-			s.secrets[i] = v
-			return
-		}
-	}
-	// More distinct credentials than slots: a request has at most a few,
-	// so this only happens with odd overrides; keep the newest.
-	s.secrets[len(s.secrets)-1] = v
 }
 
 // setExtra rewrites req's JSON body with extra merged in at top level.
@@ -250,41 +226,11 @@ func setExtra(req *http.Request, extra map[string]any) error {
 // deadline that the real wait fits in. Retry-After (seconds or an HTTP
 // date) is used when retry-after-ms is absent or malformed.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if d, ok := parseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
+	if d, ok := providers.ParseRetryAfterMS(h.Get("Retry-After-Ms")); ok {
 		return d
 	}
 	if d, ok := providers.ParseRetryAfter(h.Get("Retry-After"), now); ok {
 		return d
 	}
 	return 0
-}
-
-// parseRetryAfterMS reads a retry-after-ms value: a non-negative decimal
-// number of milliseconds ("250", "1234.5"). Anything else is rejected.
-func parseRetryAfterMS(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" || len(v) > 32 {
-		return 0, false
-	}
-	dots := 0
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '.':
-			dots++
-		case c < '0' || c > '9':
-			return 0, false
-		}
-	}
-	if dots > 1 || v == "." {
-		return 0, false
-	}
-	ms, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(ms) || ms < 0 {
-		return 0, false
-	}
-	const maxMS = float64(math.MaxInt64 / int64(time.Millisecond))
-	if ms > maxMS {
-		ms = maxMS
-	}
-	return time.Duration(ms * float64(time.Millisecond)), true
 }

@@ -12,6 +12,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
 
@@ -155,87 +156,29 @@ func bodyMessage(body []byte, status int) string {
 }
 
 // redactedText replaces a credential in messages.
-const redactedText = "[REDACTED]"
+const redactedText = redact.Text
 
 // redact removes the call's credentials from text, and anything shaped
 // like an OpenAI secret key ("sk-" and 20 or more key characters), in
 // case a server echoes a key the doer never saw (one from a body field,
 // say).
 func (s *callState) redact(text string) string {
-	for _, sec := range s.secrets {
-		if sec != "" && strings.Contains(text, sec) {
-			text = strings.ReplaceAll(text, sec, redactedText)
-		}
-	}
-	return scrubKeys(text)
+	return scrubKeys(s.secrets.Redact(text))
 }
 
 // minKeyTail is how many key characters after "sk-" make a secret key;
 // shorter runs are ordinary words ("sk-learn").
 const minKeyTail = 20
 
-func isKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // scrubKeys replaces "sk-…" secret keys in text with "sk-[REDACTED]".
 func scrubKeys(text string) string {
-	i := strings.Index(text, "sk-")
-	if i < 0 {
-		return text
-	}
-	var b strings.Builder
-	last := 0
-	for i >= 0 {
-		start := last + i
-		end := start + len("sk-")
-		for end < len(text) && isKeyByte(text[end]) {
-			end++
-		}
-		boundary := start == 0 || !isKeyByte(text[start-1])
-		if boundary && end-start-len("sk-") >= minKeyTail {
-			b.WriteString(text[last:start])
-			b.WriteString("sk-" + redactedText)
-			last = end
-		} else {
-			b.WriteString(text[last:end])
-			last = end
-		}
-		i = strings.Index(text[last:], "sk-")
-	}
-	b.WriteString(text[last:])
-	return b.String()
-}
-
-// needsRedaction reports whether the text of err, or of any error it
-// wraps, contains a credential.
-func (s *callState) needsRedaction(err error) bool {
-	seen := 0
-	for e := err; e != nil && seen < 32; seen++ {
-		if msg := e.Error(); s.redact(msg) != msg {
-			return true
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			e = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range u.Unwrap() {
-				if inner != nil && s.needsRedaction(inner) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
+	return redact.Keys(text, "sk-", minKeyTail, true)
 }
 
 // redactErr returns err with credentials removed from its text and from
 // the text of every error it wraps. go-openai's errors are copied with
 // their fields cleaned, so errors.As still finds them; any other error
-// that mentions a credential is replaced by a [redactedError], which
+// that mentions a credential is replaced by a stand-in (see [redact.Err]), which
 // still matches errors.Is but no longer unwraps to the leaking text.
 func (s *callState) redactErr(err error) error {
 	if err == nil {
@@ -269,23 +212,8 @@ func (s *callState) redactErr(err error) error {
 		c.Err = s.redactErr(c.Err)
 		return &c
 	}
-	if !s.needsRedaction(err) {
-		return err
-	}
-	return &redactedError{msg: s.redact(err.Error()), orig: err}
+	return redact.Err(err, s.redact)
 }
-
-// redactedError is an error whose text mentioned a credential. It keeps
-// the original only for errors.Is, and never hands it out.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// Is reports whether the original error matches target.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
 
 // unencodable reports whether err is a failure to encode a request body
 // as JSON, such as a NaN parameter or a tool schema holding a channel.

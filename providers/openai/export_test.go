@@ -2,7 +2,6 @@ package openai
 
 // Internal parsers, exported to the external tests for fuzzing.
 var (
-	MergeExtra        = mergeExtra
-	ParseRetryAfterMS = parseRetryAfterMS
-	ScrubKeys         = scrubKeys
+	MergeExtra = mergeExtra
+	ScrubKeys  = scrubKeys
 )

@@ -76,21 +76,6 @@ func FuzzMergeExtra(f *testing.F) {
 	})
 }
 
-func FuzzParseRetryAfterMS(f *testing.F) {
-	for _, s := range []string{"250", "1234.5", "0", "", "-1", "1e3", "NaN", "inf", ".", "1.2.3", "99999999999999999999999"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		d, ok := oai.ParseRetryAfterMS(v)
-		if !ok && d != 0 {
-			t.Errorf("ParseRetryAfterMS(%q) = %v, false", v, d)
-		}
-		if d < 0 {
-			t.Errorf("ParseRetryAfterMS(%q) = %v, negative", v, d)
-		}
-	})
-}
-
 func FuzzScrubKeys(f *testing.F) {
 	for _, s := range []string{"", "sk-", "key sk-abcdefghijklmnopqrstu", "ask-abcdefghijklmnopqrstuvw", "sk-sk-sk-0123456789012345678901"} {
 		f.Add(s)
