@@ -18,6 +18,11 @@ const (
 	statsSamples = 100
 	// slaWindow is the rolling window of SLA cutoffs.
 	slaWindow = 3 * time.Minute
+	// sampleGap spaces a target's successful samples: a success that
+	// ends within sampleGap of the target's last recorded sample is not
+	// recorded (a failure always is). So a target takes at most about
+	// 1,000 successful samples a second, however many calls it serves.
+	sampleGap = time.Millisecond
 	// minSamples is how many samples a mean needs to count: a target
 	// with fewer is cold (latency routing explores it) and never breaches
 	// an SLA cutoff.
@@ -43,6 +48,16 @@ const (
 // target's newest, so a target that was slow and has recovered is judged
 // by its last few calls. SLA means stay plain means over their 3 minutes.
 //
+// A target takes at most one successful sample a millisecond: a success
+// that ends within 1 ms of the target's last recorded sample (before or
+// after it) is not recorded. Below 1,000 calls a second to a target that
+// changes nothing; above it, the samples are a thinned stream of its
+// calls, and the last 100 of them span at least a tenth of a second
+// rather than a few milliseconds. It keeps targets serving thousands of
+// calls a second from recording every one of them under one lock, which
+// on a multi-core machine cost more than the rest of the call. Failures
+// are always recorded.
+//
 // A call's TPOT is (latency − TTFT)/(output tokens − 1) for a stream
 // (Outcome.TTFT > 0) of two or more tokens, latency/output tokens
 // otherwise, and the whole latency when the token count is unknown (0),
@@ -60,7 +75,8 @@ const (
 // SLA means (see [Summary]) count successful calls only: failures make a
 // target unhealthy through [Health]'s failure count instead.
 //
-// Memory is fixed: a ring of 100 samples per target. Recording takes a
+// Memory is fixed: a ring of 100 samples per target. Deciding to leave
+// a success out reads one atomic and takes no lock. Recording takes a
 // small lock of that target only, for a constant amount of work: the
 // target's sums are running sums, which gain the new sample and lose the
 // one it evicts. Reading, as [Latency.Pick] does, takes no lock and
@@ -87,6 +103,7 @@ type tstat struct {
 	slaTPOT atomic.Uint64 // packed count, mean TPOT: 3 min, successes
 	slaTTFT atomic.Uint64 // packed count, mean TTFT: 3 min, successful streams
 	slow    atomic.Int64  // slowest successful TPOT of the 20 min (ns)
+	last    atomic.Int64  // end of the last sample recorded (Unix ns)
 
 	mu     sync.Mutex
 	epoch  int64 // the time sample weights are relative to (Unix ns)
@@ -244,6 +261,9 @@ func (s *Stats) Observe(o Outcome) {
 func (s *Stats) record(o Outcome, failure bool) {
 	t := &s.t[o.Index]
 	smp := sample{at: unixNano(o.Start) + int64(o.Latency)}
+	if !failure && t.recent(smp.at) {
+		return
+	}
 	if failure {
 		smp.tpot = micros(max(o.Latency, s.penalty()))
 		smp.ttft = failedTTFT
@@ -254,6 +274,15 @@ func (s *Stats) record(o Outcome, failure bool) {
 	t.mu.Lock()
 	t.add(smp)
 	t.mu.Unlock()
+}
+
+// recent reports whether a sample ending at at would be within sampleGap
+// of t's last recorded one, either side (outcomes may arrive out of
+// order). It reads without the lock: two calls ending together may both
+// find it false, and both are recorded.
+func (t *tstat) recent(at int64) bool {
+	d := at - t.last.Load()
+	return d > -int64(sampleGap) && d < int64(sampleGap)
 }
 
 // add records smp in t's ring, evicting the oldest sample when it is full,
@@ -278,6 +307,7 @@ func (t *tstat) add(smp sample) {
 		}
 	}
 	t.ring[k] = smp
+	t.last.Store(smp.at)
 	t.next = (k + 1) % statsSamples
 	t.n = min(t.n+1, statsSamples)
 	if smp.failure() {

@@ -171,3 +171,82 @@ func TestStatsOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// A target's successes are recorded at most one per millisecond of their
+// end times: a success ending within a millisecond of the last recorded
+// sample, before or after it, is left out; a failure never is.
+func TestStatsSampleGap(t *testing.T) {
+	ms := time.Millisecond
+	us := time.Microsecond
+	end := func(o strategy.Outcome) time.Time { return o.Start.Add(o.Latency) }
+	first := success(0, t0, 10*ms) // ends at t0+100ms, TPOT 10 ms
+	tests := []struct {
+		name string
+		then []strategy.Outcome
+		want strategy.Summary
+	}{
+		{
+			name: "a success at the same instant is left out",
+			then: []strategy.Outcome{success(0, t0, 10*ms)},
+			want: strategy.Summary{Samples: 1, TPOT: 10 * ms, SLASamples: 1, SLATPOT: 10 * ms},
+		},
+		{
+			name: "a success 999µs later is left out",
+			then: []strategy.Outcome{{Index: 0, Start: end(first).Add(999*us - 40*ms), Latency: 40 * ms, OutputTokens: 1, Status: 200}},
+			want: strategy.Summary{Samples: 1, TPOT: 10 * ms, SLASamples: 1, SLATPOT: 10 * ms},
+		},
+		{
+			name: "a success ending 999µs earlier is left out too",
+			then: []strategy.Outcome{{Index: 0, Start: end(first).Add(-999*us - 40*ms), Latency: 40 * ms, OutputTokens: 1, Status: 200}},
+			want: strategy.Summary{Samples: 1, TPOT: 10 * ms, SLASamples: 1, SLATPOT: 10 * ms},
+		},
+		{
+			name: "a success 1ms later counts",
+			then: []strategy.Outcome{{Index: 0, Start: end(first).Add(ms - 40*ms), Latency: 40 * ms, OutputTokens: 1, Status: 200}},
+			want: strategy.Summary{Samples: 2, TPOT: 25 * ms, SLASamples: 2, SLATPOT: 25 * ms},
+		},
+		{
+			name: "a failure at the same instant counts",
+			then: []strategy.Outcome{failed(0, end(first), 503, 0)},
+			// Penalty: twice the slowest success, 20 ms.
+			want: strategy.Summary{Samples: 2, TPOT: 15 * ms, SLASamples: 1, SLATPOT: 10 * ms},
+		},
+		{
+			name: "the gap is measured from the last recorded sample",
+			// The second is left out (0.6 ms after the first), so
+			// the third, 1.2 ms after the first, counts.
+			then: []strategy.Outcome{
+				{Index: 0, Start: end(first).Add(600 * us), Latency: 0, Status: 200},
+				{Index: 0, Start: end(first).Add(1200*us - 30*ms), Latency: 30 * ms, OutputTokens: 1, Status: 200},
+			},
+			want: strategy.Summary{Samples: 2, TPOT: 20 * ms, SLASamples: 2, SLATPOT: 20 * ms},
+		},
+		{
+			name: "each target has its own gap",
+			then: []strategy.Outcome{success(1, t0, 10*ms)},
+			want: strategy.Summary{Samples: 1, TPOT: 10 * ms, SLASamples: 1, SLATPOT: 10 * ms},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustStats(t, 2)
+			s.Observe(first)
+			for _, o := range tt.then {
+				s.Observe(o)
+			}
+			if got := s.Summary(0, t0.Add(time.Second)); got != tt.want {
+				t.Errorf("target 0: %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	t.Run("a burst of calls keeps about one sample a millisecond", func(t *testing.T) {
+		s := mustStats(t, 1)
+		// 1,000 calls ending 10µs apart, 10 ms in all.
+		for k := range 1000 {
+			s.Observe(strategy.Outcome{Start: t0.Add(time.Duration(k) * 10 * us), Latency: ms, OutputTokens: 1, Status: 200})
+		}
+		if got := s.Summary(0, t0.Add(time.Second)).Samples; got != 10 {
+			t.Errorf("%d samples, want 10 (one a millisecond)", got)
+		}
+	})
+}
