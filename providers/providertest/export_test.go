@@ -7,6 +7,6 @@ import "time"
 // out its generous bounds. It is only for a test process of its own.
 func ShortenWaits() {
 	promptly = 300 * time.Millisecond
-	hang = 2 * time.Second
+	hang = 5 * time.Second
 	leakWait = time.Second
 }
