@@ -15,7 +15,7 @@ const DefaultMaxEntries = 100_000
 type Option func(*Memory)
 
 // WithMaxEntries bounds a Memory to n pins; when it is full, a new pin
-// replaces the least recently used one. n < 1 means [DefaultMaxEntries].
+// replaces one not used recently. n < 1 means [DefaultMaxEntries].
 func WithMaxEntries(n int) Option {
 	return func(m *Memory) {
 		if n >= 1 {
@@ -37,21 +37,38 @@ func WithClock(now func() time.Time) Option {
 // service with one replica, and for tests.
 //
 // It holds at most the pins WithMaxEntries allows (DefaultMaxEntries by
-// default), dropping the least recently used one to make room for a new
-// one. An expired pin is dropped when it is next read, or when it is the
-// least recently used; Memory starts no goroutines, so it needs no Close.
+// default). When it is full, a new pin replaces one not used recently,
+// in approximately least-recently-used order ("second chance", or CLOCK):
+// a use of a pin marks it used, and a clock hand goes round the pins,
+// clearing the marks it passes, until it finds a pin that is not marked,
+// or has expired, which the new pin replaces. So a pin used since the
+// hand last passed it is never replaced while an unused one is there to
+// take, and when every pin is marked the hand goes round once and takes
+// the pin it started from. A use that finds its pin already marked
+// writes nothing to mark it again, so that lookups of the same pins from
+// many goroutines do not keep moving the memory that holds them between
+// processors. An expired pin is dropped when it is next read, or when
+// the hand reaches it; Memory starts no goroutines, so it needs no
+// Close.
+//
+// A use with a ttl > 0 refreshes the pin with a granularity: its expiry
+// moves to ttl from now only when that differs from the expiry it has by
+// more than ttl/64 or one second, whichever is less. So a pin expires
+// within that much of exactly ttl after its last use (at most one second
+// early, for a ttl of a minute or more), and a lookup that finds its pin
+// refreshed in the last second changes nothing. A use with a shorter
+// ttl than the pin's remaining life shortens it the same way.
 //
 // So that calls on different sessions do not wait for each other, a
 // Memory of 2×512 pins or more spreads them over shards, up to 32 of
 // them, by a hash of the key (seeded at random for each Memory, so that
 // callers cannot choose the keys that share a shard). Each shard has its
-// own lock, its own least-recently-used order and an equal share of the
-// bound (the shares differ by at most one and add up to the bound): a
-// new pin in a full shard drops the least recently used pin of that
-// shard, so a Memory may drop a pin before it holds MaxEntries pins in
-// all, and the pin it drops is the least recently used of its shard,
-// not always of the whole Memory. A smaller Memory is one shard, in
-// exact least-recently-used order.
+// own lock, its own clock hand and an equal share of the bound (the
+// shares differ by at most one and add up to the bound): a new pin in a
+// full shard replaces a pin of that shard, so a Memory may drop a pin
+// before it holds MaxEntries pins in all, and the pin it drops was not
+// used recently in its shard, though pins of other shards may have been
+// used less recently. A smaller Memory is one shard.
 //
 // Memory is also a [HealthStore], for tests and simulations of several
 // Clients in one process: it keeps one small record per target reported
@@ -80,25 +97,27 @@ const (
 	maxShards = 32
 )
 
-// shard is a part of a Memory's pins with its own lock and LRU list.
+// shard is a part of a Memory's pins with its own lock and clock hand.
 type shard struct {
 	mu   sync.Mutex
 	max  int
 	pins map[string]*entry
-	// lru is the sentinel of a circular list of the entries, most recently
-	// used first: lru.next is the newest, lru.prev the next to evict.
-	lru entry
+	// ring holds the entries in the order the clock hand visits them,
+	// each at its slot; hand is the slot the hand looks at next.
+	ring []*entry
+	hand int
 	// Padding keeps two shards' locks off one cache line.
 	_ [64]byte
 }
 
-// entry is one pin and its place in the LRU list. The list is intrusive
-// so that a hit moves pointers and allocates nothing.
+// entry is one pin, its place in its shard's ring and its mark.
 type entry struct {
-	key        string
-	pin        Pin
-	expires    time.Time
-	prev, next *entry
+	key     string
+	pin     Pin
+	expires time.Time
+	slot    int
+	// used: used since the clock hand last passed.
+	used bool
 }
 
 var _ Store = (*Memory)(nil)
@@ -139,8 +158,6 @@ func (m *Memory) setup() {
 			sh.max++
 		}
 		sh.pins = make(map[string]*entry)
-		sh.lru.next = &sh.lru
-		sh.lru.prev = &sh.lru
 	}
 }
 
@@ -177,25 +194,33 @@ func (m *Memory) GetSessionPin(_ context.Context, model string, values []string,
 }
 
 // hit answers a lookup at now that found e (nil: nothing) in sh; sh.mu
-// must be held. A live pin's expiry moves to ttl after now (when ttl > 0)
-// and it becomes the most recently used; an expired one is dropped.
+// must be held. A live pin is marked used and, when ttl > 0, refreshed
+// (see [Memory]); an expired one is dropped. On the way of a hit, only
+// what changes is written.
 func (sh *shard) hit(e *entry, ttl time.Duration, now time.Time) (Pin, bool, error) {
 	if e == nil {
 		return Pin{}, false, nil
 	}
 	if !now.Before(e.expires) {
-		unlink(e)
-		delete(sh.pins, e.key)
+		sh.remove(e)
 		return Pin{}, false, nil
 	}
 	if ttl > 0 {
-		e.expires = now.Add(ttl)
+		exp := now.Add(ttl)
+		if d, g := exp.Sub(e.expires), refreshStep(ttl); d > g || d < -g {
+			e.expires = exp
+		}
 	}
-	if sh.lru.next != e {
-		unlink(e)
-		sh.pushFront(e)
+	if !e.used {
+		e.used = true
 	}
 	return e.pin, true, nil
+}
+
+// refreshStep is how far a use's new expiry may be from a pin's expiry
+// without moving it: ttl/64, at most a second.
+func refreshStep(ttl time.Duration) time.Duration {
+	return min(ttl/64, time.Second)
 }
 
 // SetPin implements [Store].
@@ -203,29 +228,66 @@ func (m *Memory) SetPin(_ context.Context, key string, pin Pin, ttl time.Duratio
 	if err := CheckPin(pin, ttl); err != nil {
 		return err
 	}
-	expires := m.clock().Add(ttl)
+	now := m.clock()
 	sh := m.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.pins[key]
 	switch {
 	case e != nil:
-		unlink(e)
-	case len(sh.pins) >= sh.max:
-		// Full: reuse the least recently used entry for the new pin.
-		e = sh.lru.prev
-		unlink(e)
-		delete(sh.pins, e.key)
+		// A new pin for the session is a use of it.
+		e.used = true
+	case len(sh.ring) >= sh.max:
+		// Full: the new pin takes the place of the one the hand
+		// picks, and starts unmarked, the last one the hand will
+		// reach.
+		e = sh.evict(now)
 		e.key = key
 		sh.pins[key] = e
 	default:
-		e = &entry{key: key}
+		e = &entry{key: key, slot: len(sh.ring)}
+		sh.ring = append(sh.ring, e)
 		sh.pins[key] = e
 	}
 	e.pin = pin
-	e.expires = expires
-	sh.pushFront(e)
+	e.expires = now.Add(ttl)
 	return nil
+}
+
+// evict takes a pin out of the full shard sh to make room at now: the
+// first the clock hand finds unmarked or expired, clearing the marks it
+// passes (so it stops within one turn). It returns the entry, out of
+// sh.pins and unmarked, still in its slot of the ring for the new pin;
+// sh.mu must be held.
+func (sh *shard) evict(now time.Time) *entry {
+	for {
+		e := sh.ring[sh.hand]
+		sh.hand++
+		if sh.hand == len(sh.ring) {
+			sh.hand = 0
+		}
+		if !e.used || !now.Before(e.expires) {
+			delete(sh.pins, e.key)
+			e.used = false
+			return e
+		}
+		e.used = false
+	}
+}
+
+// remove drops e from sh: the last entry of the ring takes its slot;
+// sh.mu must be held.
+func (sh *shard) remove(e *entry) {
+	delete(sh.pins, e.key)
+	last := len(sh.ring) - 1
+	moved := sh.ring[last]
+	sh.ring[e.slot] = moved
+	moved.slot = e.slot
+	sh.ring[last] = nil
+	sh.ring = sh.ring[:last]
+	if sh.hand >= last {
+		sh.hand = 0
+	}
 }
 
 // Len returns how many pins m holds, counting expired pins that have not
@@ -254,19 +316,4 @@ func (m *Memory) limit() int {
 		return m.max
 	}
 	return DefaultMaxEntries
-}
-
-// pushFront makes e the most recently used entry; sh.mu must be held.
-func (sh *shard) pushFront(e *entry) {
-	e.prev = &sh.lru
-	e.next = sh.lru.next
-	e.prev.next = e
-	e.next.prev = e
-}
-
-// unlink takes e out of its LRU list; its shard's mu must be held.
-func unlink(e *entry) {
-	e.prev.next = e.next
-	e.next.prev = e.prev
-	e.prev, e.next = nil, nil
 }

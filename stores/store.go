@@ -23,9 +23,14 @@ import (
 // no existing implementation.
 type Store interface {
 	// GetPin returns the pin held for key and, when ttl > 0, makes it live
-	// ttl from now: each use of a pin refreshes it. A ttl <= 0 reads the
-	// pin without changing its expiry. ok is false when key has no pin or
-	// its pin has expired; that is not an error.
+	// ttl from now: each use of a pin refreshes it. An implementation may
+	// refresh with a granularity, leaving the expiry as it is when the
+	// refresh would move it by no more than ttl/64 or one second,
+	// whichever is less ([Memory] does; stores/redis refreshes exactly):
+	// a pin in use then expires within that much of ttl after its last
+	// use. A ttl <= 0 reads the pin without changing its expiry. ok is
+	// false when key has no pin or its pin has expired; that is not an
+	// error.
 	GetPin(ctx context.Context, key string, ttl time.Duration) (pin Pin, ok bool, err error)
 
 	// SetPin pins key to pin for ttl, replacing any pin key had. It
