@@ -166,8 +166,9 @@ func (m *Memory) GetPin(_ context.Context, key string, ttl time.Duration) (Pin, 
 	now := m.clock()
 	sh := m.shard(key)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.hit(sh.pins[key], ttl, now)
+	p, ok := sh.hit(sh.pins[key], ttl, now)
+	sh.mu.Unlock()
+	return p, ok, nil
 }
 
 // GetSessionPin is GetPin of the key SessionKey(model, values), without
@@ -178,8 +179,15 @@ func (m *Memory) GetPin(_ context.Context, key string, ttl time.Duration) (Pin, 
 // itself: it looks the pin up at the time its call began, which saves a
 // clock read.
 func (m *Memory) GetSessionPin(_ context.Context, model string, values []string, ttl time.Duration, now time.Time) (Pin, bool, error) {
-	var buf [MaxSessionKeyLen]byte
-	key := appendSessionKey(buf[:0], model, values)
+	// Most keys fit a small buffer, which costs less to clear.
+	var key []byte
+	if n, esc := sessionKeySize(model, values); n <= smallKey {
+		var buf [smallKey]byte
+		key = appendKey(buf[:0], model, values, esc)
+	} else {
+		var buf [MaxSessionKeyLen]byte
+		key = appendSizedKey(buf[:0], model, values, n, esc)
+	}
 	if now.IsZero() {
 		now = m.clock()
 	}
@@ -189,32 +197,38 @@ func (m *Memory) GetSessionPin(_ context.Context, model string, values []string,
 		sh = &m.shards[maphash.Bytes(m.seed, key)&uint64(len(m.shards)-1)]
 	}
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.hit(sh.pins[string(key)], ttl, now)
+	p, ok := sh.hit(sh.pins[string(key)], ttl, now)
+	sh.mu.Unlock()
+	return p, ok, nil
 }
 
+// smallKey is the size of the buffer GetSessionPin builds most keys in.
+const smallKey = 64
+
 // hit answers a lookup at now that found e (nil: nothing) in sh; sh.mu
-// must be held. A live pin is marked used and, when ttl > 0, refreshed
-// (see [Memory]); an expired one is dropped. On the way of a hit, only
-// what changes is written.
-func (sh *shard) hit(e *entry, ttl time.Duration, now time.Time) (Pin, bool, error) {
+// must be held (nothing in it panics, so callers unlock without a
+// defer). A live pin is marked used and, when ttl > 0, refreshed (see
+// [Memory]); an expired one is dropped. On the way of a hit, only what
+// changes is written, and the clock is compared once.
+func (sh *shard) hit(e *entry, ttl time.Duration, now time.Time) (Pin, bool) {
 	if e == nil {
-		return Pin{}, false, nil
+		return Pin{}, false
 	}
-	if !now.Before(e.expires) {
+	left := e.expires.Sub(now)
+	if left <= 0 {
 		sh.remove(e)
-		return Pin{}, false, nil
+		return Pin{}, false
 	}
 	if ttl > 0 {
-		exp := now.Add(ttl)
-		if d, g := exp.Sub(e.expires), refreshStep(ttl); d > g || d < -g {
-			e.expires = exp
+		// The refresh would move the expiry by ttl-left.
+		if d, g := ttl-left, refreshStep(ttl); d > g || d < -g {
+			e.expires = now.Add(ttl)
 		}
 	}
 	if !e.used {
 		e.used = true
 	}
-	return e.pin, true, nil
+	return e.pin, true
 }
 
 // refreshStep is how far a use's new expiry may be from a pin's expiry
