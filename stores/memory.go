@@ -3,7 +3,10 @@ package stores
 import (
 	"context"
 	"hash/maphash"
+	"math"
+	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,7 +62,13 @@ func WithClock(now func() time.Time) Option {
 // refreshed in the last second changes nothing. A use with a shorter
 // ttl than the pin's remaining life shortens it the same way.
 //
-// So that calls on different sessions do not wait for each other, a
+// A lookup takes no lock: it reads the pin from a table that only
+// SetPin, eviction and the dropping of an expired pin change. So lookups
+// on many goroutines do not wait for each other, and a lookup that finds
+// its pin marked and refreshed writes nothing at all. A pin for a key
+// that has none, or a different pin, allocates its entry.
+//
+// So that changes on different sessions do not wait for each other, a
 // Memory of 2×512 pins or more spreads them over shards, up to 32 of
 // them, by a hash of the key (seeded at random for each Memory, so that
 // callers cannot choose the keys that share a shard). Each shard has its
@@ -86,6 +95,10 @@ type Memory struct {
 	once   sync.Once
 	seed   maphash.Seed
 	shards []shard
+	// epoch is the time expiries count from: an entry's expiry is the
+	// nanoseconds from epoch to it, so that lookups can read and move it
+	// atomically.
+	epoch time.Time
 
 	health memHealth
 }
@@ -97,27 +110,57 @@ const (
 	maxShards = 32
 )
 
-// shard is a part of a Memory's pins with its own lock and clock hand.
+// shard is a part of a Memory's pins. Lookups read its table without a
+// lock; everything else holds mu.
 type shard struct {
-	mu   sync.Mutex
-	max  int
-	pins map[string]*entry
-	// ring holds the entries in the order the clock hand visits them,
-	// each at its slot; hand is the slot the hand looks at next.
+	tab atomic.Pointer[table]
+	// Padding keeps the table pointer, which every lookup reads, off
+	// the line of the lock, which every change writes.
+	_ [56]byte
+
+	mu  sync.Mutex
+	max int
+	n   int // live entries in the table
+	// full counts the table's slots holding an entry or a tombstone.
+	full int
+	// ring holds the live entries in the order the clock hand visits
+	// them, each at its slot; hand is the slot the hand looks at next.
 	ring []*entry
 	hand int
 	// Padding keeps two shards' locks off one cache line.
 	_ [64]byte
 }
 
-// entry is one pin, its place in its shard's ring and its mark.
+// table is an open-addressing hash table of entries, probed linearly
+// from the slot a key's hash picks. A slot, once set, holds an entry or
+// the tombstone of a removed one until the table is rebuilt (when the
+// live entries and tombstones would fill more than half of it), so a
+// lookup's probe stops only at a slot never used.
+type table struct {
+	mask  uint64
+	slots []atomic.Pointer[entry]
+}
+
+// tombstone marks the slot of a removed entry.
+var tombstone = &entry{}
+
+// entry is one pin. Its key, hash and pin never change once it is in a
+// table (a new pin for its key is a new entry), so lookups read them
+// without a lock; its expiry and mark are atomic.
 type entry struct {
-	key     string
-	pin     Pin
-	expires time.Time
-	slot    int
+	key  string
+	hash uint64
+	pin  Pin
+	// expires is the nanoseconds from the Memory's epoch to the pin's
+	// expiry.
+	expires atomic.Int64
 	// used: used since the clock hand last passed.
-	used bool
+	used atomic.Bool
+
+	// Under the shard's mu: the entry's slot in the ring, and whether
+	// it has left the table.
+	slot    int
+	removed bool
 }
 
 var _ Store = (*Memory)(nil)
@@ -133,13 +176,10 @@ func NewMemory(opts ...Option) *Memory {
 	return m
 }
 
-// shard returns key's shard, making m's shards on first use.
-func (m *Memory) shard(key string) *shard {
-	m.once.Do(m.setup)
-	if len(m.shards) == 1 {
-		return &m.shards[0]
-	}
-	return &m.shards[maphash.String(m.seed, key)&uint64(len(m.shards)-1)]
+// shardOf returns the shard of the key whose hash is h; m.seedOf,
+// which gave the hash, made the shards.
+func (m *Memory) shardOf(h uint64) *shard {
+	return &m.shards[h&uint64(len(m.shards)-1)]
 }
 
 // setup divides m's bound between its shards.
@@ -150,6 +190,7 @@ func (m *Memory) setup() {
 		n *= 2
 	}
 	m.seed = maphash.MakeSeed()
+	m.epoch = m.clock()
 	m.shards = make([]shard, n)
 	for i := range m.shards {
 		sh := &m.shards[i]
@@ -157,18 +198,28 @@ func (m *Memory) setup() {
 		if i < limit%n {
 			sh.max++
 		}
-		sh.pins = make(map[string]*entry)
+		sh.tab.Store(newTable(8))
 	}
+}
+
+// since returns the nanoseconds from m's epoch to t.
+func (m *Memory) since(t time.Time) int64 {
+	return int64(t.Sub(m.epoch))
 }
 
 // GetPin implements [Store].
 func (m *Memory) GetPin(_ context.Context, key string, ttl time.Duration) (Pin, bool, error) {
 	now := m.clock()
-	sh := m.shard(key)
-	sh.mu.Lock()
-	p, ok := sh.hit(sh.pins[key], ttl, now)
-	sh.mu.Unlock()
+	h := maphash.String(m.seedOf(), key)
+	sh := m.shardOf(h)
+	p, ok := m.hit(sh, find(sh.tab.Load(), h, key), ttl, now)
 	return p, ok, nil
+}
+
+// seedOf returns m's seed, making m's shards on first use.
+func (m *Memory) seedOf() maphash.Seed {
+	m.once.Do(m.setup)
+	return m.seed
 }
 
 // GetSessionPin is GetPin of the key SessionKey(model, values), without
@@ -191,44 +242,67 @@ func (m *Memory) GetSessionPin(_ context.Context, model string, values []string,
 	if now.IsZero() {
 		now = m.clock()
 	}
-	m.once.Do(m.setup)
-	sh := &m.shards[0]
-	if len(m.shards) > 1 {
-		sh = &m.shards[maphash.Bytes(m.seed, key)&uint64(len(m.shards)-1)]
-	}
-	sh.mu.Lock()
-	p, ok := sh.hit(sh.pins[string(key)], ttl, now)
-	sh.mu.Unlock()
+	h := maphash.Bytes(m.seedOf(), key)
+	sh := m.shardOf(h)
+	p, ok := m.hit(sh, find(sh.tab.Load(), h, key), ttl, now)
 	return p, ok, nil
 }
 
 // smallKey is the size of the buffer GetSessionPin builds most keys in.
 const smallKey = 64
 
-// hit answers a lookup at now that found e (nil: nothing) in sh; sh.mu
-// must be held (nothing in it panics, so callers unlock without a
-// defer). A live pin is marked used and, when ttl > 0, refreshed (see
-// [Memory]); an expired one is dropped. On the way of a hit, only what
-// changes is written, and the clock is compared once.
-func (sh *shard) hit(e *entry, ttl time.Duration, now time.Time) (Pin, bool) {
+// find returns the entry for key, whose hash is h, in t; nil if there is
+// none. It takes no lock.
+func find[K string | []byte](t *table, h uint64, key K) *entry {
+	for i := t.start(h); ; i = (i + 1) & t.mask {
+		e := t.slots[i].Load()
+		if e == nil {
+			return nil
+		}
+		if e.hash == h && e != tombstone && e.key == string(key) {
+			return e
+		}
+	}
+}
+
+// hit answers a lookup at now that found e (nil: nothing) in sh, without
+// sh's lock unless e has expired. A live pin is marked used and, when
+// ttl > 0, refreshed (see [Memory]), each written only when it changes;
+// an expired one is dropped.
+func (m *Memory) hit(sh *shard, e *entry, ttl time.Duration, now time.Time) (Pin, bool) {
 	if e == nil {
 		return Pin{}, false
 	}
-	left := e.expires.Sub(now)
+	t := m.since(now)
+	left := e.expires.Load() - t
 	if left <= 0 {
-		sh.remove(e)
+		sh.mu.Lock()
+		// Unless it went meanwhile, or a lookup at a later time
+		// refreshed it.
+		if !e.removed && e.expires.Load() <= t {
+			sh.remove(e)
+		}
+		sh.mu.Unlock()
 		return Pin{}, false
 	}
 	if ttl > 0 {
 		// The refresh would move the expiry by ttl-left.
-		if d, g := ttl-left, refreshStep(ttl); d > g || d < -g {
-			e.expires = now.Add(ttl)
+		if d, g := int64(ttl)-left, int64(refreshStep(ttl)); d > g || d < -g {
+			e.expires.Store(expiry(t, ttl))
 		}
 	}
-	if !e.used {
-		e.used = true
+	if !e.used.Load() {
+		e.used.Store(true)
 	}
 	return e.pin, true
+}
+
+// expiry is t+ttl in nanoseconds from the epoch, at most math.MaxInt64.
+func expiry(t int64, ttl time.Duration) int64 {
+	if int64(ttl) > math.MaxInt64-t {
+		return math.MaxInt64
+	}
+	return t + int64(ttl)
 }
 
 // refreshStep is how far a use's new expiry may be from a pin's expiry
@@ -243,56 +317,114 @@ func (m *Memory) SetPin(_ context.Context, key string, pin Pin, ttl time.Duratio
 		return err
 	}
 	now := m.clock()
-	sh := m.shard(key)
+	h := maphash.String(m.seedOf(), key)
+	sh := m.shardOf(h)
+	t := m.since(now)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.pins[key]
+	old := find(sh.tab.Load(), h, key)
+	if old != nil && old.pin == pin {
+		// The same pin again: a use, and a new expiry.
+		old.expires.Store(expiry(t, ttl))
+		old.used.Store(true)
+		return nil
+	}
+	// Otherwise a new entry: lookups read entries without a lock, so an
+	// entry's key and pin never change.
+	e := &entry{key: key, hash: h, pin: pin}
+	e.expires.Store(expiry(t, ttl))
 	switch {
-	case e != nil:
+	case old != nil:
 		// A new pin for the session is a use of it.
-		e.used = true
-	case len(sh.ring) >= sh.max:
+		e.used.Store(true)
+		sh.replace(old, e)
+		return nil
+	case sh.n >= sh.max:
 		// Full: the new pin takes the place of the one the hand
 		// picks, and starts unmarked, the last one the hand will
 		// reach.
-		e = sh.evict(now)
-		e.key = key
-		sh.pins[key] = e
+		old := sh.evict(t)
+		sh.replace(old, nil)
+		e.slot = old.slot
+		sh.ring[e.slot] = e
 	default:
-		e = &entry{key: key, slot: len(sh.ring)}
+		e.slot = len(sh.ring)
 		sh.ring = append(sh.ring, e)
-		sh.pins[key] = e
 	}
-	e.pin = pin
-	e.expires = now.Add(ttl)
+	sh.insert(e)
 	return nil
 }
 
-// evict takes a pin out of the full shard sh to make room at now: the
-// first the clock hand finds unmarked or expired, clearing the marks it
-// passes (so it stops within one turn). It returns the entry, out of
-// sh.pins and unmarked, still in its slot of the ring for the new pin;
-// sh.mu must be held.
-func (sh *shard) evict(now time.Time) *entry {
+// evict picks the entry of the full shard sh to make room for a new one
+// at t: the first the clock hand finds unmarked or expired, clearing the
+// marks it passes (so it stops within one turn). sh.mu must be held.
+func (sh *shard) evict(t int64) *entry {
 	for {
 		e := sh.ring[sh.hand]
 		sh.hand++
 		if sh.hand == len(sh.ring) {
 			sh.hand = 0
 		}
-		if !e.used || !now.Before(e.expires) {
-			delete(sh.pins, e.key)
-			e.used = false
+		if !e.used.Load() || e.expires.Load() <= t {
 			return e
 		}
-		e.used = false
+		e.used.Store(false)
 	}
 }
 
-// remove drops e from sh: the last entry of the ring takes its slot;
+// replace puts e (nil: a tombstone) in old's table slot, old leaving
+// the table; e takes old's place in the ring too, when not nil. sh.mu
+// must be held.
+func (sh *shard) replace(old, e *entry) {
+	tab := sh.tab.Load()
+	i := tab.start(old.hash)
+	for tab.slots[i].Load() != old {
+		i = (i + 1) & tab.mask
+	}
+	old.removed = true
+	if e == nil {
+		tab.slots[i].Store(tombstone)
+		sh.n--
+		return
+	}
+	e.slot = old.slot
+	sh.ring[e.slot] = e
+	tab.slots[i].Store(e)
+}
+
+// insert adds e, whose key is not in the table, to sh's table, which
+// is rebuilt first if it would be too full; e is in the ring already.
 // sh.mu must be held.
+func (sh *shard) insert(e *entry) {
+	tab := sh.tab.Load()
+	if 2*(sh.full+1) > len(tab.slots) {
+		// Rebuilt from the ring, without tombstones: twice the size
+		// when the live entries fill a quarter of it. So at most half
+		// the slots are used, and probes stay short.
+		size := len(tab.slots)
+		if 4*(sh.n+1) > size {
+			size *= 2
+		}
+		tab = newTable(size)
+		sh.full = 0
+		for _, r := range sh.ring {
+			if r != e {
+				tab.put(r)
+				sh.full++
+			}
+		}
+		sh.tab.Store(tab)
+	}
+	if tab.put(e) {
+		sh.full++
+	}
+	sh.n++
+}
+
+// remove drops e from sh: its slot holds a tombstone, and the last
+// entry of the ring takes its place there. sh.mu must be held.
 func (sh *shard) remove(e *entry) {
-	delete(sh.pins, e.key)
+	sh.replace(e, nil)
 	last := len(sh.ring) - 1
 	moved := sh.ring[last]
 	sh.ring[e.slot] = moved
@@ -304,6 +436,31 @@ func (sh *shard) remove(e *entry) {
 	}
 }
 
+func newTable(size int) *table {
+	return &table{mask: uint64(size - 1), slots: make([]atomic.Pointer[entry], size)}
+}
+
+// start is the slot the probe for hash h starts at. The shard took the
+// hash's low bits, so the slot comes from the high ones.
+func (t *table) start(h uint64) uint64 {
+	return bits.RotateLeft64(h, 32) & t.mask
+}
+
+// put stores e in the first free slot or tombstone of its probe; it
+// reports whether the slot was free (never used).
+func (t *table) put(e *entry) bool {
+	for i := t.start(e.hash); ; i = (i + 1) & t.mask {
+		switch t.slots[i].Load() {
+		case nil:
+			t.slots[i].Store(e)
+			return true
+		case tombstone:
+			t.slots[i].Store(e)
+			return false
+		}
+	}
+}
+
 // Len returns how many pins m holds, counting expired pins that have not
 // been dropped yet. It is never more than m's MaxEntries.
 func (m *Memory) Len() int {
@@ -312,7 +469,7 @@ func (m *Memory) Len() int {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		n += len(sh.pins)
+		n += sh.n
 		sh.mu.Unlock()
 	}
 	return n

@@ -407,10 +407,18 @@ func TestMemoryShardedEvictsUnusedPins(t *testing.T) {
 }
 
 func TestMemoryConcurrent(t *testing.T) {
+	// Lookups read without a lock while pins are set, replaced,
+	// evicted and dropped as they expire: a lookup finds a key's own
+	// pin or none, and the bound holds. 50: one shard; 2,048: two.
+	for _, limit := range []int{50, 2048} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) { testMemoryConcurrent(t, limit) })
+	}
+}
+
+func testMemoryConcurrent(t *testing.T, limit int) {
 	const (
 		workers = 16
 		rounds  = 2000
-		limit   = 50
 	)
 	var c clock
 	m := stores.NewMemory(stores.WithMaxEntries(limit), stores.WithClock(c.now))
