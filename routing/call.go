@@ -75,14 +75,21 @@ func (c *Client) start(ctx context.Context, r *run, name string, op providers.Op
 		r.call = &CallInfo{Operation: op, Stream: stream, Model: name, Start: r.start}
 		r.ctx = c.tracer.StartCall(ctx, r.call)
 	}
-	r.tr = traceFrom(ctx)
+	// One walk up ctx finds the trace and the headers.
+	vals := valuesFrom(ctx)
+	if vals != nil {
+		r.tr = vals.trace
+	}
 	if r.tr != nil {
 		r.tr.reset(name)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if r.reqHeader = headersFrom(ctx); len(r.reqHeader) > 0 {
+	if vals != nil {
+		r.reqHeader = vals.headers
+	}
+	if len(r.reqHeader) > 0 {
 		if err := checkHeaders(r.reqHeader); err != nil {
 			return err
 		}

@@ -123,12 +123,34 @@ func (c *Client) pin(ctx context.Context, r *run, md metadata.MD) strategy.Set {
 	if !ok {
 		return 0
 	}
-	i, ok := r.m.index[p.Target]
+	i, ok := r.m.targetIndex(p.Target)
 	if !ok {
 		return 0
 	}
 	r.sticky.pinned = i
 	return strategy.Of(i)
+}
+
+// scanTargets is the most targets a model finds a pinned target among by
+// comparing names rather than by its index map.
+const scanTargets = 8
+
+// targetIndex returns the index of the target named ref in m. Most
+// models have a few targets: comparing ref with each name costs less
+// than hashing it, and a pin from the Client's own Memory holds the very
+// string the model compiled, which compares equal at once (a string
+// comparison looks at the lengths and data pointers before the bytes).
+func (m *model) targetIndex(ref string) (int, bool) {
+	if len(m.refs) <= scanTargets {
+		for i, r := range m.refs {
+			if r == ref {
+				return i, true
+			}
+		}
+		return -1, false
+	}
+	i, ok := m.index[ref]
+	return i, ok
 }
 
 // repin moves the session's pin to the target that served it, when that

@@ -211,3 +211,47 @@ func TestStickyHeaderKeyInAnyCase(t *testing.T) {
 		t.Errorf("store holds %d pins for one session spelled two ways, want 1", n)
 	}
 }
+
+func TestStickyPinFindsItsTarget(t *testing.T) {
+	// A pin written elsewhere (another replica, a Store that copies
+	// strings) names its target with a string of its own: each target is
+	// found by name, in a small model and in one with many targets. A
+	// pin naming a target the model no longer has is ignored, and moved.
+	for _, n := range []int{2, 8, 9, 20} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			g := stickyGroup()
+			rc := &g.Models[0].Routing
+			rc.Targets = nil
+			for i := range n {
+				rc.Targets = append(rc.Targets, target.Target{Ref: fmt.Sprintf("acct/t%d", i), Weight: 1})
+			}
+			store := stores.NewMemory()
+			c, err := routing.New(routing.WithProvider("acct", fake.New()), routing.WithGroup(g), routing.WithStore(store))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pinTo := func(session, ref string) {
+				t.Helper()
+				key := stores.SessionKey("grp/chat", []string{session, "u"})
+				if err := store.SetPin(t.Context(), key, stores.Pin{Target: ref}, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range n {
+				session := fmt.Sprintf("s-%d", i)
+				pinTo(session, fmt.Sprintf("acct/t%d", i))
+				if got, want := servedBy(t, c, sessionCtx(t.Context(), session, "u")), fmt.Sprintf("t%d", i); got != want {
+					t.Errorf("session pinned to %s served by %s", want, got)
+				}
+			}
+			pinTo("gone", "acct/t-gone")
+			ctx := sessionCtx(t.Context(), "gone", "u")
+			first := servedBy(t, c, ctx)
+			for range 5 {
+				if got := servedBy(t, c, ctx); got != first {
+					t.Fatalf("session pinned to a missing target moved from %s to %s", first, got)
+				}
+			}
+		})
+	}
+}

@@ -4,8 +4,8 @@
 //
 // A [Store] maps a session key to a [Pin], the target serving that
 // session, for a time that each use of the pin extends. [Memory] keeps
-// pins in the process, bounded and in least-recently-used order; it is the
-// default, and right for a single replica. The nested module
+// pins in the process, bounded, replacing pins not used recently; it is
+// the default, and right for a single replica. The nested module
 // github.com/llmroute/llmroute/stores/redis keeps them in Redis, so that
 // every replica routes a session to the same target. [Funcs] turns two
 // functions into a Store, for tests. [SessionKey] builds a session key

@@ -77,6 +77,55 @@ func TestMemoryTTL(t *testing.T) {
 				{advance: h, ttl: h, want: nil},
 			},
 		},
+		// Refreshes have a granularity of ttl/64, at most a second: a
+		// use moves the expiry only by more than that.
+		{
+			name: "use within a second of the last refresh keeps the expiry",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{advance: time.Second, ttl: h, want: pin("a/m")},
+				{advance: h - time.Second - time.Nanosecond, ttl: 0, want: pin("a/m")},
+				{advance: time.Nanosecond, ttl: 0, want: nil},
+			},
+		},
+		{
+			name: "use more than a second after the last refresh refreshes",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{advance: time.Second + time.Nanosecond, ttl: h, want: pin("a/m")},
+				{advance: h - time.Nanosecond, ttl: 0, want: pin("a/m")},
+				{advance: time.Nanosecond, ttl: 0, want: nil},
+			},
+		},
+		{
+			name: "in-use pin expires at most a second early",
+			ops: []op{
+				{set: "a/m", ttl: h},
+				{advance: 600 * time.Millisecond, ttl: h, want: pin("a/m")},
+				{advance: 600 * time.Millisecond, ttl: h, want: pin("a/m")}, // refreshes to 1.2s+h
+				{advance: 900 * time.Millisecond, ttl: h, want: pin("a/m")}, // last use, at 2.1s
+				{advance: h - 900*time.Millisecond - time.Nanosecond, ttl: 0, want: pin("a/m")},
+				{advance: time.Nanosecond, ttl: 0, want: nil}, // 0.9s before 2.1s+h
+			},
+		},
+		{
+			name: "short ttl refreshes by ttl/64",
+			ops: []op{
+				{set: "a/m", ttl: 32 * time.Second},
+				{advance: 500 * time.Millisecond, ttl: 32 * time.Second, want: pin("a/m")},
+				{advance: 31500*time.Millisecond - time.Nanosecond, ttl: 0, want: pin("a/m")},
+				{advance: time.Nanosecond, ttl: 0, want: nil},
+			},
+		},
+		{
+			name: "short ttl refreshes after more than ttl/64",
+			ops: []op{
+				{set: "a/m", ttl: 32 * time.Second},
+				{advance: 501 * time.Millisecond, ttl: 32 * time.Second, want: pin("a/m")},
+				{advance: 32*time.Second - time.Nanosecond, ttl: 0, want: pin("a/m")},
+				{advance: time.Nanosecond, ttl: 0, want: nil},
+			},
+		},
 		{
 			name: "ttl of the read wins",
 			ops: []op{
@@ -154,40 +203,114 @@ func TestMemoryExpiredPinIsDropped(t *testing.T) {
 	}
 }
 
-func TestMemoryEvictsLeastRecentlyUsed(t *testing.T) {
-	ctx := context.Background()
-	m := stores.NewMemory(stores.WithMaxEntries(3))
-	set := func(k string) {
-		t.Helper()
-		if err := m.SetPin(ctx, k, stores.Pin{Target: "acct/" + k}, time.Hour); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set("a")
-	set("b")
-	set("c")
-	// Reading a makes b the least recently used.
-	if _, ok, _ := m.GetPin(ctx, "a", time.Hour); !ok {
-		t.Fatal("a missing before eviction")
-	}
-	set("d") // evicts b
-	set("c") // an update, evicts nothing
-	set("e") // evicts a, now the least recently used
-
+// held reports which of keys m holds, reading without refreshing (a read
+// with ttl 0 still marks a pin used).
+func held(t *testing.T, m *stores.Memory, keys ...string) map[string]bool {
+	t.Helper()
 	got := map[string]bool{}
-	for _, k := range []string{"a", "b", "c", "d", "e"} {
-		_, ok, err := m.GetPin(ctx, k, 0)
+	for _, k := range keys {
+		_, ok, err := m.GetPin(context.Background(), k, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got[k] = ok
 	}
-	want := map[string]bool{"a": false, "b": false, "c": true, "d": true, "e": true}
-	if diff := cmp.Diff(got, want); diff != "" {
+	return got
+}
+
+func setPins(t *testing.T, m *stores.Memory, ttl time.Duration, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if err := m.SetPin(context.Background(), k, stores.Pin{Target: "acct/" + k}, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func usePins(t *testing.T, m *stores.Memory, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, ok, _ := m.GetPin(context.Background(), k, time.Hour); !ok {
+			t.Fatalf("%s missing before eviction", k)
+		}
+	}
+}
+
+func TestMemoryEvictionSparesUsedPins(t *testing.T) {
+	// A full Memory replaces a pin not used since the hand last passed,
+	// never one used since, wherever the hand stands.
+	for _, unused := range []string{"a", "b", "c"} {
+		t.Run(unused, func(t *testing.T) {
+			m := stores.NewMemory(stores.WithMaxEntries(3))
+			setPins(t, m, time.Hour, "a", "b", "c")
+			for _, k := range []string{"a", "b", "c"} {
+				if k != unused {
+					usePins(t, m, k)
+				}
+			}
+			setPins(t, m, time.Hour, "d")
+			want := map[string]bool{"a": true, "b": true, "c": true, "d": true}
+			want[unused] = false
+			if diff := cmp.Diff(held(t, m, "a", "b", "c", "d"), want); diff != "" {
+				t.Errorf("pins held (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMemoryEvictionWhenAllUsed(t *testing.T) {
+	// With every pin marked used, eviction still ends: the hand clears
+	// the marks in one turn and takes a pin. The marks it cleared stay
+	// cleared: the next eviction takes another of those old pins, not
+	// the new one, which the hand reaches last.
+	m := stores.NewMemory(stores.WithMaxEntries(3))
+	setPins(t, m, time.Hour, "a", "b", "c")
+	usePins(t, m, "a", "b", "c")
+	setPins(t, m, time.Hour, "d")
+	if got := m.Len(); got != 3 {
+		t.Fatalf("Len() = %d; want 3", got)
+	}
+	setPins(t, m, time.Hour, "e")
+	got := held(t, m, "a", "b", "c", "d", "e")
+	old := 0
+	for _, k := range []string{"a", "b", "c"} {
+		if got[k] {
+			old++
+		}
+	}
+	if !got["d"] || !got["e"] || old != 1 || m.Len() != 3 {
+		t.Errorf("held %v, Len %d; want d, e and one of a, b, c", got, m.Len())
+	}
+}
+
+func TestMemoryEvictionTakesExpiredPins(t *testing.T) {
+	// The hand takes an expired pin as it takes an unused one, even a
+	// pin marked used.
+	var c clock
+	m := stores.NewMemory(stores.WithMaxEntries(3), stores.WithClock(c.now))
+	setPins(t, m, time.Hour, "a", "b")
+	setPins(t, m, time.Minute, "c")
+	usePins(t, m, "a", "b")
+	if _, ok, _ := m.GetPin(context.Background(), "c", 0); !ok {
+		t.Fatal("c missing before eviction")
+	}
+	c.advance(2 * time.Minute)
+	setPins(t, m, time.Hour, "d")
+	if m.Len() != 3 {
+		t.Errorf("Len() = %d; want 3", m.Len())
+	}
+	want := map[string]bool{"a": true, "b": true, "c": false, "d": true}
+	if diff := cmp.Diff(held(t, m, "a", "b", "c", "d"), want); diff != "" {
 		t.Errorf("pins held (-got +want):\n%s", diff)
 	}
-	if got := m.Len(); got != 3 {
-		t.Errorf("Len() = %d; want 3", got)
+}
+
+func TestMemoryUpdateEvictsNothing(t *testing.T) {
+	m := stores.NewMemory(stores.WithMaxEntries(3))
+	setPins(t, m, time.Hour, "a", "b", "c", "b", "c", "a")
+	want := map[string]bool{"a": true, "b": true, "c": true}
+	if diff := cmp.Diff(held(t, m, "a", "b", "c"), want); diff != "" {
+		t.Errorf("pins held (-got +want):\n%s", diff)
 	}
 }
 
@@ -233,12 +356,13 @@ func TestMemoryMaxEntriesDefault(t *testing.T) {
 }
 
 // A Memory large enough to be sharded keeps its bound, and a full shard
-// drops its least recently used pins: of 2,048 pins in a Memory of
-// 4,096 (four shards of 1,024), the first 1,024 are read again, and then
-// 2,304 new pins come. Each shard then holds about 1,088 pins, so it
-// drops about 64, far fewer than the about 256 pins not read again it
-// has to drop first: no pin read again and no new pin may be dropped.
-func TestMemoryShardedEvictsLeastRecentlyUsed(t *testing.T) {
+// drops pins not used recently: of 2,048 pins in a Memory of 4,096 (four
+// shards of 1,024), the first 1,024 are read again, and then 2,304 new
+// pins come. Each shard then holds about 1,088 pins, so it drops about
+// 64, far fewer than the about 256 pins not read again it holds: no pin
+// read again may be dropped, and no new pin, since the hand reaches a
+// new pin only after every older one.
+func TestMemoryShardedEvictsUnusedPins(t *testing.T) {
 	ctx := context.Background()
 	const limit = 4096
 	m := stores.NewMemory(stores.WithMaxEntries(limit))
@@ -278,15 +402,23 @@ func TestMemoryShardedEvictsLeastRecentlyUsed(t *testing.T) {
 		}
 	}
 	if dropped == 0 {
-		t.Error("no pin was dropped; want the least recently used of full shards dropped")
+		t.Error("no pin was dropped; want unused pins of full shards dropped")
 	}
 }
 
 func TestMemoryConcurrent(t *testing.T) {
+	// Lookups read without a lock while pins are set, replaced,
+	// evicted and dropped as they expire: a lookup finds a key's own
+	// pin or none, and the bound holds. 50: one shard; 2,048: two.
+	for _, limit := range []int{50, 2048} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) { testMemoryConcurrent(t, limit) })
+	}
+}
+
+func testMemoryConcurrent(t *testing.T, limit int) {
 	const (
 		workers = 16
 		rounds  = 2000
-		limit   = 50
 	)
 	var c clock
 	m := stores.NewMemory(stores.WithMaxEntries(limit), stores.WithClock(c.now))

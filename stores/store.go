@@ -23,9 +23,14 @@ import (
 // no existing implementation.
 type Store interface {
 	// GetPin returns the pin held for key and, when ttl > 0, makes it live
-	// ttl from now: each use of a pin refreshes it. A ttl <= 0 reads the
-	// pin without changing its expiry. ok is false when key has no pin or
-	// its pin has expired; that is not an error.
+	// ttl from now: each use of a pin refreshes it. An implementation may
+	// refresh with a granularity, leaving the expiry as it is when the
+	// refresh would move it by no more than ttl/64 or one second,
+	// whichever is less ([Memory] does; stores/redis refreshes exactly):
+	// a pin in use then expires within that much of ttl after its last
+	// use. A ttl <= 0 reads the pin without changing its expiry. ok is
+	// false when key has no pin or its pin has expired; that is not an
+	// error.
 	GetPin(ctx context.Context, key string, ttl time.Duration) (pin Pin, ok bool, err error)
 
 	// SetPin pins key to pin for ttl, replacing any pin key had. It
@@ -124,13 +129,24 @@ func SessionKey(model string, values []string) string {
 // capacity on its stack builds it without allocating (a longer key, before
 // its digest, allocates).
 func appendSessionKey(dst []byte, model string, values []string) []byte {
-	n := len(model) + len(values)
-	esc := escapes(model)
+	n, esc := sessionKeySize(model, values)
+	return appendSizedKey(dst, model, values, n, esc)
+}
+
+// sessionKeySize returns the length of SessionKey(model, values) before
+// any shortening, and how many of its bytes are escapes.
+func sessionKeySize(model string, values []string) (n, esc int) {
+	n = len(model) + len(values)
+	esc = escapes(model)
 	for _, v := range values {
 		n += len(v)
 		esc += escapes(v)
 	}
-	n += esc
+	return n + esc, esc
+}
+
+// appendSizedKey is appendSessionKey given sessionKeySize's answers.
+func appendSizedKey(dst []byte, model string, values []string, n, esc int) []byte {
 	if n > MaxSessionKeyLen {
 		sum := sha256.Sum256(appendKey(make([]byte, 0, n), model, values, esc))
 		dst = appendEscaped(dst, model)
@@ -162,6 +178,9 @@ func appendKey(dst []byte, model string, values []string, esc int) []byte {
 
 // escapes counts the bytes of s that SessionKey escapes.
 func escapes(s string) int {
+	if !mayEscape(s) {
+		return 0
+	}
 	if len(s) > 64 {
 		return strings.Count(s, `\`) + strings.Count(s, "|")
 	}
@@ -184,4 +203,32 @@ func appendEscaped(dst []byte, s string) []byte {
 		dst = append(dst, '\\', s[i])
 		s = s[i+1:]
 	}
+}
+
+// mayEscape reports whether s holds a byte SessionKey escapes, '\\' or
+// '|', looking at eight bytes at a time: those two are the only bytes b
+// with b|0x20 == '|', and a word has a zero byte exactly when
+// (v-0x01…01) &^ v & 0x80…80 is not zero. Most keys escape nothing,
+// and this is the whole cost of finding that out.
+func mayEscape(s string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for len(s) >= 8 {
+		t := s[:8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		v := (w | 0x2020202020202020) ^ 0x7c7c7c7c7c7c7c7c
+		if (v-ones)&^v&highs != 0 {
+			return true
+		}
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '|' {
+			return true
+		}
+	}
+	return false
 }

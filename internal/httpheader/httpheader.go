@@ -3,8 +3,6 @@
 // supplies them, so that all of them accept the same headers.
 package httpheader
 
-import "strings"
-
 // ValidName reports whether s is an HTTP header field name: a token
 // (RFC 9110 §5.6.2).
 func ValidName(s string) bool {
@@ -12,11 +10,7 @@ func ValidName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+		if !isToken[s[i]] {
 			return false
 		}
 	}
@@ -26,5 +20,26 @@ func ValidName(s string) bool {
 // ValidValue reports whether s may be sent as an HTTP header value: it
 // rejects CR, LF and NUL, which could split or smuggle headers.
 func ValidValue(s string) bool {
-	return !strings.ContainsAny(s, "\r\n\x00")
+	for i := 0; i < len(s); i++ {
+		if isBreak[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// The checks read a table per byte rather than comparing with sets of
+// characters: callers' headers are checked on every routed call.
+var (
+	// isToken: the bytes of a token, tchar in RFC 9110 §5.6.2.
+	isToken = table("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&'*+-.^_`|~")
+	// isBreak: the bytes no header value may hold.
+	isBreak = table("\r\n\x00")
+)
+
+func table(chars string) (t [256]bool) {
+	for i := 0; i < len(chars); i++ {
+		t[chars[i]] = true
+	}
+	return t
 }
