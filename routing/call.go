@@ -184,10 +184,12 @@ type attempt struct {
 
 // begin starts an attempt on t; the request is built next, then started.
 func (r *run) begin(a *attempt, t *tgt, step strategy.Step, try int, wait time.Duration) {
-	*a = attempt{t: t, index: step.Index, ctx: r.ctx, rec: Attempt{
-		Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
-		Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
-	}}
+	// Field by field into the zeroed attempt: a composite literal
+	// would be built aside and copied.
+	*a = attempt{}
+	a.t, a.index, a.ctx = t, step.Index, r.ctx
+	a.rec.Target, a.rec.Try, a.rec.Reason, a.rec.Cause = t.ref, try, step.Reason, step.Cause
+	a.rec.Retry, a.rec.Fallback, a.rec.Wait = try > 1, r.fallback && try == 1, wait
 	if r.made == 0 {
 		a.rec.Start = r.start
 	} else {
@@ -397,11 +399,9 @@ func (r *run) exhausted() error {
 type op[Req, Resp any] struct {
 	build func(t *tgt, header http.Header, tr *Trace) Req
 	facts func(Resp) *Response // for a Tracer
-	// estimate is a request's tokens before it is sent; usage an
-	// answer's output and total tokens and its response's headers
-	// (unary only).
+	// estimate is a request's tokens before it is sent. (What a unary
+	// answer used is read by usage, called directly.)
 	estimate func(Req) (prompt, output int)
-	usage    func(Resp) (output, total int, header http.Header)
 	// discard releases an answer no one will read: a stream a losing
 	// hedge had opened.
 	discard func(Resp)
@@ -425,7 +425,7 @@ type sender[Req, Resp any] func(ctx context.Context, t *tgt, req Req) (Resp, err
 func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (err error) {
 	switch q := any(req).(type) {
 	case *providers.ChatRequest:
-		*any(resp).(*openai.ChatCompletionResponse), err = t.prov.Chat(ctx, *q)
+		err = provideChat(ctx, t.prov, q, any(resp).(*openai.ChatCompletionResponse))
 	case *providers.CompletionRequest:
 		*any(resp).(*openai.CompletionResponse), err = t.prov.(providers.Completer).Completion(ctx, *q)
 	case *providers.EmbeddingRequest:
@@ -435,6 +435,14 @@ func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (
 		// needs its case here.
 		panic("routing: provide: not a unary request")
 	}
+	return err
+}
+
+// provideChat is provide's chat call, outside the generic function: the
+// compiler copies the request straight into the method's argument here,
+// where the generic body copies it aside first.
+func provideChat(ctx context.Context, p providers.Provider, q *providers.ChatRequest, resp *openai.ChatCompletionResponse) (err error) {
+	*resp, err = p.Chat(ctx, *q)
 	return err
 }
 
@@ -504,7 +512,7 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp *Resp, 
 			r.answer = f
 		}
 		var output int
-		output, a.used, a.header = o.usage(*resp)
+		output, a.used, a.header = usage(resp)
 		if dur < 0 {
 			dur = 0
 			if r.timed(a) {
@@ -600,10 +608,12 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 // *Error carrying every attempt.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
 	return unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
-		build:    func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest { return t.chatRequest(&req, h, tr) },
+		build: func(t *tgt, h http.Header, tr *Trace) (out providers.ChatRequest) {
+			t.buildChat(&out, &req, h, tr)
+			return out
+		},
 		facts:    chatFacts,
 		estimate: chatEstimate,
-		usage:    chatUsage,
 	}, nil)
 }
 
@@ -611,18 +621,25 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (op
 // model, its override_params, and the attempt's headers and extra fields.
 // prompt_version_fqn is held back from a request that carries tools, and
 // the trace says so.
-func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) providers.ChatRequest {
+func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) (out providers.ChatRequest) {
+	t.buildChat(&out, req, header, tr)
+	return out
+}
+
+// buildChat writes chatRequest's request into out, a zero request,
+// field by field: a request is some 500 bytes, and building it in place
+// spares the copies a composite literal and its return would make.
+func (t *tgt) buildChat(out *providers.ChatRequest, req *openai.ChatCompletionRequest, header http.Header, tr *Trace) {
 	withPrompt := !t.hasPrompt || !hasTools(req)
 	if !withPrompt && tr != nil {
 		tr.Notes = append(tr.Notes, t.ref+": "+overrides.PromptVersion+" not sent: the request carries tools")
 	}
-	extra := t.params.ChatExtra(withPrompt)
-	out := providers.ChatRequest{Request: *req, Call: providers.Call{
-		Header: header, RemoveHeader: t.removeHeader, Extra: extra,
-	}}
+	out.Request = *req
 	out.Request.Model = t.model
+	out.Call.Header = header
+	out.Call.RemoveHeader = t.removeHeader
+	out.Call.Extra = t.params.ChatExtra(withPrompt)
 	t.params.Chat(&out.Request)
-	return out
 }
 
 // Completion sends a legacy text completion through the virtual model
@@ -639,7 +656,6 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 		},
 		facts:    completionFacts,
 		estimate: completionEstimate,
-		usage:    completionUsage,
 	}, nil)
 }
 
@@ -657,6 +673,5 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 		},
 		facts:    embeddingFacts,
 		estimate: embeddingEstimate,
-		usage:    embeddingUsage,
 	}, nil)
 }
