@@ -180,6 +180,8 @@ type attempt struct {
 	charge charge
 	used   int
 	header http.Header
+	// unmeasured: a success whose length was left zero (see timed).
+	unmeasured bool
 }
 
 // begin starts an attempt on t; the request is built next, then started.
@@ -425,7 +427,7 @@ type sender[Req, Resp any] func(ctx context.Context, t *tgt, req Req) (Resp, err
 func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (err error) {
 	switch q := any(req).(type) {
 	case *providers.ChatRequest:
-		err = provideChat(ctx, t.prov, q, any(resp).(*openai.ChatCompletionResponse))
+		*any(resp).(*openai.ChatCompletionResponse), err = t.prov.Chat(ctx, *q)
 	case *providers.CompletionRequest:
 		*any(resp).(*openai.CompletionResponse), err = t.prov.(providers.Completer).Completion(ctx, *q)
 	case *providers.EmbeddingRequest:
@@ -435,14 +437,6 @@ func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (
 		// needs its case here.
 		panic("routing: provide: not a unary request")
 	}
-	return err
-}
-
-// provideChat is provide's chat call, outside the generic function: the
-// compiler copies the request straight into the method's argument here,
-// where the generic body copies it aside first.
-func provideChat(ctx context.Context, p providers.Provider, q *providers.ChatRequest, resp *openai.ChatCompletionResponse) (err error) {
-	*resp, err = p.Chat(ctx, *q)
 	return err
 }
 
@@ -517,6 +511,8 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp *Resp, 
 			dur = 0
 			if r.timed(a) {
 				dur = r.c.since(a.rec.Start)
+			} else {
+				a.unmeasured = true
 			}
 		}
 		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: output}, f)
@@ -526,12 +522,13 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp *Resp, 
 
 // timed reports whether anything reads the length of the successful
 // unary try a: a Trace, observers (a Tracer among them), the model's
-// latency statistics, the shared health, or the rate limits learning
-// from its response. When nothing does, the clock is not read for it and
-// its length is left zero.
+// latency statistics, the shared health, or the token budget corrected
+// from its answer. When nothing does, the clock is not read for it and
+// its length is left zero; should its response report a spent rate
+// limit, learn reads the clock then (unmeasured).
 func (r *run) timed(a *attempt) bool {
 	return r.m.timed || r.tr != nil || len(r.c.observers) > 0 || r.c.shared != nil ||
-		a.charge.tokens || len(a.header) > 0
+		a.charge.tokens
 }
 
 // send makes one try of req; its answer goes to resp. A panic in the

@@ -421,7 +421,13 @@ func (r *run) learn(a *attempt, err error, dur time.Duration) {
 		} else {
 			rl = providers.ParseRateLimits(a.header, time.Time{})
 		}
-		if !rl.IsZero() {
+		// Only a spent budget changes the quota (note): a report of
+		// room left costs no clock read.
+		if rl.Requests.Exhausted() || rl.Tokens.Exhausted() {
+			if a.unmeasured {
+				// The response arrived at the end of the try.
+				dur = r.c.since(a.rec.Start)
+			}
 			t.quota.note(rl, a.rec.Start.Add(dur))
 		}
 	}
