@@ -623,9 +623,9 @@ func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header,
 	return out
 }
 
-// buildChat writes chatRequest's request into out, a zero request,
-// field by field: a request is some 500 bytes, and building it in place
-// spares the copies a composite literal and its return would make.
+// buildChat writes chatRequest's request into out, field by field: a
+// request is some 440 bytes, and building it in place spares the copies
+// a composite literal and its return would make.
 func (t *tgt) buildChat(out *providers.ChatRequest, req *openai.ChatCompletionRequest, header http.Header, tr *Trace) {
 	withPrompt := !t.hasPrompt || !hasTools(req)
 	if !withPrompt && tr != nil {
