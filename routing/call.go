@@ -570,14 +570,14 @@ func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt
 // a panic deep inside the attempt loop.
 var errNilContext = errors.New("routing: nil context")
 
-// unary runs a non-streaming call.
-func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp]) (Resp, error) {
+// unary runs a non-streaming call, whose answer goes to resp: the
+// caller's result, so that the answer is not copied on its way out.
+func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp], resp *Resp) error {
 	var r run
 	var a attempt
-	var resp Resp
 	err := c.start(ctx, &r, name, kind, false)
 	if err == errNilContext {
-		return resp, err
+		return err
 	}
 	if err == nil {
 		if r.m.hedge != nil {
@@ -585,16 +585,16 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 			// a copy on the heap, so the plain loop's stays put.
 			hr := new(run)
 			*hr = r
-			err = hedged(hr, o, snd, &a, &resp)
+			err = hedged(hr, o, snd, &a, resp)
 			r = *hr
 		} else {
-			err = attempts(&r, o, snd, &a, &resp)
+			err = attempts(&r, o, snd, &a, resp)
 		}
 	}
 	if r.call != nil {
 		r.end(err, r.answer)
 	}
-	return resp, err
+	return err
 }
 
 // Chat sends a chat completion through the virtual model req.Model names
@@ -603,15 +603,16 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 // (ErrUnknownModel, ErrForbidden, ErrUnsupportedOperation,
 // ErrNoEligibleTarget, ErrInvalidRequest), the context's error, or an
 // *Error carrying every attempt.
-func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
-	return unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
+func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (resp openai.ChatCompletionResponse, err error) {
+	err = unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
 		build: func(t *tgt, h http.Header, tr *Trace) (out providers.ChatRequest) {
 			t.buildChat(&out, &req, h, tr)
 			return out
 		},
 		facts:    chatFacts,
 		estimate: chatEstimate,
-	}, nil)
+	}, nil, &resp)
+	return resp, err
 }
 
 // chatRequest is req as target t should see it on one attempt: its real
@@ -641,8 +642,8 @@ func (t *tgt) buildChat(out *providers.ChatRequest, req *openai.ChatCompletionRe
 
 // Completion sends a legacy text completion through the virtual model
 // req.Model names. Errors are as for Chat.
-func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (openai.CompletionResponse, error) {
-	return unary(c, ctx, req.Model, providers.OpCompletion, &op[providers.CompletionRequest, openai.CompletionResponse]{
+func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (resp openai.CompletionResponse, err error) {
+	err = unary(c, ctx, req.Model, providers.OpCompletion, &op[providers.CompletionRequest, openai.CompletionResponse]{
 		build: func(t *tgt, h http.Header, _ *Trace) providers.CompletionRequest {
 			out := providers.CompletionRequest{Request: req, Call: providers.Call{
 				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.CompletionExtra(),
@@ -653,13 +654,14 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 		},
 		facts:    completionFacts,
 		estimate: completionEstimate,
-	}, nil)
+	}, nil, &resp)
+	return resp, err
 }
 
 // Embed creates embeddings through the virtual model req.Model names.
 // Errors are as for Chat.
-func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai.EmbeddingResponse, error) {
-	return unary(c, ctx, string(req.Model), providers.OpEmbedding, &op[providers.EmbeddingRequest, openai.EmbeddingResponse]{
+func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (resp openai.EmbeddingResponse, err error) {
+	err = unary(c, ctx, string(req.Model), providers.OpEmbedding, &op[providers.EmbeddingRequest, openai.EmbeddingResponse]{
 		build: func(t *tgt, h http.Header, _ *Trace) providers.EmbeddingRequest {
 			out := providers.EmbeddingRequest{Request: req, Call: providers.Call{
 				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.EmbeddingExtra(),
@@ -670,5 +672,6 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 		},
 		facts:    embeddingFacts,
 		estimate: embeddingEstimate,
-	}, nil)
+	}, nil, &resp)
+	return resp, err
 }
