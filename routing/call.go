@@ -446,6 +446,17 @@ func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (
 // and recorded by the attempt itself. a holds the try that served, and
 // resp its answer.
 func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp) error {
+	return attemptsOf(r, o, snd, a, resp, nil)
+}
+
+// attemptsOf is attempts. chat, when not nil, is the caller's request of
+// a unary chat call, from which each try's request is built in place
+// (buildChat) rather than through o.build, sparing the call and the copy
+// of its result. It is a parameter of its own, not a field of the op:
+// escape analysis does not tell an op's fields apart, and the request's
+// contents, which go on to the Provider, would take the op's closures
+// (and the caller's request they capture) to the heap with them.
+func attemptsOf[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp, chat *openai.ChatCompletionRequest) error {
 	for {
 		step, ok := r.plan.Next()
 		if !ok {
@@ -456,7 +467,12 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 		var bo backoff
 		var wait time.Duration
 		for try := 1; ; try++ {
-			req := o.build(t, header, r.tr)
+			var req Req
+			if q, ok := any(&req).(*providers.ChatRequest); ok && chat != nil {
+				t.buildChat(q, chat, header, r.tr)
+			} else {
+				req = o.build(t, header, r.tr)
+			}
 			ch, ok := admit(r, o, t, step, try, &req)
 			if !ok {
 				// Skipped at its limit: on to the next target, which
@@ -571,8 +587,10 @@ func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt
 var errNilContext = errors.New("routing: nil context")
 
 // unary runs a non-streaming call, whose answer goes to resp: the
-// caller's result, so that the answer is not copied on its way out.
-func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp], resp *Resp) error {
+// caller's result, so that the answer is not copied on its way out. chat
+// is the caller's request of a chat call, nil otherwise (see
+// attemptsOf).
+func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp], resp *Resp, chat *openai.ChatCompletionRequest) error {
 	var r run
 	var a attempt
 	err := c.start(ctx, &r, name, kind, false)
@@ -588,7 +606,7 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 			err = hedged(hr, o, snd, &a, resp)
 			r = *hr
 		} else {
-			err = attempts(&r, o, snd, &a, resp)
+			err = attemptsOf(&r, o, snd, &a, resp, chat)
 		}
 	}
 	if r.call != nil {
@@ -611,7 +629,7 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (re
 		},
 		facts:    chatFacts,
 		estimate: chatEstimate,
-	}, nil, &resp)
+	}, nil, &resp, &req)
 	return resp, err
 }
 
@@ -654,7 +672,7 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 		},
 		facts:    completionFacts,
 		estimate: completionEstimate,
-	}, nil, &resp)
+	}, nil, &resp, nil)
 	return resp, err
 }
 
@@ -672,6 +690,6 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (resp o
 		},
 		facts:    embeddingFacts,
 		estimate: embeddingEstimate,
-	}, nil, &resp)
+	}, nil, &resp, nil)
 	return resp, err
 }
