@@ -85,10 +85,40 @@ const (
 // names are matched in their canonical form, as net/http stores them. A
 // zero now means time.Now, read only when a reset is a time.
 func ParseRateLimits(h http.Header, now time.Time) RateLimits {
-	var r RateLimits
-	if len(h) == 0 {
-		return r
+	if len(h) == 0 || len(h) <= scanMax && !mentionsRateLimits(h) {
+		return RateLimits{}
 	}
+	return parseRateLimits(h, now)
+}
+
+// scanMax is the most keys a header may have for [ParseRateLimits] to
+// look at every key before looking any up: a response of a few headers
+// and none about rate limits (a compatible server's, a proxy's) is told
+// by one pass over them, where the lookups would hash every name sought.
+// A larger header is looked up at once.
+const scanMax = 8
+
+// The prefixes every remaining-count header [ParseRateLimits] reads starts
+// with; without one of those, it reports nothing.
+const (
+	prefixOpenAIRemaining = "X-Ratelimit-Remaining-"
+	prefixAnthropic       = "Anthropic-Ratelimit-"
+)
+
+// mentionsRateLimits reports whether a key of h has a prefix that a
+// remaining-count header has.
+func mentionsRateLimits(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, prefixOpenAIRemaining) || strings.HasPrefix(k, prefixAnthropic) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseRateLimits is [ParseRateLimits] for a header that may report them.
+func parseRateLimits(h http.Header, now time.Time) RateLimits {
+	var r RateLimits
 	if v := h[hdrRemainingRequests]; len(v) > 0 {
 		r.Requests = quota(v[0], first(h[hdrLimitRequests]), first(h[hdrResetRequests]), parseResetDuration, now)
 	}

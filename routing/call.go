@@ -187,14 +187,18 @@ type attempt struct {
 	charge charge
 	used   int
 	header http.Header
+	// unmeasured: a success whose length was left zero (see timed).
+	unmeasured bool
 }
 
 // begin starts an attempt on t; the request is built next, then started.
 func (r *run) begin(a *attempt, t *tgt, step strategy.Step, try int, wait time.Duration) {
-	*a = attempt{t: t, index: step.Index, ctx: r.ctx, rec: Attempt{
-		Target: t.ref, Try: try, Reason: step.Reason, Cause: step.Cause,
-		Retry: try > 1, Fallback: r.fallback && try == 1, Wait: wait,
-	}}
+	// Field by field into the zeroed attempt: a composite literal
+	// would be built aside and copied.
+	*a = attempt{}
+	a.t, a.index, a.ctx = t, step.Index, r.ctx
+	a.rec.Target, a.rec.Try, a.rec.Reason, a.rec.Cause = t.ref, try, step.Reason, step.Cause
+	a.rec.Retry, a.rec.Fallback, a.rec.Wait = try > 1, r.fallback && try == 1, wait
 	if r.made == 0 {
 		a.rec.Start = r.start
 	} else {
@@ -404,11 +408,9 @@ func (r *run) exhausted() error {
 type op[Req, Resp any] struct {
 	build func(t *tgt, header http.Header, tr *Trace) Req
 	facts func(Resp) *Response // for a Tracer
-	// estimate is a request's tokens before it is sent; usage an
-	// answer's output and total tokens and its response's headers
-	// (unary only).
+	// estimate is a request's tokens before it is sent. (What a unary
+	// answer used is read by usage, called directly.)
 	estimate func(Req) (prompt, output int)
-	usage    func(Resp) (output, total int, header http.Header)
 	// discard releases an answer no one will read: a stream a losing
 	// hedge had opened.
 	discard func(Resp)
@@ -451,6 +453,17 @@ func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (
 // and recorded by the attempt itself. a holds the try that served, and
 // resp its answer.
 func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp) error {
+	return attemptsOf(r, o, snd, a, resp, nil)
+}
+
+// attemptsOf is attempts. chat, when not nil, is the caller's request of
+// a unary chat call, from which each try's request is built in place
+// (buildChat) rather than through o.build, sparing the call and the copy
+// of its result. It is a parameter of its own, not a field of the op:
+// escape analysis does not tell an op's fields apart, and the request's
+// contents, which go on to the Provider, would take the op's closures
+// (and the caller's request they capture) to the heap with them.
+func attemptsOf[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp, chat *openai.ChatCompletionRequest) error {
 	for {
 		step, ok := r.plan.Next()
 		if !ok {
@@ -461,7 +474,12 @@ func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a 
 		var bo backoff
 		var wait time.Duration
 		for try := 1; ; try++ {
-			req := o.build(t, header, r.tr)
+			var req Req
+			if q, ok := any(&req).(*providers.ChatRequest); ok && chat != nil {
+				t.buildChat(q, chat, header, r.tr)
+			} else {
+				req = o.build(t, header, r.tr)
+			}
 			ch, ok := admit(r, o, t, step, try, &req)
 			if !ok {
 				// Skipped at its limit: on to the next target, which
@@ -511,11 +529,13 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp *Resp, 
 			r.answer = f
 		}
 		var output int
-		output, a.used, a.header = o.usage(*resp)
+		output, a.used, a.header = usage(resp)
 		if dur < 0 {
 			dur = 0
 			if r.timed(a) {
 				dur = r.c.since(a.rec.Start)
+			} else {
+				a.unmeasured = true
 			}
 		}
 		a.finish(r, "ok", nil, dur, &strategy.Outcome{Status: http.StatusOK, OutputTokens: output}, f)
@@ -525,12 +545,13 @@ func succeeded[Req, Resp any](r *run, o *op[Req, Resp], a *attempt, resp *Resp, 
 
 // timed reports whether anything reads the length of the successful
 // unary try a: a Trace, observers (a Tracer among them), the model's
-// latency statistics, the shared health, or the rate limits learning
-// from its response. When nothing does, the clock is not read for it and
-// its length is left zero.
+// latency statistics, the shared health, or the token budget corrected
+// from its answer. When nothing does, the clock is not read for it and
+// its length is left zero; should its response report a spent rate
+// limit, learn reads the clock then (unmeasured).
 func (r *run) timed(a *attempt) bool {
 	return r.m.timed || r.tr != nil || len(r.c.observers) > 0 || r.c.shared != nil ||
-		a.charge.tokens || len(a.header) > 0
+		a.charge.tokens
 }
 
 // send makes one try of req; its answer goes to resp. A panic in the
@@ -572,14 +593,16 @@ func call[Req, Resp any](r *run, send sender[Req, Resp], stream bool, a *attempt
 // a panic deep inside the attempt loop.
 var errNilContext = errors.New("routing: nil context")
 
-// unary runs a non-streaming call.
-func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp]) (Resp, error) {
+// unary runs a non-streaming call, whose answer goes to resp: the
+// caller's result, so that the answer is not copied on its way out. chat
+// is the caller's request of a chat call, nil otherwise (see
+// attemptsOf).
+func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp], resp *Resp, chat *openai.ChatCompletionRequest) error {
 	var r run
 	var a attempt
-	var resp Resp
 	err := c.start(ctx, &r, name, kind, false)
 	if err == errNilContext {
-		return resp, err
+		return err
 	}
 	if err == nil {
 		if r.m.hedge != nil {
@@ -587,16 +610,16 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 			// a copy on the heap, so the plain loop's stays put.
 			hr := new(run)
 			*hr = r
-			err = hedged(hr, o, snd, &a, &resp)
+			err = hedged(hr, o, snd, &a, resp)
 			r = *hr
 		} else {
-			err = attempts(&r, o, snd, &a, &resp)
+			err = attemptsOf(&r, o, snd, &a, resp, chat)
 		}
 	}
 	if r.call != nil {
 		r.end(err, r.answer)
 	}
-	return resp, err
+	return err
 }
 
 // Chat sends a chat completion through the virtual model req.Model names
@@ -605,37 +628,47 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 // (ErrUnknownModel, ErrForbidden, ErrUnsupportedOperation,
 // ErrNoEligibleTarget, ErrInvalidRequest), the context's error, or an
 // *Error carrying every attempt.
-func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
-	return unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
-		build:    func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest { return t.chatRequest(&req, h, tr) },
+func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (resp openai.ChatCompletionResponse, err error) {
+	err = unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
+		build: func(t *tgt, h http.Header, tr *Trace) (out providers.ChatRequest) {
+			t.buildChat(&out, &req, h, tr)
+			return out
+		},
 		facts:    chatFacts,
 		estimate: chatEstimate,
-		usage:    chatUsage,
-	}, nil)
+	}, nil, &resp, &req)
+	return resp, err
 }
 
 // chatRequest is req as target t should see it on one attempt: its real
 // model, its override_params, and the attempt's headers and extra fields.
 // prompt_version_fqn is held back from a request that carries tools, and
 // the trace says so.
-func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) providers.ChatRequest {
+func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) (out providers.ChatRequest) {
+	t.buildChat(&out, req, header, tr)
+	return out
+}
+
+// buildChat writes chatRequest's request into out, field by field: a
+// request is some 440 bytes, and building it in place spares the copies
+// a composite literal and its return would make.
+func (t *tgt) buildChat(out *providers.ChatRequest, req *openai.ChatCompletionRequest, header http.Header, tr *Trace) {
 	withPrompt := !t.hasPrompt || !hasTools(req)
 	if !withPrompt && tr != nil {
 		tr.Notes = append(tr.Notes, t.ref+": "+overrides.PromptVersion+" not sent: the request carries tools")
 	}
-	extra := t.params.ChatExtra(withPrompt)
-	out := providers.ChatRequest{Request: *req, Call: providers.Call{
-		Header: header, RemoveHeader: t.removeHeader, Extra: extra,
-	}}
+	out.Request = *req
 	out.Request.Model = t.model
+	out.Call.Header = header
+	out.Call.RemoveHeader = t.removeHeader
+	out.Call.Extra = t.params.ChatExtra(withPrompt)
 	t.params.Chat(&out.Request)
-	return out
 }
 
 // Completion sends a legacy text completion through the virtual model
 // req.Model names. Errors are as for Chat.
-func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (openai.CompletionResponse, error) {
-	return unary(c, ctx, req.Model, providers.OpCompletion, &op[providers.CompletionRequest, openai.CompletionResponse]{
+func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (resp openai.CompletionResponse, err error) {
+	err = unary(c, ctx, req.Model, providers.OpCompletion, &op[providers.CompletionRequest, openai.CompletionResponse]{
 		build: func(t *tgt, h http.Header, _ *Trace) providers.CompletionRequest {
 			out := providers.CompletionRequest{Request: req, Call: providers.Call{
 				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.CompletionExtra(),
@@ -646,14 +679,14 @@ func (c *Client) Completion(ctx context.Context, req openai.CompletionRequest) (
 		},
 		facts:    completionFacts,
 		estimate: completionEstimate,
-		usage:    completionUsage,
-	}, nil)
+	}, nil, &resp, nil)
+	return resp, err
 }
 
 // Embed creates embeddings through the virtual model req.Model names.
 // Errors are as for Chat.
-func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai.EmbeddingResponse, error) {
-	return unary(c, ctx, string(req.Model), providers.OpEmbedding, &op[providers.EmbeddingRequest, openai.EmbeddingResponse]{
+func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (resp openai.EmbeddingResponse, err error) {
+	err = unary(c, ctx, string(req.Model), providers.OpEmbedding, &op[providers.EmbeddingRequest, openai.EmbeddingResponse]{
 		build: func(t *tgt, h http.Header, _ *Trace) providers.EmbeddingRequest {
 			out := providers.EmbeddingRequest{Request: req, Call: providers.Call{
 				Header: h, RemoveHeader: t.removeHeader, Extra: t.params.EmbeddingExtra(),
@@ -664,6 +697,6 @@ func (c *Client) Embed(ctx context.Context, req openai.EmbeddingRequest) (openai
 		},
 		facts:    embeddingFacts,
 		estimate: embeddingEstimate,
-		usage:    embeddingUsage,
-	}, nil)
+	}, nil, &resp, nil)
+	return resp, err
 }

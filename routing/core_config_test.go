@@ -2,6 +2,7 @@ package routing_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,43 @@ func TestGroupCopied(t *testing.T) {
 	calls := f.Calls()
 	if len(calls) != 1 || calls[0].Model != "gpt" || calls[0].Chat.MaxTokens != 5 {
 		t.Errorf("call = %+v, want model gpt with max_tokens 5", calls)
+	}
+}
+
+// TestResolveByNameAndSlug calls every model of Clients serving a few
+// names (looked up by a scan) and more (looked up in a map), by
+// "group/model" and by slug, and names nothing that is not served.
+func TestResolveByNameAndSlug(t *testing.T) {
+	for _, n := range []int{1, 4, 5, 12} {
+		t.Run(fmt.Sprint(n, " models"), func(t *testing.T) {
+			p := fake.New()
+			g := routing.Group{Name: coreGrp}
+			for i := range n {
+				vm := routing.VirtualModel{Name: fmt.Sprintf("model%d", i),
+					Routing: coreWeighted(target.Target{Ref: coreRef(fmt.Sprintf("real%d", i)), Weight: 1})}
+				if i%2 == 0 {
+					vm.Slug = fmt.Sprintf("slug%d", i)
+				}
+				g.Models = append(g.Models, vm)
+			}
+			c := coreClient(t, routing.WithProvider(coreAcct, p), routing.WithGroup(g))
+			for i := range n {
+				names := []string{fmt.Sprintf("%s/model%d", coreGrp, i)}
+				if i%2 == 0 {
+					names = append(names, fmt.Sprintf("slug%d", i))
+				}
+				for _, name := range names {
+					resp, err := c.Chat(t.Context(), coreReq(name))
+					if want := fmt.Sprintf("real%d", i); err != nil || resp.Model != want {
+						t.Errorf("Chat(%q) = %q, %v; want served by %s", name, resp.Model, err, want)
+					}
+				}
+			}
+			for _, name := range []string{"", coreGrp, coreGrp + "/model", coreGrp + "/model" + fmt.Sprint(n), "slug1", "SLUG0", coreGrp + "/model0 "} {
+				if _, err := c.Chat(t.Context(), coreReq(name)); !errors.Is(err, routing.ErrUnknownModel) {
+					t.Errorf("Chat(%q) error = %v; want ErrUnknownModel", name, err)
+				}
+			}
+		})
 	}
 }

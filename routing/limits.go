@@ -421,7 +421,13 @@ func (r *run) learn(a *attempt, err error, dur time.Duration) {
 		} else {
 			rl = providers.ParseRateLimits(a.header, time.Time{})
 		}
-		if !rl.IsZero() {
+		// Only a spent budget changes the quota (note): a report of
+		// room left costs no clock read.
+		if rl.Requests.Exhausted() || rl.Tokens.Exhausted() {
+			if a.unmeasured {
+				// The response arrived at the end of the try.
+				dur = r.c.since(a.rec.Start)
+			}
 			t.quota.note(rl, a.rec.Start.Add(dur))
 		}
 	}
@@ -522,21 +528,25 @@ func inputTokens(in any) int {
 	return 0
 }
 
-// What an answer used and reported, for each kind of call.
-
-func chatUsage(r openai.ChatCompletionResponse) (output, total int, header http.Header) {
-	return r.Usage.CompletionTokens, r.Usage.TotalTokens, r.Header()
-}
-
-func completionUsage(r openai.CompletionResponse) (output, total int, header http.Header) {
-	if r.Usage != nil {
-		output, total = r.Usage.CompletionTokens, r.Usage.TotalTokens
+// usage is what a unary answer used, its output and total tokens (0:
+// not reported), and its response's headers, which report the
+// provider's rate limits. It is called directly, not through a function
+// value, so the answer passes by pointer rather than being copied.
+func usage[Resp any](resp *Resp) (output, total int, header http.Header) {
+	switch r := any(resp).(type) {
+	case *openai.ChatCompletionResponse:
+		return r.Usage.CompletionTokens, r.Usage.TotalTokens, r.Header()
+	case *openai.CompletionResponse:
+		if r.Usage != nil {
+			output, total = r.Usage.CompletionTokens, r.Usage.TotalTokens
+		}
+		return output, total, r.Header()
+	case *openai.EmbeddingResponse:
+		return 0, r.Usage.TotalTokens, r.Header()
 	}
-	return output, total, r.Header()
-}
-
-func embeddingUsage(r openai.EmbeddingResponse) (output, total int, header http.Header) {
-	return 0, r.Usage.TotalTokens, r.Header()
+	// Only the three kinds above are unary answers; a new one needs
+	// its case here.
+	panic("routing: usage: not a unary answer")
 }
 
 // streamTokens is what a stream used: its reported usage, else the

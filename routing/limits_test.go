@@ -453,3 +453,39 @@ func TestLimitOptionsRefuseNonsense(t *testing.T) {
 		})
 	}
 }
+
+// TestProviderLimitCountsFromTheResponse: a spent budget reported by a
+// success that nothing else times (no Trace, no observers, no token
+// limit) still counts its reset from when the response arrived, not from
+// when the try began.
+func TestProviderLimitCountsFromTheResponse(t *testing.T) {
+	spent := providers.RateLimits{Requests: providers.Quota{Reported: true, Limit: 60, Remaining: 0, Reset: 2 * time.Second}}
+	for name, rc := range map[string]routing.RoutingConfig{
+		"priority": corePriority(target.Target{Ref: coreRef("a")}, target.Target{Ref: coreRef("b")}),
+		"weighted": coreWeighted(target.Target{Ref: coreRef("a"), Weight: 1}, target.Target{Ref: coreRef("b"), Weight: 0}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := fake.New()
+				p.Script("a", fake.Reply("hi").WithRateLimits(spent).After(3*time.Second), fake.Reply("hi"))
+				c := limitClient(t, p, rc)
+				req := coreReq(coreModel)
+				// Untraced: the try's length is not measured.
+				if resp, err := c.Chat(t.Context(), req); err != nil || resp.Model != "a" {
+					t.Fatalf("first call: %v, served by %q, want a", err, resp.Model)
+				}
+				// The response arrived 3s after the call began; its reset
+				// runs to 5s.
+				time.Sleep(time.Second)
+				now := time.Now()
+				got, tr := served(t, c, req)
+				if got != "b" {
+					t.Fatalf("4s after the first call began served by %s, want b", got)
+				}
+				if diff := cmp.Diff(skips(tr, now), []skip{{coreRef("a"), "provider_limit", 0, time.Second}}); diff != "" {
+					t.Errorf("skips (-got +want):\n%s", diff)
+				}
+			})
+		})
+	}
+}

@@ -28,6 +28,27 @@ type snapshot struct {
 	groups map[string]*group // by name
 	models map[string]*model // by "group/model" and by slug
 	names  []string          // the keys of models, sorted, for suggestions
+	// few, when models has at most fewModels keys, holds the model of
+	// each of names: lookup scans them rather than hash the name.
+	few []*model
+}
+
+// fewModels is the most names a snapshot looks up by a scan: comparing
+// a few strings, most of them by length alone, costs less than hashing
+// the name, as Go's own maps skip hashing long keys in a small map.
+const fewModels = 8
+
+// lookup returns the model name calls, or nil.
+func (s *snapshot) lookup(name string) *model {
+	if s.few == nil {
+		return s.models[name]
+	}
+	for i, n := range s.names {
+		if n == name {
+			return s.few[i]
+		}
+	}
+	return nil
 }
 
 type group struct {
@@ -122,6 +143,12 @@ func (c *Client) build(old *snapshot, groups []Group) (*snapshot, error) {
 	}
 	snap.order = order
 	snap.names = slices.Sorted(maps.Keys(snap.models))
+	if n := len(snap.names); n > 0 && n <= fewModels {
+		snap.few = make([]*model, n)
+		for i, name := range snap.names {
+			snap.few[i] = snap.models[name]
+		}
+	}
 	return snap, nil
 }
 
@@ -320,7 +347,7 @@ func cloneMap[M ~map[string]string](m M) M {
 // resolve finds the virtual model a call names and checks the caller may
 // call it with op.
 func (c *Client) resolve(ctx context.Context, snap *snapshot, name string, op providers.Operation) (*model, error) {
-	m := snap.models[name]
+	m := snap.lookup(name)
 	if m == nil {
 		// A name in a closed group the caller may not use is forbidden
 		// whether or not the model exists, with the same words, so the

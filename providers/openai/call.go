@@ -39,6 +39,10 @@ type callState struct {
 	retryAfter time.Duration
 	limits     providers.RateLimits // read from an error's or a stream's response
 	secrets    redact.Secrets       // credentials seen on the request, for redaction
+	// sentHeader is the header of a request sent as go-openai built
+	// it, whose credentials are not in secrets until credentials
+	// notes them.
+	sentHeader http.Header
 	body       io.ReadCloser
 }
 
@@ -96,20 +100,28 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	if s == nil {
 		return d.next.Do(req)
 	}
-	// The credential go-openai set, before the attempt's headers may
-	// replace or remove it: either one may be echoed back by a server.
-	s.noteCredentials(req.Header)
-	for k, vs := range s.header {
-		req.Header.Del(k)
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	for _, k := range s.remove {
-		req.Header.Del(k)
-	}
-	if len(s.header) > 0 {
+	if len(s.header) == 0 && len(s.remove) == 0 && !s.keepBody {
+		// The request goes with the headers go-openai set, which
+		// nothing changes from here on; its credential is read only
+		// if translate needs it to redact an error.
+		s.sentHeader = req.Header
+	} else {
+		// The credential go-openai set, before the attempt's headers
+		// may replace or remove it: either one may be echoed back by
+		// a server.
 		s.noteCredentials(req.Header)
+		for k, vs := range s.header {
+			req.Header.Del(k)
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		for _, k := range s.remove {
+			req.Header.Del(k)
+		}
+		if len(s.header) > 0 {
+			s.noteCredentials(req.Header)
+		}
 	}
 	if len(s.extra) > 0 {
 		if err := setExtra(req, s.extra); err != nil {
@@ -184,6 +196,16 @@ func (s *callState) noteCredentials(h http.Header) {
 	}
 	s.secrets.Add(first(h, "Api-Key"))
 	s.secrets.Add(first(h, "X-Api-Key"))
+}
+
+// credentials puts the credentials of a request sent as go-openai built
+// it in s.secrets. Only translate calls it, on the goroutine that made
+// the call, before anything redacts.
+func (s *callState) credentials() {
+	if h := s.sentHeader; h != nil {
+		s.sentHeader = nil
+		s.noteCredentials(h)
+	}
 }
 
 // first returns h's first value for the canonical key, as h.Get(key).

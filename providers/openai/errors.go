@@ -59,6 +59,7 @@ func translate(s *callState, err error) error {
 	if err == nil {
 		return nil
 	}
+	s.credentials()
 	// A complete error response wins over a ctx that ended meanwhile:
 	// the upstream's answer is the more useful fact.
 	var apiErr *goopenai.APIError

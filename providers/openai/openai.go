@@ -104,12 +104,13 @@ func (p *Provider) Chat(ctx context.Context, req providers.ChatRequest) (goopena
 		return goopenai.ChatCompletionResponse{}, errNotCreated
 	}
 	st := newCallState(ctx, &req.Call)
-	r := req.Request
 	// go-openai refuses Stream on the non-streaming method, and OpenAI
 	// refuses stream_options without stream: the method decides the mode.
-	r.Stream = false
-	r.StreamOptions = nil
-	resp, err := p.client.CreateChatCompletion(st, r)
+	// req is this call's own copy, changed in place rather than copied
+	// again.
+	req.Request.Stream = false
+	req.Request.StreamOptions = nil
+	resp, err := p.client.CreateChatCompletion(st, req.Request)
 	if err != nil {
 		return resp, translate(st, err)
 	}
@@ -123,10 +124,9 @@ func (p *Provider) Completion(ctx context.Context, req providers.CompletionReque
 		return goopenai.CompletionResponse{}, errNotCreated
 	}
 	st := newCallState(ctx, &req.Call)
-	r := req.Request
-	r.Stream = false
-	r.StreamOptions = nil
-	resp, err := p.client.CreateCompletion(st, r)
+	req.Request.Stream = false
+	req.Request.StreamOptions = nil
+	resp, err := p.client.CreateCompletion(st, req.Request)
 	if err != nil {
 		return resp, translate(st, err)
 	}

@@ -246,3 +246,45 @@ func TestErrorBodyReadIsBounded(t *testing.T) {
 		t.Errorf("err = %v, want it to keep the body it read as a RequestError", err)
 	}
 }
+
+// TestCredentialNotKeyShapedNeverInErrors covers a credential that the
+// sk- scrubber would not catch, sent as go-openai set it (Authorization
+// for OpenAI, api-key for Azure) with no header of the attempt's own:
+// only the doer's record of what the request carried can redact it.
+func TestCredentialNotKeyShapedNeverInErrors(t *testing.T) {
+	const token = "tok_PLAINSENTINEL_0123456789"
+	for _, apiType := range []goopenai.APIType{goopenai.APITypeOpenAI, goopenai.APITypeAzure} {
+		for _, method := range []string{"chat", "completion", "embed"} {
+			t.Run(string(apiType)+"/"+method, func(t *testing.T) {
+				srv := newHandlerServer(t, func(w http.ResponseWriter, r *http.Request) {
+					_, _ = io.Copy(io.Discard, r.Body)
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(401)
+					echo := r.Header.Get("Authorization") + r.Header.Get("Api-Key")
+					_, _ = io.WriteString(w, apiError("bad credential "+echo, "invalid_request_error", echo))
+				})
+				cfg := goopenai.DefaultConfig(token)
+				if apiType == goopenai.APITypeAzure {
+					cfg = goopenai.DefaultAzureConfig(token, srv.URL)
+				} else {
+					cfg.BaseURL = srv.URL + "/v1"
+				}
+				cfg.HTTPClient = srv.Client()
+				p := oai.New(cfg)
+				var err error
+				switch method {
+				case "chat":
+					_, err = p.Chat(t.Context(), providers.ChatRequest{Request: chatRequest()})
+				case "completion":
+					_, err = p.Completion(t.Context(), providers.CompletionRequest{Request: goopenai.CompletionRequest{Model: "m", Prompt: "p"}})
+				case "embed":
+					_, err = p.Embed(t.Context(), providers.EmbeddingRequest{Request: goopenai.EmbeddingRequest{Model: "m", Input: "p"}})
+				}
+				assertNoSecret(t, err, token)
+				if pe, ok := providers.AsError(err); !ok || pe.Status != 401 || !strings.Contains(pe.Message, "[REDACTED]") {
+					t.Errorf("err = %v, want a 401 whose message shows where the credential was removed", err)
+				}
+			})
+		}
+	}
+}
