@@ -1,7 +1,10 @@
 // Package httpheader holds the checks llmroute applies to HTTP header
 // names and values wherever a configuration, a scenario or a caller
-// supplies them, so that all of them accept the same headers.
+// supplies them, so that all of them accept the same headers, and the
+// one way the adapters apply an attempt's headers to a request.
 package httpheader
+
+import "net/http"
 
 // ValidName reports whether s is an HTTP header field name: a token
 // (RFC 9110 §5.6.2).
@@ -42,4 +45,20 @@ func table(chars string) (t [256]bool) {
 		t[chars[i]] = true
 	}
 	return t
+}
+
+// Apply sets an attempt's headers on h, each replacing any values h had
+// for its name, then deletes the names in remove: the order in which
+// every adapter applies a target's headers_override and
+// headers_to_remove.
+func Apply(h, set http.Header, remove []string) {
+	for k, vs := range set {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for _, k := range remove {
+		h.Del(k)
+	}
 }

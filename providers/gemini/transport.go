@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmroute/llmroute/internal/httpheader"
 	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
@@ -95,15 +96,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(s.header) > 0 || len(s.remove) > 0 {
 		// A RoundTripper must not change the request it is given.
 		req = req.Clone(req.Context())
-		for k, vs := range s.header {
-			req.Header.Del(k)
-			for _, v := range vs {
-				req.Header.Add(k, v)
-			}
-		}
-		for _, k := range s.remove {
-			req.Header.Del(k)
-		}
+		httpheader.Apply(req.Header, s.header, s.remove)
 		s.noteCredentials(req.Header)
 	}
 	s.sent = true

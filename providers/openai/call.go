@@ -11,6 +11,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/llmroute/llmroute/internal/httpheader"
 	"github.com/llmroute/llmroute/internal/redact"
 	"github.com/llmroute/llmroute/providers"
 )
@@ -110,15 +111,7 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 		// may replace or remove it: either one may be echoed back by
 		// a server.
 		s.noteCredentials(req.Header)
-		for k, vs := range s.header {
-			req.Header.Del(k)
-			for _, v := range vs {
-				req.Header.Add(k, v)
-			}
-		}
-		for _, k := range s.remove {
-			req.Header.Del(k)
-		}
+		httpheader.Apply(req.Header, s.header, s.remove)
 		if len(s.header) > 0 {
 			s.noteCredentials(req.Header)
 		}
