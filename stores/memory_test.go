@@ -407,9 +407,10 @@ func TestMemoryShardedEvictsUnusedPins(t *testing.T) {
 }
 
 func TestMemoryConcurrent(t *testing.T) {
-	// Lookups read without a lock while pins are set, replaced,
-	// evicted and dropped as they expire: a lookup finds a key's own
-	// pin or none, and the bound holds. 50: one shard; 2,048: two.
+	// Lookups read without a lock while pins are set, moved to
+	// another target, evicted and dropped as they expire: a lookup
+	// finds one of a key's own pins or none, and the bound holds. 50:
+	// one shard; 2,048: two.
 	for _, limit := range []int{50, 2048} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) { testMemoryConcurrent(t, limit) })
 	}
@@ -430,7 +431,9 @@ func testMemoryConcurrent(t *testing.T, limit int) {
 				key := fmt.Sprint((w*rounds + r) % (3 * limit))
 				switch r % 4 {
 				case 0:
-					if err := m.SetPin(ctx, key, stores.Pin{Target: "a/" + key}, time.Minute); err != nil {
+					// Every other set of a key moves its pin.
+					account := []string{"a/", "b/"}[r/4%2]
+					if err := m.SetPin(ctx, key, stores.Pin{Target: account + key}, time.Minute); err != nil {
 						t.Error(err)
 						return
 					}
@@ -438,7 +441,7 @@ func testMemoryConcurrent(t *testing.T, limit int) {
 					c.advance(time.Second)
 				default:
 					p, ok, err := m.GetPin(ctx, key, time.Minute)
-					if err != nil || (ok && p.Target != "a/"+key) {
+					if err != nil || (ok && p.Target != "a/"+key && p.Target != "b/"+key) {
 						t.Errorf("GetPin(%q) = %+v, %t, %v", key, p, ok, err)
 						return
 					}
