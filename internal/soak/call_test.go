@@ -196,7 +196,7 @@ func (s *soak) context(c *call) (context.Context, context.CancelFunc) {
 	if c.plan == planForbidden {
 		subject = "user:intruder"
 	}
-	h := http.Header{callHeader: {strconv.FormatInt(c.id, 10)}}
+	h := http.Header{callHeader: {strconv.FormatInt(c.id, 10)}, sessionHeader: {strconv.Itoa(rand.IntN(sessions))}}
 	if c.plan == planBadHeader {
 		h.Set("X-Soak-Bad", "line\r\nbreak")
 	}

@@ -102,6 +102,9 @@ func (s *soak) judge(c *call) {
 		if a.BudgetExhausted {
 			s.budgetSpent.Add(1)
 		}
+		if a.Reason == strategy.ReasonSticky {
+			s.pinned.Add(1)
+		}
 	}
 	// The bounds allow for the time the whole process stood still.
 	elapsed := c.end.Sub(c.start)
@@ -359,6 +362,9 @@ func (s *soak) checkCoverage() {
 	}
 	if calls := s.started.Load(); calls >= 10*seenEnough && s.hedges.Load() == 0 {
 		s.v.add(vCoverage, func() string { return fmt.Sprintf("none of %d calls was hedged", calls) })
+	}
+	if calls := s.started.Load(); calls >= 10*seenEnough && s.pinned.Load() == 0 {
+		s.v.add(vCoverage, func() string { return fmt.Sprintf("none of %d calls went to a pinned target", calls) })
 	}
 	if s.started.Load() > 0 && s.events[routing.EventAttempt].Load() == 0 {
 		s.v.add(vCoverage, func() string { return "observers saw no attempt" })

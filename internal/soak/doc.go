@@ -12,8 +12,12 @@
 // The callers cancel at random moments, close streams from other
 // goroutines (also right after a restart signal, while Recv reconnects),
 // opt in to restarts, send headers that cannot be sent and subjects the
-// group does not admit. Once a second the group's manager replaces the
-// configuration, flipping weights, priorities, timeouts, retry budgets
+// group does not admit. A fifth of the chat calls go to a model with
+// sticky sessions (16 sessions, pins in the Client's in-memory store,
+// which its lookups read without a lock), so pins are found, refreshed
+// and moved by failovers while other calls race with them; a run in
+// which no call went to a pinned target fails. Once a second the
+// group's manager replaces the configuration, flipping weights, priorities, timeouts, retry budgets
 // and hedging.
 //
 // Every call is then held to account:

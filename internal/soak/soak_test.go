@@ -119,7 +119,15 @@ var tunings = []tuning{
 var accounts = []string{"a", "b", "c"}
 
 // chatModels are the virtual models chat calls and streams use.
-var chatModels = []string{"soak/weighted", "soak/priority", "soak/latency", "soak/hedged"}
+var chatModels = []string{"soak/weighted", "soak/priority", "soak/latency", "soak/hedged", "soak/sticky"}
+
+// sessionHeader carries a call's sticky session (one of sessions), so
+// that calls to soak/sticky find, refresh and move pins in the Client's
+// in-memory store while other calls race with them.
+const (
+	sessionHeader = "X-Soak-Session"
+	sessions      = 16
+)
 
 // manifest is the soak's group as tu configures it. The group has
 // collaborators, so callers need their subject and changes the manager's.
@@ -134,6 +142,9 @@ integrations:
 `)
 	model := func(name, routingType, types string, hedged bool, target func(i int) string) {
 		fmt.Fprintf(&b, "  - name: %s\n    type: integration/model/virtual\n    model_types: [%s]\n    routing_config:\n      type: %s\n", name, types, routingType)
+		if name == "sticky" {
+			fmt.Fprintf(&b, "      sticky_routing:\n        ttl_seconds: 1800\n        session_identifiers:\n          - {source: headers, key: %s}\n", sessionHeader)
+		}
 		for _, kv := range []struct {
 			key string
 			ms  int
@@ -160,6 +171,9 @@ integrations:
 	model("priority", "priority-based-routing", "chat", false, priority)
 	model("latency", "latency-based-routing", "chat", false, func(int) string { return "" })
 	model("hedged", "priority-based-routing", "chat", true, priority)
+	model("sticky", "weight-based-routing", "chat", false, func(i int) string {
+		return fmt.Sprintf("          weight: %d\n", tu.weights[i])
+	})
 	model("embed", "priority-based-routing", "embedding", true, priority)
 	return []byte(b.String())
 }
@@ -227,7 +241,7 @@ type soak struct {
 	health   [4]atomic.Int64 // by routing.HealthChange
 	// Attempts the traces say went to a demoted or a probed target, were
 	// hedges, or were not retried for want of retry budget.
-	tracedDemoted, tracedProbes, hedges, budgetSpent atomic.Int64
+	tracedDemoted, tracedProbes, hedges, budgetSpent, pinned atomic.Int64
 }
 
 // runSoak runs one soak and returns its report; it fails t only for
