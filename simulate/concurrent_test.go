@@ -2,7 +2,6 @@ package simulate_test
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 	"time"
 
@@ -42,19 +41,11 @@ integrations:
 // with the hedge taken out.
 func heavyTail(t *testing.T, hedge bool) *simulate.Result {
 	t.Helper()
-	manifest := string(read(t, "heavy-tail.manifest.yaml"))
 	if !hedge {
 		line := "      hedge: {after_percentile: 92}\n"
-		if !strings.Contains(manifest, line) {
-			t.Fatalf("heavy-tail.manifest.yaml has no line %q", line)
-		}
-		manifest = strings.Replace(manifest, line, "", 1)
+		return runEdited(t, "heavy-tail", line, "")
 	}
-	sc, err := simulate.ParseScenario(read(t, "heavy-tail.scenario.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return run(t, []byte(manifest), sc)
+	return runFiles(t, "heavy-tail")
 }
 
 // Hedging a target with a heavy tail: the slowest calls end far sooner,
@@ -118,19 +109,12 @@ func TestHedgedRunsAreReproducible(t *testing.T) {
 // on (the default) or off.
 func outage(t *testing.T, budget bool) (res *simulate.Result, during float64) {
 	t.Helper()
-	manifest := string(read(t, "total-outage.manifest.yaml"))
-	if !budget {
+	if budget {
+		res = runFiles(t, "total-outage")
+	} else {
 		at := "      type: priority-based-routing\n"
-		if !strings.Contains(manifest, at) {
-			t.Fatalf("total-outage.manifest.yaml has no line %q", at)
-		}
-		manifest = strings.Replace(manifest, at, at+"      retry_budget: {disabled: true}\n", 1)
+		res = runEdited(t, "total-outage", at, at+"      retry_budget: {disabled: true}\n")
 	}
-	sc, err := simulate.ParseScenario(read(t, "total-outage.scenario.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res = run(t, []byte(manifest), sc)
 	calls, tries := 0, 0
 	for _, b := range res.Series {
 		if b.From >= time.Minute && b.To <= 3*time.Minute {

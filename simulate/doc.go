@@ -133,5 +133,9 @@
 // second arrive at 10 replicas: the retry budget holds the calls made
 // during the outage to 1.26 upstream tries each, against 1.52 without it,
 // and the onset's calls in flight to 411 against 620. Each manifest says
-// which line to change to compare.
+// which line to change to compare, and
+//
+//	go test -v -run 'TestHedgingCutsTheHeavyTail|TestRetryBudgetInTotalOutage' ./simulate
+//
+// runs both pairs and logs these figures.
 package simulate

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,21 @@ func runFiles(t *testing.T, name string) *simulate.Result {
 		t.Fatalf("ParseScenario: %v", err)
 	}
 	return run(t, read(t, name+".manifest.yaml"), sc)
+}
+
+// runEdited runs testdata's NAME files as runFiles does, with the
+// manifest's line old (which it must have) replaced by new.
+func runEdited(t *testing.T, name, old, new string) *simulate.Result {
+	t.Helper()
+	manifest := string(read(t, name+".manifest.yaml"))
+	if !strings.Contains(manifest, old) {
+		t.Fatalf("%s.manifest.yaml has no line %q", name, old)
+	}
+	sc, err := simulate.ParseScenario(read(t, name+".scenario.yaml"))
+	if err != nil {
+		t.Fatalf("ParseScenario: %v", err)
+	}
+	return run(t, []byte(strings.Replace(manifest, old, new, 1)), sc)
 }
 
 func run(t *testing.T, manifest []byte, sc *simulate.Scenario) *simulate.Result {

@@ -480,7 +480,7 @@ func (r *runner) result(outs []outcome, peak int) (*Result, error) {
 		recs = append(recs, rec)
 	}
 	res.Calls = len(recs)
-	res.P50, res.P99 = percentiles(slices.Clone(e2e))
+	res.P50, res.P99 = percentiles(e2e)
 	for i := range res.Targets {
 		ts := &res.Targets[i]
 		ts.Share = float64(ts.Served) / float64(max(res.Calls, 1))

@@ -135,22 +135,7 @@ func TestParseScenarioErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := simulate.ParseScenario([]byte(tc.yaml))
-			var el simulate.ErrorList
-			if !errors.As(err, &el) {
-				t.Fatalf("ParseScenario: %v, want an ErrorList", err)
-			}
-			var got []string
-			for _, e := range el {
-				got = append(got, e.Error())
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("problems:\n\t%s\nwant %d:\n\t%s", strings.Join(got, "\n\t"), len(tc.want), strings.Join(tc.want, "\n\t"))
-			}
-			for i := range got {
-				if !strings.HasPrefix(got[i], tc.want[i]) {
-					t.Errorf("problem %d = %q, want it to start %q", i, got[i], tc.want[i])
-				}
-			}
+			wantProblems(t, err, tc.want)
 			if !strings.HasPrefix(err.Error(), "simulate: scenario: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
@@ -337,6 +322,13 @@ seed: x
 		`line 17: seed: want a whole number, got the string "x"`,
 	}
 	_, err := simulate.ParseScenario([]byte(in))
+	wantProblems(t, err, want)
+}
+
+// wantProblems checks that err is an ErrorList of exactly the problems
+// want, in order, each given by the start of its message.
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
 	var el simulate.ErrorList
 	if !errors.As(err, &el) {
 		t.Fatalf("ParseScenario: %v, want an ErrorList", err)

@@ -122,9 +122,10 @@ func run(w io.Writer, o options) error {
 			served[tr.Resolved]++
 		}
 		// Print the first calls, and the canary's first call wherever
-		// it falls.
+		// it falls: each call's Trace, with the errors of any attempt
+		// that failed.
 		if i < o.show || (tr.Resolved == canary && served[canary] == 1 && o.show > 0) {
-			printCall(w, i+1, &tr)
+			fmt.Fprintf(w, "call %d: %+v\n", i+1, &tr)
 		}
 	}
 
@@ -138,12 +139,6 @@ func run(w io.Writer, o options) error {
 	}
 	fmt.Fprintf(w, "canary share: %.1f%% (weight 10%%)\n", percent(served[canary], total))
 	return nil
-}
-
-// printCall prints one call: its Trace, with the errors of any attempt
-// that failed.
-func printCall(w io.Writer, n int, tr *routing.Trace) {
-	fmt.Fprintf(w, "call %d: %+v\n", n, tr)
 }
 
 func percent(n, total int) float64 {
