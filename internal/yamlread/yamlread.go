@@ -142,7 +142,7 @@ func (r *Reader) Mapping(n *yaml.Node, path string, known []string) *Mapping {
 		if kn == nil {
 			return nil
 		}
-		if !isKey(kn) {
+		if !IsText(kn) {
 			r.problem(path, kn.Line, "a key must be a string, got "+Describe(kn))
 			continue
 		}
@@ -169,9 +169,11 @@ func (r *Reader) Mapping(n *yaml.Node, path string, known []string) *Mapping {
 	return m
 }
 
-// isKey reports whether n can be a mapping key: a string, or a number or
-// boolean taken as its text.
-func isKey(n *yaml.Node) bool {
+// IsText reports whether n reads as text: a string, or a number or
+// boolean taken as its text. It is what a mapping key may be, and what a
+// format may take wherever it wants text written as the user likes (a
+// manifest's metadata and header values).
+func IsText(n *yaml.Node) bool {
 	if n.Kind != yaml.ScalarNode {
 		return false
 	}
