@@ -160,6 +160,30 @@ sub:
 	}
 }
 
+// A duplicate key is found in a mapping of any size: early and late in
+// one of many free keys, as in one of a few.
+func TestMappingDuplicatesMany(t *testing.T) {
+	for _, n := range []int{3, 16, 17, 1000} {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "k%d: v\n", i)
+		}
+		fmt.Fprintf(&b, "k0: again\nk%d: again\n", n-1)
+		r, got := reader(10 * n)
+		m := r.Mapping(parse(t, b.String()), "m", nil)
+		want := []string{
+			fmt.Sprintf(`line %d: m.k0: duplicate key "k0"`, n+1),
+			fmt.Sprintf(`line %d: m.k%d: duplicate key "k%d"`, n+2, n-1, n-1),
+		}
+		if fmt.Sprint(*got) != fmt.Sprint(want) {
+			t.Errorf("%d keys: problems\n%q\nwant\n%q", n, *got, want)
+		}
+		if len(m.Entries) != n || m.Get("k0").Value != "v" {
+			t.Errorf("%d keys: %d entries, k0 = %q; want %d, the first value", n, len(m.Entries), m.Get("k0").Value, n)
+		}
+	}
+}
+
 func TestNilLines(t *testing.T) {
 	var l *yamlread.Lines
 	if l.Line("a") != 0 || l.Failed("a") || !l.Clean("a") {
