@@ -184,6 +184,37 @@ func TestMappingDuplicatesMany(t *testing.T) {
 	}
 }
 
+// Clean is false at a failed field, inside one, and around one, and true
+// elsewhere, quoted keys holding dots and brackets included.
+func TestClean(t *testing.T) {
+	r, _ := reader(1000)
+	for _, p := range []string{`t["a.b"].w[1].x`, `t["c[0]"]`, "u.v"} {
+		r.Errorf(p, 1, "bad")
+	}
+	for path, want := range map[string]bool{
+		"":                  false,
+		"t":                 false,
+		`t["a.b"]`:          false,
+		`t["a.b"].w`:        false,
+		`t["a.b"].w[1]`:     false,
+		`t["a.b"].w[1].x`:   false,
+		`t["a.b"].w[1].x.y`: false,
+		`t["a.b"].w[0]`:     true,
+		`t["a.b"].wx`:       true,
+		`t["a"]`:            true,
+		`t["c[0]"]`:         false,
+		`t["c[0]"].d`:       false,
+		`t["c"]`:            true,
+		"u":                 false,
+		"u.v2":              true,
+		"w":                 true,
+	} {
+		if got := r.Lines.Clean(path); got != want {
+			t.Errorf("Clean(%s) = %v, want %v", path, got, want)
+		}
+	}
+}
+
 func TestNilLines(t *testing.T) {
 	var l *yamlread.Lines
 	if l.Line("a") != 0 || l.Failed("a") || !l.Clean("a") {
