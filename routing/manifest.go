@@ -29,17 +29,3 @@ func (c *Client) ApplyManifest(ctx context.Context, data []byte) error {
 	}
 	return m.Annotate(c.apply(ctx, m.Groups, m))
 }
-
-// loadManifest reads a manifest whose groups the Client will validate
-// with its provider accounts. When it cannot be read whole, its problems
-// come back together with those the rules find without the accounts, so
-// that one look shows all that can be known.
-func loadManifest(data []byte) (*Manifest, error) {
-	m, err := LoadManifest(data)
-	if err != nil {
-		if _, all := CheckManifest(data, nil, nil); all != nil {
-			return nil, all
-		}
-	}
-	return m, err
-}

@@ -176,3 +176,27 @@ func TestManifestApplyRejected(t *testing.T) {
 		t.Errorf("ApplyManifest(account) = %v", err)
 	}
 }
+
+// A manifest that cannot be read whole is reported, by New and by
+// ApplyManifest alike, with what reading found and what the rules find
+// in what could be read, at once and in line order.
+func TestManifestReadAndRuleProblemsTogether(t *testing.T) {
+	in := []byte(head + `      type: priority-based-routing
+      colour: blue
+      load_balance_targets:
+        - {target: acct/a, priority: -1}
+`)
+	want := []loc{
+		{"booking-app", "integrations[0].routing_config.colour", 8, `unknown key "colour"`},
+		{"booking-app", lbt(0, ".priority"), 10, "must be 0 or more, got -1"},
+	}
+	_, err := routing.New(routing.WithProvider("acct", fake.New()), routing.WithManifest(in))
+	if diff := cmp.Diff(locs(t, err, want), want); diff != "" {
+		t.Errorf("New (-got +want):\n%s\nerror: %v", diff, err)
+	}
+	c, _ := mfClient(t)
+	err = c.ApplyManifest(context.Background(), in)
+	if diff := cmp.Diff(locs(t, err, want), want); diff != "" {
+		t.Errorf("ApplyManifest (-got +want):\n%s\nerror: %v", diff, err)
+	}
+}

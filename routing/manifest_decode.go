@@ -114,11 +114,8 @@ func (d *decoder) str(f *fields, key string) string {
 // scalarText returns a scalar as written: a string, or a number or
 // boolean taken as its text (metadata values, header values).
 func (d *decoder) scalarText(n *yaml.Node, path string) (string, bool) {
-	if n.Kind == yaml.ScalarNode {
-		switch n.Tag {
-		case "!!str", "!!int", "!!float", "!!bool":
-			return n.Value, true
-		}
+	if yamlread.IsText(n) {
+		return n.Value, true
 	}
 	d.Errorf(path, n.Line, "want a string, got %s", yamlread.Describe(n))
 	return "", false

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/llmroute/llmroute/providers"
@@ -75,6 +76,25 @@ func locs(t *testing.T, err error, want []loc) []loc {
 		got = append(got, loc{e.Group, e.Path, e.Line, msg})
 	}
 	return got
+}
+
+// roundTrip writes groups with MarshalManifest, reads the output back
+// with ParseManifest, and fails the test unless the same groups come
+// back; it returns what MarshalManifest wrote.
+func roundTrip(t *testing.T, groups []routing.Group) []byte {
+	t.Helper()
+	out, err := routing.MarshalManifest(groups)
+	if err != nil {
+		t.Fatalf("MarshalManifest: %v", err)
+	}
+	again, err := routing.ParseManifest(out)
+	if err != nil {
+		t.Fatalf("ParseManifest(MarshalManifest(groups)): %v\n%s", err, out)
+	}
+	if diff := cmp.Diff(again, groups); diff != "" {
+		t.Errorf("parse → marshal → parse changed the groups (-got +want):\n%s\n%s", diff, out)
+	}
+	return out
 }
 
 // testdata returns the manifests in testdata, by file name.

@@ -61,6 +61,23 @@ func CheckManifest(data []byte, accounts Accounts, known map[string]bool) (*Mani
 	return m, nil
 }
 
+// loadManifest reads a manifest whose groups the Client will validate
+// with its provider accounts. When it cannot be read whole, its problems
+// come back together with those the rules find without the accounts, so
+// that one look shows all that can be known. The manifest is read once
+// either way.
+func loadManifest(data []byte) (*Manifest, error) {
+	m, errs, whole := load(data)
+	if len(errs) == 0 {
+		return m, nil
+	}
+	if whole {
+		errs = append(errs, validate(m.Groups, nil, nil, m.lines)...)
+		byLine(errs)
+	}
+	return nil, errs
+}
+
 // load reads data into a Manifest with what could be read of every group,
 // and every problem found reading it, in line order. whole is false when
 // the groups are not worth validating: there is no tree to read (a

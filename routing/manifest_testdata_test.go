@@ -22,17 +22,7 @@ func TestTestdata(t *testing.T) {
 			if err := routing.ValidateGroups(groups, accountsFor(groups), nil); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			out, err := routing.MarshalManifest(groups)
-			if err != nil {
-				t.Fatalf("Marshal: %v", err)
-			}
-			again, err := routing.ParseManifest(out)
-			if err != nil {
-				t.Fatalf("ParseManifest(Marshal(...)): %v\n%s", err, out)
-			}
-			if diff := cmp.Diff(again, groups); diff != "" {
-				t.Errorf("after Marshal (-got +want):\n%s", diff)
-			}
+			roundTrip(t, groups)
 		})
 	}
 }

@@ -288,7 +288,7 @@ func (v *validator) profile(p string, pr *Profile) {
 		if !httpheader.ValidName(k) {
 			v.errorf(p+".headers", "invalid header name %q", k)
 		}
-		if strings.ContainsAny(pr.Headers[k], "\r\n\x00") {
+		if !httpheader.ValidValue(pr.Headers[k]) {
 			v.errorf(yamlread.Join(p+".headers", k), "a header value must not hold CR, LF or NUL")
 		}
 	}

@@ -104,6 +104,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"profile weight", "requests: 1\nprofiles:\n  - weight: 0\n", []string{"line 3: profiles[0].weight: must be at least 1"}},
 		{"profile key", "requests: 1\nprofiles:\n  - metdata: {a: b}\n", []string{`line 3: profiles[0].metdata: unknown key "metdata" (did you mean "metadata"?)`}},
 		{"profile header", "requests: 1\nprofiles:\n  - headers: {\"bad header\": x}\n", []string{`line 3: profiles[0].headers: invalid header name "bad header"`}},
+		{"profile header value", "requests: 1\nprofiles:\n  - headers: {x-a: \"v\\r\\nx-b: w\"}\n", []string{"line 3: profiles[0].headers.x-a: a header value must not hold CR, LF or NUL"}},
 		{"session source", "requests: 1\nprofiles:\n  - session: {source: cookie, key: k}\n", []string{`line 3: profiles[0].session.source: want "headers" or "metadata", got "cookie"`}},
 		{"session key", "requests: 1\nprofiles:\n  - session: {source: headers}\n", []string{"line 3: profiles[0].session.key: required"}},
 		{"profiles not a list", "requests: 1\nprofiles: {a: 1}\n", []string{"line 2: profiles: want a list, got a mapping"}},

@@ -76,14 +76,6 @@ func Parent(p string) string {
 	return p[:last]
 }
 
-// within reports whether path is inner or inside it.
-func within(path, outer string) bool {
-	if outer == "" || path == outer {
-		return true
-	}
-	return strings.HasPrefix(path, outer) && (path[len(outer)] == '.' || path[len(outer)] == '[')
-}
-
 // Lines records, for one file or one part of it, the line each field path
 // was written on and the paths at which a problem was reported. Checks
 // that run after reading use it to locate their problems and to keep
@@ -92,11 +84,12 @@ func within(path, outer string) bool {
 type Lines struct {
 	at     map[string]int
 	failed map[string]bool
+	inner  map[string]bool // the fields that enclose a failed path
 }
 
 // NewLines returns an empty table.
 func NewLines() *Lines {
-	return &Lines{at: map[string]int{}, failed: map[string]bool{}}
+	return &Lines{at: map[string]int{}, failed: map[string]bool{}, inner: map[string]bool{}}
 }
 
 // Add records the line of path unless it has one.
@@ -123,7 +116,18 @@ func (l *Lines) Line(path string) int {
 	}
 }
 
-func (l *Lines) fail(path string) { l.failed[path] = true }
+// fail records a problem at path, and marks each field enclosing it as
+// holding one, so that Clean need not look at every failed path.
+func (l *Lines) fail(path string) {
+	l.failed[path] = true
+	for path != "" {
+		path = Parent(path)
+		if l.inner[path] { // and so every field around it
+			return
+		}
+		l.inner[path] = true
+	}
+}
 
 // Failed reports whether a problem was reported at path or at a field
 // enclosing it: what is there was not read as written.
@@ -149,13 +153,5 @@ func (l *Lines) Clean(path string) bool {
 	if l == nil {
 		return true
 	}
-	if l.Failed(path) {
-		return false
-	}
-	for f := range l.failed {
-		if within(f, path) {
-			return false
-		}
-	}
-	return true
+	return !l.Failed(path) && !l.inner[path]
 }

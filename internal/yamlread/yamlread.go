@@ -137,12 +137,16 @@ func (r *Reader) Mapping(n *yaml.Node, path string, known []string) *Mapping {
 	}
 	r.Lines.Add(path, n.Line)
 	m := &Mapping{Path: path, Line: n.Line, Entries: make([]Entry, 0, len(n.Content)/2)}
+	// The keys of Entries, once they are too many to scan for each key:
+	// a mapping of free keys (metadata, override_params) may hold
+	// thousands.
+	var seen map[string]bool
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn := r.Resolve(n.Content[i])
 		if kn == nil {
 			return nil
 		}
-		if !isKey(kn) {
+		if !IsText(kn) {
 			r.problem(path, kn.Line, "a key must be a string, got "+Describe(kn))
 			continue
 		}
@@ -150,7 +154,7 @@ func (r *Reader) Mapping(n *yaml.Node, path string, known []string) *Mapping {
 		kp := Join(path, k)
 		r.Lines.Add(kp, kn.Line)
 		switch {
-		case m.Has(k):
+		case seen[k] || seen == nil && m.Has(k):
 			r.Errorf(kp, kn.Line, "duplicate key %q", Clip(k))
 			continue
 		case known != nil && !slices.Contains(known, k):
@@ -165,13 +169,28 @@ func (r *Reader) Mapping(n *yaml.Node, path string, known []string) *Mapping {
 			vn = nil
 		}
 		m.Entries = append(m.Entries, Entry{Key: k, Path: kp, Line: kn.Line, Val: vn})
+		switch {
+		case seen != nil:
+			seen[k] = true
+		case len(m.Entries) > scanKeys:
+			seen = make(map[string]bool, len(n.Content)/2)
+			for _, e := range m.Entries {
+				seen[e.Key] = true
+			}
+		}
 	}
 	return m
 }
 
-// isKey reports whether n can be a mapping key: a string, or a number or
-// boolean taken as its text.
-func isKey(n *yaml.Node) bool {
+// scanKeys is how many keys Mapping checks for duplicates by scanning
+// those it has; past it, it keeps them in a set.
+const scanKeys = 16
+
+// IsText reports whether n reads as text: a string, or a number or
+// boolean taken as its text. It is what a mapping key may be, and what a
+// format may take wherever it wants text written as the user likes (a
+// manifest's metadata and header values).
+func IsText(n *yaml.Node) bool {
 	if n.Kind != yaml.ScalarNode {
 		return false
 	}

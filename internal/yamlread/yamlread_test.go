@@ -160,6 +160,61 @@ sub:
 	}
 }
 
+// A duplicate key is found in a mapping of any size: early and late in
+// one of many free keys, as in one of a few.
+func TestMappingDuplicatesMany(t *testing.T) {
+	for _, n := range []int{3, 16, 17, 1000} {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "k%d: v\n", i)
+		}
+		fmt.Fprintf(&b, "k0: again\nk%d: again\n", n-1)
+		r, got := reader(10 * n)
+		m := r.Mapping(parse(t, b.String()), "m", nil)
+		want := []string{
+			fmt.Sprintf(`line %d: m.k0: duplicate key "k0"`, n+1),
+			fmt.Sprintf(`line %d: m.k%d: duplicate key "k%d"`, n+2, n-1, n-1),
+		}
+		if fmt.Sprint(*got) != fmt.Sprint(want) {
+			t.Errorf("%d keys: problems\n%q\nwant\n%q", n, *got, want)
+		}
+		if len(m.Entries) != n || m.Get("k0").Value != "v" {
+			t.Errorf("%d keys: %d entries, k0 = %q; want %d, the first value", n, len(m.Entries), m.Get("k0").Value, n)
+		}
+	}
+}
+
+// Clean is false at a failed field, inside one, and around one, and true
+// elsewhere, quoted keys holding dots and brackets included.
+func TestClean(t *testing.T) {
+	r, _ := reader(1000)
+	for _, p := range []string{`t["a.b"].w[1].x`, `t["c[0]"]`, "u.v"} {
+		r.Errorf(p, 1, "bad")
+	}
+	for path, want := range map[string]bool{
+		"":                  false,
+		"t":                 false,
+		`t["a.b"]`:          false,
+		`t["a.b"].w`:        false,
+		`t["a.b"].w[1]`:     false,
+		`t["a.b"].w[1].x`:   false,
+		`t["a.b"].w[1].x.y`: false,
+		`t["a.b"].w[0]`:     true,
+		`t["a.b"].wx`:       true,
+		`t["a"]`:            true,
+		`t["c[0]"]`:         false,
+		`t["c[0]"].d`:       false,
+		`t["c"]`:            true,
+		"u":                 false,
+		"u.v2":              true,
+		"w":                 true,
+	} {
+		if got := r.Lines.Clean(path); got != want {
+			t.Errorf("Clean(%s) = %v, want %v", path, got, want)
+		}
+	}
+}
+
 func TestNilLines(t *testing.T) {
 	var l *yamlread.Lines
 	if l.Line("a") != 0 || l.Failed("a") || !l.Clean("a") {
