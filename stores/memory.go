@@ -274,7 +274,7 @@ func (m *Memory) hit(sh *shard, e *entry, ttl time.Duration, now time.Time) (Pin
 		return Pin{}, false
 	}
 	t := m.since(now)
-	left := e.expires.Load() - t
+	left := remaining(e.expires.Load(), t)
 	if left <= 0 {
 		sh.mu.Lock()
 		// Unless it went meanwhile, or a lookup at a later time
@@ -298,11 +298,23 @@ func (m *Memory) hit(sh *shard, e *entry, ttl time.Duration, now time.Time) (Pin
 }
 
 // expiry is t+ttl in nanoseconds from the epoch, at most math.MaxInt64.
+// t is negative for a time before the epoch: a call that read the clock
+// before its first use of the Memory set the epoch, or a caller's time.
 func expiry(t int64, ttl time.Duration) int64 {
-	if int64(ttl) > math.MaxInt64-t {
+	if t > 0 && int64(ttl) > math.MaxInt64-t {
 		return math.MaxInt64
 	}
 	return t + int64(ttl)
+}
+
+// remaining is the time from t to the expiry exp, both in nanoseconds
+// from the epoch, at most math.MaxInt64 (a t before the epoch and an
+// expiry near the end of time would overflow).
+func remaining(exp, t int64) int64 {
+	if t < 0 && exp > math.MaxInt64+t {
+		return math.MaxInt64
+	}
+	return exp - t
 }
 
 // refreshStep is how far a use's new expiry may be from a pin's expiry

@@ -3,6 +3,7 @@ package stores_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -676,5 +677,36 @@ func TestMemoryGetSessionPinAllocatesNothing(t *testing.T) {
 		if got != 0 {
 			t.Errorf("GetSessionPin(%q) allocates %v times; want 0", vals, got)
 		}
+	}
+}
+
+func TestMemoryTimesBeforeFirstUse(t *testing.T) {
+	// The first use sets the time expiries count from, after the call
+	// read its own time: a time before it still gives the right expiry.
+	var ns atomic.Int64
+	ticking := func() time.Time { return epoch.Add(time.Duration(ns.Add(1))) } // moves on every read
+	ctx := context.Background()
+	m := stores.NewMemory(stores.WithClock(ticking))
+	if err := m.SetPin(ctx, "k", stores.Pin{Target: "a/m"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	ns.Add(int64(2 * time.Minute))
+	if _, ok, _ := m.GetPin(ctx, "k", 0); ok {
+		t.Error("the first pin of a Memory outlived its ttl")
+	}
+
+	// A pin that never expires, read at a time before the first use.
+	var c clock
+	c.advance(time.Hour)
+	m = stores.NewMemory(stores.WithClock(c.now))
+	key := stores.SessionKey("g/m", []string{"s"})
+	if err := m.SetPin(ctx, key, stores.Pin{Target: "a/m"}, time.Duration(math.MaxInt64)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.GetSessionPin(ctx, "g/m", []string{"s"}, 0, epoch); !ok {
+		t.Error("a pin of the longest ttl was not found at a time before the first use")
+	}
+	if _, ok, _ := m.GetPin(ctx, key, 0); !ok {
+		t.Error("a pin of the longest ttl was dropped by a read at a time before the first use")
 	}
 }

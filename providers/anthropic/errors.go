@@ -267,9 +267,6 @@ func bodyMessage(body string, status int) string {
 	return msg
 }
 
-// redactedText replaces a credential in messages.
-const redactedText = redact.Text
-
 // redact removes the call's credentials from text, and anything shaped
 // like an Anthropic key ("sk-ant-" and 20 or more key characters), in
 // case a server echoes a key the request never carried.

@@ -156,9 +156,6 @@ func bodyMessage(body []byte, status int) string {
 	return msg
 }
 
-// redactedText replaces a credential in messages.
-const redactedText = redact.Text
-
 // redact removes the call's credentials from text, and anything shaped
 // like an OpenAI secret key ("sk-" and 20 or more key characters), in
 // case a server echoes a key the doer never saw (one from a body field,
