@@ -242,7 +242,7 @@ func (s *Stream) connect() error {
 	if s.run.m.hedge != nil {
 		err = hedged(&s.run, &s.op, s.open, &s.a, &u)
 	} else {
-		err = attempts(&s.run, &s.op, s.open, &s.a, &u)
+		err = attempts(&s.run, &s.op, s.open, &s.a, &u, nil)
 	}
 	if err != nil {
 		return err
