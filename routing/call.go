@@ -626,6 +626,8 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 // *Error carrying every attempt.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (resp openai.ChatCompletionResponse, err error) {
 	err = unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
+		// Built into the closure's own result: a helper returning the
+		// request would be copied once more on its way out.
 		build: func(t *tgt, h http.Header, tr *Trace) (out providers.ChatRequest) {
 			t.buildChat(&out, &req, h, tr)
 			return out
@@ -636,16 +638,10 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (re
 	return resp, err
 }
 
-// chatRequest is req as target t should see it on one attempt: its real
-// model, its override_params, and the attempt's headers and extra fields.
-// prompt_version_fqn is held back from a request that carries tools, and
-// the trace says so.
-func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) (out providers.ChatRequest) {
-	t.buildChat(&out, req, header, tr)
-	return out
-}
-
-// buildChat writes chatRequest's request into out, field by field: a
+// buildChat writes into out req as target t should see it on one
+// attempt: its real model, its override_params, and the attempt's headers
+// and extra fields. prompt_version_fqn is held back from a request that
+// carries tools, and the trace says so. It writes field by field: a
 // request is some 440 bytes, and building it in place spares the copies
 // a composite literal and its return would make.
 func (t *tgt) buildChat(out *providers.ChatRequest, req *openai.ChatCompletionRequest, header http.Header, tr *Trace) {

@@ -196,8 +196,8 @@ func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionReques
 	}
 	s := &Stream{req: req, restart: set.restart, parent: ctx}
 	s.op = op[providers.ChatRequest, *upstream]{
-		build: func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest {
-			r := t.chatRequest(&s.req, h, tr)
+		build: func(t *tgt, h http.Header, tr *Trace) (r providers.ChatRequest) {
+			t.buildChat(&r, &s.req, h, tr)
 			r.Request.Stream = true
 			return r
 		},
