@@ -452,18 +452,15 @@ func provide[Req, Resp any](ctx context.Context, t *tgt, req *Req, resp *Resp) (
 // fallback rules allow. It only sequences; each try's outcome is decided
 // and recorded by the attempt itself. a holds the try that served, and
 // resp its answer.
-func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp) error {
-	return attemptsOf(r, o, snd, a, resp, nil)
-}
-
-// attemptsOf is attempts. chat, when not nil, is the caller's request of
-// a unary chat call, from which each try's request is built in place
-// (buildChat) rather than through o.build, sparing the call and the copy
-// of its result. It is a parameter of its own, not a field of the op:
-// escape analysis does not tell an op's fields apart, and the request's
-// contents, which go on to the Provider, would take the op's closures
-// (and the caller's request they capture) to the heap with them.
-func attemptsOf[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp, chat *openai.ChatCompletionRequest) error {
+//
+// chat, when not nil, is the caller's request of a unary chat call, from
+// which each try's request is built in place (buildChat) rather than
+// through o.build, sparing the call and the copy of its result. It is a
+// parameter of its own, not a field of the op: escape analysis does not
+// tell an op's fields apart, and the request's contents, which go on to
+// the Provider, would take the op's closures (and the caller's request
+// they capture) to the heap with them.
+func attempts[Req, Resp any](r *run, o *op[Req, Resp], snd sender[Req, Resp], a *attempt, resp *Resp, chat *openai.ChatCompletionRequest) error {
 	for {
 		step, ok := r.plan.Next()
 		if !ok {
@@ -595,8 +592,7 @@ var errNilContext = errors.New("routing: nil context")
 
 // unary runs a non-streaming call, whose answer goes to resp: the
 // caller's result, so that the answer is not copied on its way out. chat
-// is the caller's request of a chat call, nil otherwise (see
-// attemptsOf).
+// is the caller's request of a chat call, nil otherwise (see attempts).
 func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind providers.Operation, o *op[Req, Resp], snd sender[Req, Resp], resp *Resp, chat *openai.ChatCompletionRequest) error {
 	var r run
 	var a attempt
@@ -613,7 +609,7 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 			err = hedged(hr, o, snd, &a, resp)
 			r = *hr
 		} else {
-			err = attemptsOf(&r, o, snd, &a, resp, chat)
+			err = attempts(&r, o, snd, &a, resp, chat)
 		}
 	}
 	if r.call != nil {
@@ -630,6 +626,8 @@ func unary[Req, Resp any](c *Client, ctx context.Context, name string, kind prov
 // *Error carrying every attempt.
 func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (resp openai.ChatCompletionResponse, err error) {
 	err = unary(c, ctx, req.Model, providers.OpChat, &op[providers.ChatRequest, openai.ChatCompletionResponse]{
+		// Built into the closure's own result: a helper returning the
+		// request would be copied once more on its way out.
 		build: func(t *tgt, h http.Header, tr *Trace) (out providers.ChatRequest) {
 			t.buildChat(&out, &req, h, tr)
 			return out
@@ -640,16 +638,10 @@ func (c *Client) Chat(ctx context.Context, req openai.ChatCompletionRequest) (re
 	return resp, err
 }
 
-// chatRequest is req as target t should see it on one attempt: its real
-// model, its override_params, and the attempt's headers and extra fields.
-// prompt_version_fqn is held back from a request that carries tools, and
-// the trace says so.
-func (t *tgt) chatRequest(req *openai.ChatCompletionRequest, header http.Header, tr *Trace) (out providers.ChatRequest) {
-	t.buildChat(&out, req, header, tr)
-	return out
-}
-
-// buildChat writes chatRequest's request into out, field by field: a
+// buildChat writes into out req as target t should see it on one
+// attempt: its real model, its override_params, and the attempt's headers
+// and extra fields. prompt_version_fqn is held back from a request that
+// carries tools, and the trace says so. It writes field by field: a
 // request is some 440 bytes, and building it in place spares the copies
 // a composite literal and its return would make.
 func (t *tgt) buildChat(out *providers.ChatRequest, req *openai.ChatCompletionRequest, header http.Header, tr *Trace) {

@@ -117,7 +117,8 @@ type Skip struct {
 	// Reason says why.
 	Reason SkipReason
 	// At is when the call skipped it; FreeAt when it has room again, as
-	// far as the Limiter or the provider said, on the Client's clock.
+	// far as the Limiter or the provider said, on the Client's clock
+	// (zero for an ineligible target, which has no limit to wait for).
 	At, FreeAt time.Time
 }
 

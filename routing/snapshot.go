@@ -416,10 +416,10 @@ func (c *Client) authorize(ctx context.Context, g *group, need Role) (ok bool, w
 	if g.open && (need == RoleUser || len(c.admins) == 0) {
 		return true, ""
 	}
-	if c.isAdmin(ctx) {
+	sub, _ := SubjectFrom(ctx)
+	if c.admins[sub] {
 		return true, ""
 	}
-	sub, _ := SubjectFrom(ctx)
 	if sub == "" {
 		return false, noSubject
 	}

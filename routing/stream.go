@@ -196,8 +196,8 @@ func (c *Client) ChatStream(ctx context.Context, req openai.ChatCompletionReques
 	}
 	s := &Stream{req: req, restart: set.restart, parent: ctx}
 	s.op = op[providers.ChatRequest, *upstream]{
-		build: func(t *tgt, h http.Header, tr *Trace) providers.ChatRequest {
-			r := t.chatRequest(&s.req, h, tr)
+		build: func(t *tgt, h http.Header, tr *Trace) (r providers.ChatRequest) {
+			t.buildChat(&r, &s.req, h, tr)
 			r.Request.Stream = true
 			return r
 		},
@@ -242,7 +242,7 @@ func (s *Stream) connect() error {
 	if s.run.m.hedge != nil {
 		err = hedged(&s.run, &s.op, s.open, &s.a, &u)
 	} else {
-		err = attempts(&s.run, &s.op, s.open, &s.a, &u)
+		err = attempts(&s.run, &s.op, s.open, &s.a, &u, nil)
 	}
 	if err != nil {
 		return err

@@ -263,7 +263,7 @@ func (h *Health) Record(o Outcome) Change {
 	switch classify(o) {
 	case outcomeOK:
 		healed := h.succeed(o)
-		if h.keepStats() {
+		if h.KeepsStats() {
 			h.stats.record(o, false)
 		}
 		if healed {
@@ -272,16 +272,16 @@ func (h *Health) Record(o Outcome) Change {
 	case outcomeBad:
 		switch h.fail(o) {
 		case failHealthy:
-			if h.keepStats() {
+			if h.KeepsStats() {
 				h.stats.record(o, true)
 			}
 		case failDemoted:
-			if h.keepStats() {
+			if h.KeepsStats() {
 				h.stats.forgetFailures(o.Index)
 			}
 			return Demoted
 		case failUnhealthy:
-			if h.keepStats() {
+			if h.KeepsStats() {
 				h.stats.forgetFailures(o.Index)
 			}
 		}
@@ -290,14 +290,11 @@ func (h *Health) Record(o Outcome) Change {
 }
 
 // KeepsStats reports whether h records latency samples (a Latency
-// strategy's, or SLA cutoffs'): whether the Latency of a successful
-// Outcome matters to it. When it does not, a caller may leave Latency
-// zero rather than read a clock for it.
-func (h *Health) KeepsStats() bool { return h.keepStats() }
-
-// keepStats reports whether outcomes feed the latency statistics: always,
-// unless NoStats was asked for and no target has an SLA cutoff.
-func (h *Health) keepStats() bool { return !h.noStats || h.slaSet != 0 }
+// strategy's, or SLA cutoffs'): always, unless NoStats was asked for and
+// no target has an SLA cutoff. It says whether the Latency of a
+// successful Outcome matters to h: when it does not, a caller may leave
+// Latency zero rather than read a clock for it.
+func (h *Health) KeepsStats() bool { return !h.noStats || h.slaSet != 0 }
 
 // succeed heals target o.Index if it was unhealthy and o's call started
 // after it turned so, and reports whether it did.

@@ -54,7 +54,7 @@ func (h *Health) Adopt(i int, since, until time.Time) Change {
 	if p := s + h.cooldown; t.probeAt.Load() < p {
 		t.probeAt.Store(p)
 	}
-	if h.keepStats() && !was {
+	if h.KeepsStats() && !was {
 		h.stats.forgetFailures(i)
 	}
 	if was {

@@ -151,11 +151,16 @@ type sums struct {
 // 2^-53 units: 2^21, so rounding stays under 2^-32 of each sum.
 const maxRounding = 1 << 21
 
-// ringq is a deque of ring indices, in a ring of its own.
+// ringq is a deque of ring indices, in a ring of its own. An index is a
+// uint8, as a packed mean's count is 8 bits (see pack): statsSamples
+// must stay at most 255 for both, which the array below checks when
+// compiling.
 type ringq struct {
 	q          [statsSamples]uint8
 	head, size int
 }
+
+var _ [math.MaxUint8 - statsSamples]struct{}
 
 func (q *ringq) front() int { return int(q.q[q.head]) }
 func (q *ringq) back() int  { return int(q.q[(q.head+q.size-1)%statsSamples]) }

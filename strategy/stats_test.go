@@ -181,9 +181,10 @@ func TestStatsSampleGap(t *testing.T) {
 	end := func(o strategy.Outcome) time.Time { return o.Start.Add(o.Latency) }
 	first := success(0, t0, 10*ms) // ends at t0+100ms, TPOT 10 ms
 	tests := []struct {
-		name string
-		then []strategy.Outcome
-		want strategy.Summary
+		name   string
+		then   []strategy.Outcome
+		target int // whose Summary is checked
+		want   strategy.Summary
 	}{
 		{
 			name: "a success at the same instant is left out",
@@ -222,9 +223,10 @@ func TestStatsSampleGap(t *testing.T) {
 			want: strategy.Summary{Samples: 2, TPOT: 20 * ms, SLASamples: 2, SLATPOT: 20 * ms},
 		},
 		{
-			name: "each target has its own gap",
-			then: []strategy.Outcome{success(1, t0, 10*ms)},
-			want: strategy.Summary{Samples: 1, TPOT: 10 * ms, SLASamples: 1, SLATPOT: 10 * ms},
+			name:   "each target has its own gap",
+			then:   []strategy.Outcome{success(1, t0, 10*ms)},
+			target: 1,
+			want:   strategy.Summary{Samples: 1, TPOT: 10 * ms, SLASamples: 1, SLATPOT: 10 * ms},
 		},
 	}
 	for _, tt := range tests {
@@ -234,8 +236,8 @@ func TestStatsSampleGap(t *testing.T) {
 			for _, o := range tt.then {
 				s.Observe(o)
 			}
-			if got := s.Summary(0, t0.Add(time.Second)); got != tt.want {
-				t.Errorf("target 0: %+v, want %+v", got, tt.want)
+			if got := s.Summary(tt.target, t0.Add(time.Second)); got != tt.want {
+				t.Errorf("target %d: %+v, want %+v", tt.target, got, tt.want)
 			}
 		})
 	}
