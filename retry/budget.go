@@ -84,10 +84,15 @@ func (b *Budget) Retry(now time.Time) bool {
 // high 32 bits), so one compare-and-swap moves it to a new second.
 func pack(sec int64, n uint64) uint64 { return n<<32 | uint64(uint32(sec)) }
 
-// slot returns sec's slot. The index is taken unsigned, so that a time
-// before 1970 (a virtual clock's) has a slot too.
+// slot returns sec's slot: sec modulo the window, counted from below for
+// a time before 1970 (a virtual clock's), so that a window across Unix
+// second 0 gives each of its seconds a slot of its own.
 func slot(slots *[budgetSlots]atomic.Uint64, sec int64) *atomic.Uint64 {
-	return &slots[uint64(sec)%uint64(budgetSlots)]
+	i := sec % int64(budgetSlots)
+	if i < 0 {
+		i += int64(budgetSlots)
+	}
+	return &slots[i]
 }
 
 // bump returns what s holds and what it would hold with one more count

@@ -98,3 +98,23 @@ func TestBudgetBefore1970(t *testing.T) {
 		t.Error("4 calls at 50% before 1970 should allow exactly 2 retries")
 	}
 }
+
+func TestBudgetWindowAcross1970(t *testing.T) {
+	// Calls in every second from -1 to 8 all sit in one 10-second
+	// window: each second must count in a slot of its own, or second 5
+	// takes the slot of second -1 and its count is lost.
+	b := retry.NewBudget(50, 0)
+	for sec := int64(-1); sec <= 8; sec++ {
+		b.Call(time.Unix(sec, 0))
+	}
+	// 10 calls at 50%: exactly 5 retries at second 8.
+	at := time.Unix(8, 0)
+	for i := range 5 {
+		if !b.Retry(at) {
+			t.Fatalf("retry %d refused; want 5 retries for 10 calls across second 0", i+1)
+		}
+	}
+	if b.Retry(at) {
+		t.Error("a 6th retry was allowed for 10 calls at 50%")
+	}
+}
