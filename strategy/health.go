@@ -39,8 +39,9 @@ type HealthOptions struct {
 	Cooldown time.Duration
 	// SLA holds the targets' SLA cutoffs by index; a target beyond the
 	// slice, or with a zero cutoff, has none. A target whose mean TPOT
-	// (or TTFT) over the last 3 minutes, over at least 3 successful
-	// calls, is above its cutoff is unhealthy until the mean falls back
+	// (or TTFT) over the successful calls of the last 3 minutes among
+	// its last 100 samples (see [Stats]), at least 3 of them, is above
+	// its cutoff is unhealthy until the mean falls back
 	// to the cutoff or below.
 	SLA []target.SLACutoff
 	// NoStats skips recording latency samples when nothing reads them: a

@@ -224,7 +224,8 @@ type Summary struct {
 	TTFTSamples int
 	TTFT        time.Duration
 	// SLASamples and SLATPOT cover the successful calls of the last 3
-	// minutes; SLATTFTSamples and SLATTFT the successful streams among
+	// minutes among the samples held (at most the last 100);
+	// SLATTFTSamples and SLATTFT the successful streams among
 	// them. These are what SLA cutoffs are checked against.
 	SLASamples     int
 	SLATPOT        time.Duration
